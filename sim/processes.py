@@ -126,44 +126,42 @@ def state_utilities(
       times perceived sanction probability; Png 1986: wrongful sanctions
       shrink the gap between acting and not acting).
     """
-    effort = EFFORT
-    perf = ability[:, None] * effort[None, :]
-    service = d.service_motivation * perf
-    career_return = (
-        d.prize * d.performance_weight / (1.0 + d.evaluation_noise)
-    ) * belief_promotion[:, None] * perf
-    demotion = d.demotion_loss * d.demotion_intensity * d.unfit_rate[None, :]
-    cost = d.effort_cost * d.workload * effort**2
-
+    # Each term is a per-cadre coefficient times a per-state constant, so the
+    # (n, 3) matrix is built column by column from n-vectors.
+    career_weight = 1.0 - idealism
+    tournament = d.prize * d.performance_weight / (1.0 + d.evaluation_noise)
+    # service + career return per unit of effort
+    effort_gain = (idealism * d.service_motivation + career_weight * tournament * belief_promotion) * ability
+    # expected demotion loss per unit of perceived unfitness
+    demotion = career_weight * (d.demotion_loss * d.demotion_intensity)
     investigation_cost = d.investigation_months * d.investigation_harm
+    # expected loss from honest mistakes per unit of mistake exposure
     mistake_loss = (
-        d.mistake_rate
-        * d.workload
-        * d.mistake_report_prob
-        * MISTAKE_EXPOSURE[None, :]
+        risk_aversion
+        * (d.mistake_rate * d.workload * d.mistake_report_prob)
         * (
             investigation_cost
-            + d.severity * (1.0 - belief_exemption[:, None] * d.exemption_relief)
             + REPUTATION_VALUE * d.reputation_damage
+            + d.severity * (1.0 - belief_exemption * d.exemption_relief)
         )
     )
+    # expected loss from false reports per unit of visibility
     false_harm = (
         investigation_cost
         + (1.0 - d.investigation_accuracy) * d.severity
-        + REPUTATION_VALUE
-        * d.reputation_damage
-        * (1.0 - belief_vindication * d.restoration)
+        + REPUTATION_VALUE * d.reputation_damage * (1.0 - belief_vindication * d.restoration)
     )
-    false_loss = (belief_false * false_harm)[:, None] * visibility(d.visibility_active)[None, :]
-    sanctions = mistake_loss + false_loss
-
-    u = (
-        idealism[:, None] * service
-        + (1.0 - idealism)[:, None] * (career_return - demotion)
-        - cost[None, :]
-        - risk_aversion[:, None] * sanctions
-        + d.conformity * norm_shares
-    )
+    false_loss = risk_aversion * belief_false * false_harm
+    vis = visibility(d.visibility_active)
+    u = d.conformity * norm_shares
+    for s in range(N_STATES):
+        u[:, s] += (
+            effort_gain * EFFORT[s]
+            - demotion * d.unfit_rate[s]
+            - mistake_loss * MISTAKE_EXPOSURE[s]
+            - false_loss * vis[s]
+            - d.effort_cost * d.workload * EFFORT[s] ** 2
+        )
     u[np.arange(u.shape[0]), previous_state] += d.habit
     return u
 

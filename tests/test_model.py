@@ -1,0 +1,280 @@
+"""CadreModel as a whole: institutions, invariants, determinism, Mesa integration."""
+
+import pickle
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import params as P
+from sim.agents import Cadre, Orientation, Status, WorkState
+from sim.model import OUTPUTS, CadreModel, build_organisation
+
+SMALL = dict(workforce_population=300, simulation_warmup_months=12)
+COUNTS = (
+    "innovations honest_mistakes exemptions true_reports false_reports false_reports_on_active "
+    "wrongful_punishments punishments clarifications false_accusers_punished promotions "
+    "demotions retirements recruits headcount under_investigation"
+).split()
+
+
+def run(steps=36, rng=1, **kwargs):
+    model = CadreModel(rng=rng, **{**SMALL, **kwargs})
+    model.run(steps)
+    return model, model.timeseries()
+
+
+# --- institutions ----------------------------------------------------------
+def test_perfect_investigation_punishes_no_false_report():
+    _, df = run(60, accusation_investigation_accuracy=1.0, accusation_false_report_rate=0.03)
+    assert df.false_reports.sum() > 50
+    assert df.wrongful_punishments.sum() == 0
+
+
+def test_full_fault_tolerance_punishes_no_honest_mistake():
+    _, df = run(
+        60,
+        fault_tolerance_coverage=1.0,
+        fault_tolerance_credibility=1.0,
+        fault_tolerance_mitigation=1.0,
+        accusation_false_report_rate=0.0,
+        discipline_misconduct_rate=0.0,
+        accusation_mistake_report_prob=1.0,
+    )
+    assert df.honest_mistakes.sum() > 50
+    assert df.exemptions.sum() > 0
+    assert df.punishments.sum() == 0
+
+
+def test_without_fault_tolerance_reported_mistakes_are_punished():
+    _, df = run(
+        60,
+        fault_tolerance_coverage=0.0,
+        accusation_false_report_rate=0.0,
+        discipline_misconduct_rate=0.0,
+        accusation_mistake_report_prob=1.0,
+    )
+    assert df.exemptions.sum() == 0
+    assert df.punishments.sum() > 20
+
+
+def test_no_false_reports_means_no_wrongful_punishment():
+    _, df = run(60, accusation_false_report_rate=0.0, accusation_investigation_accuracy=0.3)
+    assert df.false_reports.sum() == 0
+    assert df.wrongful_punishments.sum() == 0
+    assert df.clarifications.sum() == 0
+    assert df.false_accusers_punished.sum() == 0
+
+
+def test_no_tracing_punishes_no_false_accuser():
+    _, df = run(48, crackdown_trace_probability=0.0, accusation_false_report_rate=0.02)
+    assert df.false_reports.sum() > 0
+    assert df.false_accusers_punished.sum() == 0
+
+
+def test_full_clarification_clarifies_cleared_cadres():
+    _, df = run(
+        60,
+        clarification_coverage=1.0,
+        accusation_false_report_rate=0.02,
+        accusation_investigation_accuracy=1.0,
+    )
+    assert df.clarifications.sum() > 20
+
+
+def test_promotions_demotions_and_retirements_happen_only_at_annual_evaluation():
+    _, df = run(48)
+    yearly = df.month % 12 == 0
+    for column in ("promotions", "demotions", "retirements", "recruits"):
+        assert df.loc[~yearly, column].sum() == 0, column
+    assert df.loc[yearly, "promotions"].sum() > 0
+    assert df.loc[yearly, "retirements"].sum() > 0
+
+
+def test_demotions_are_rare_at_baseline():
+    _, df = run(120, workforce_population=1000)
+    yearly_rate = df.demotions.sum() / 10 / 1000
+    assert 0 < yearly_rate < 0.01
+
+
+def test_higher_demotion_intensity_demotes_more():
+    _, low = run(60, demotion_intensity=0.0)
+    _, high = run(60, demotion_intensity=1.0, demotion_detection=1.0)
+    assert low.demotions.sum() == 0
+    assert high.demotions.sum() > 10
+
+
+def test_staffing_cuts_shrink_the_workforce_and_raise_workload():
+    model, df = run(60, workforce_staffing_cut=0.3)
+    assert df.headcount.iloc[-1] < df.headcount.iloc[0]
+    assert len(model.agents) == df.headcount.iloc[-1]
+    assert model._workload() > 1.0
+
+
+# --- invariants -------------------------------------------------------------
+def test_state_shares_sum_to_one():
+    _, df = run(36, workforce_levels=4)
+    total = df.flat_share + df.active_share + df.routine_share
+    np.testing.assert_allclose(total, 1.0)
+    for o in ("realist", "idealist"):
+        total = df[f"flat_share_{o}"] + df[f"active_share_{o}"] + df[f"routine_share_{o}"]
+        np.testing.assert_allclose(total, 1.0)
+
+
+def test_counts_are_never_negative():
+    _, df = run(36)
+    assert (df[COUNTS] >= 0).all().all()
+
+
+def test_headcount_conserved_when_demography_is_off():
+    model, df = run(48, workforce_demography=False)
+    assert (df.headcount == 300).all()
+    assert (df.retirements == 0).all() and (df.recruits == 0).all()
+    assert len(model.agents) == 300
+
+
+def test_every_post_is_held_by_exactly_one_serving_cadre():
+    model, _ = run(48)
+    org, pop = model.org, model.pop
+    held = org.post_holder[org.post_holder >= 0]
+    assert len(np.unique(held)) == held.size
+    assert (pop.post[held] == np.flatnonzero(org.post_holder >= 0)).all()
+    assert pop.alive[held].all()
+    assert pop.alive.sum() == held.size
+
+
+def test_pyramid_has_few_posts_at_the_top():
+    org = build_organisation(1000, 5, 4)
+    assert org.level_sizes.sum() == 1000
+    assert (np.diff(org.level_sizes) < 0).all()
+    assert org.level_sizes[-1] >= 1
+
+
+def test_outputs_include_every_brief_output_and_each_level():
+    model, df = run(3, workforce_levels=3)
+    for name in OUTPUTS:
+        assert name in df.columns
+    for k in (1, 2, 3):
+        assert f"flat_share_level{k}" in df.columns and f"active_share_level{k}" in df.columns
+    assert list(df.month) == [0, 1, 2, 3]
+
+
+# --- determinism --------------------------------------------------------------
+def test_same_seed_gives_identical_frames():
+    _, a = run(24, rng=7)
+    _, b = run(24, rng=7)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_different_seeds_give_different_frames():
+    _, a = run(24, rng=7)
+    _, b = run(24, rng=8)
+    assert not a.equals(b)
+
+
+# --- parameters -----------------------------------------------------------------
+def test_every_parameter_is_a_keyword_argument_with_its_default():
+    model = CadreModel(rng=1, workforce_population=50, simulation_warmup_months=0)
+    assert model.params == {p.name: p.default for p in P.PARAMS} | {
+        "workforce.population": 50,
+        "simulation.warmup_months": 0,
+    }
+
+
+def test_unknown_parameter_is_rejected_with_a_suggestion():
+    with pytest.raises(TypeError, match="fault_tolerance_coverage"):
+        CadreModel(fault_tolerance_coverag=0.5)
+
+
+def test_out_of_range_parameter_is_rejected():
+    with pytest.raises(ValueError, match=r"out of range \[0.0, 1.0\]"):
+        CadreModel(fault_tolerance_coverage=1.5)
+
+
+def test_timeline_changes_parameter_at_its_month():
+    model = CadreModel(
+        rng=1,
+        timeline=[{"at": 5, "set": {"fault_tolerance.coverage": 0.9}}],
+        **SMALL,
+    )
+    seen = []
+    for _ in range(8):
+        model.step()
+        seen.append(model.params["fault_tolerance.coverage"])
+    assert seen == [0.2] * 4 + [0.9] * 4
+    df = model.timeseries()
+    assert list(df["fault_tolerance.coverage"]) == [0.2] * 5 + [0.9] * 4
+    assert model.policy_marks == [(5, "fault_tolerance.coverage")]
+
+
+# --- Mesa integration ------------------------------------------------------------
+def test_agents_are_cadres_reading_their_own_row():
+    model, _ = run(13)
+    agents = list(model.agents)
+    assert len(agents) == 300
+    assert all(isinstance(a, Cadre) for a in agents)
+    shares = np.bincount([int(a.work_state) for a in agents], minlength=3) / 300
+    assert shares[WorkState.FLAT] == pytest.approx(model.outputs["flat_share"])
+    a = agents[0]
+    assert 1 <= a.level <= model.org.n_levels
+    assert isinstance(a.orientation, Orientation)
+    assert isinstance(a.status, Status)
+    assert 0.0 <= a.reputation <= 1.0
+    a.reputation = 0.123
+    assert model.pop.reputation[a.row] == pytest.approx(0.123)
+
+
+def test_superior_is_a_cadre_one_level_up():
+    model, _ = run(1)
+    bottom = [a for a in model.agents if a.level == 1]
+    sup = bottom[0].superior
+    assert isinstance(sup, Cadre) and sup.level == 2
+    top = [a for a in model.agents if a.level == model.org.n_levels]
+    assert all(a.superior is None for a in top)
+
+
+def test_recruits_are_new_agents_and_retirees_leave_model_agents():
+    model, df = run(25)
+    assert df.retirements.sum() > 0
+    ids = {a.unique_id for a in model.agents}
+    assert max(ids) >= 300
+    assert len(model.agents) == int(df.headcount.iloc[-1])
+
+
+def test_agent_records_only_when_asked():
+    model, _ = run(2)
+    with pytest.raises(RuntimeError):
+        model.agent_records()
+    model = CadreModel(rng=1, collect_agents=True, **SMALL)
+    model.run(2)
+    records = model.agent_records()
+    assert len(records) == 3 * 300
+    assert {"work_state", "level", "orientation", "reputation"} <= set(records.columns)
+
+
+def test_runs_under_mesa_batch_run():
+    results = mesa.batch_run(
+        CadreModel,
+        parameters={
+            "workforce_population": 120,
+            "simulation_warmup_months": 0,
+            "fault_tolerance_coverage": [0.1, 0.9],
+        },
+        number_processes=1,
+        iterations=None,
+        max_steps=5,
+        display_progress=False,
+        rng=[1, 2],
+    )
+    frame = pd.DataFrame(results)
+    assert set(frame.fault_tolerance_coverage) == {0.1, 0.9}
+    assert {"flat_share", "active_share", "Step"} <= set(frame.columns)
+    assert frame.Step.max() == 5
+
+
+def test_model_pickles_for_process_pools():
+    model, _ = run(3)
+    clone = pickle.loads(pickle.dumps(model))
+    clone.step()
+    assert clone.month == 4
