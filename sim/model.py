@@ -117,6 +117,7 @@ class Organisation:
         post_holder: population row holding each post, or -1 if vacant.
         post_open: False for posts abolished by staffing cuts.
         level_sizes: posts per level at the start.
+
     """
 
     post_level: NDArray[np.int64]
@@ -160,7 +161,9 @@ def build_organisation(population: int, levels: int, span: int) -> Organisation:
     post_parent = np.full(population, -1, dtype=np.int64)
     for lvl in range(sizes.size - 1):
         k = np.arange(sizes[lvl])
-        post_parent[starts[lvl] : starts[lvl + 1]] = starts[lvl + 1] + (k * sizes[lvl + 1]) // sizes[lvl]
+        post_parent[starts[lvl] : starts[lvl + 1]] = (
+            starts[lvl + 1] + (k * sizes[lvl + 1]) // sizes[lvl]
+        )
     post_unit = np.where(post_parent >= 0, post_parent, population)
     return Organisation(
         post_level=post_level,
@@ -213,7 +216,9 @@ class Population:
         kinds = {f.name: f.type for f in fields(cls)}
         out = {}
         for name, kind in kinds.items():
-            dtype = bool if "bool" in str(kind) else (np.int64 if "int" in str(kind) else np.float64)
+            dtype = (
+                bool if "bool" in str(kind) else (np.int64 if "int" in str(kind) else np.float64)
+            )
             out[name] = np.zeros(n, dtype=dtype)
         return cls(**out)
 
@@ -240,6 +245,7 @@ class CadreModel(mesa.Model):
             with ``at`` or ``from``/``until`` and ``set``).
         collect_agents: also record agent-level data every month (costly).
         **params: parameter values by keyword name.
+
     """
 
     def __init__(
@@ -368,7 +374,9 @@ class CadreModel(mesa.Model):
         mean_ra = prm["behaviour.risk_aversion"]
         pop.risk_aversion[rows] = mean_ra * rng.lognormal(-0.045, 0.3, k)
         idealist = rng.random(k) < prm["workforce.idealist_share"]
-        pop.orientation[rows] = np.where(idealist, int(Orientation.IDEALIST), int(Orientation.REALIST))
+        pop.orientation[rows] = np.where(
+            idealist, int(Orientation.IDEALIST), int(Orientation.REALIST)
+        )
         a_i, b_i = IDEALISM_BETA[Orientation.IDEALIST]
         a_r, b_r = IDEALISM_BETA[Orientation.REALIST]
         theta = np.where(idealist, rng.beta(a_i, b_i, k), rng.beta(a_r, b_r, k))
@@ -423,7 +431,11 @@ class CadreModel(mesa.Model):
         out of it; each is filled from level ``l``.
         """
         sizes = self.org.level_sizes.astype(float)
-        turnover = 1.0 / (RETIREMENT_AGE - np.mean(RECRUIT_AGE)) if self.params["workforce.demography"] else 0.0
+        turnover = (
+            1.0 / (RETIREMENT_AGE - np.mean(RECRUIT_AGE))
+            if self.params["workforce.demography"]
+            else 0.0
+        )
         rates = np.zeros(sizes.size)
         outflow = np.zeros(sizes.size)
         for lvl in range(sizes.size - 2, -1, -1):
@@ -492,11 +504,14 @@ class CadreModel(mesa.Model):
         return (
             w * proc.within_group_zscore(performance, level, alive, n_levels)
             + (1.0 - w) * proc.within_group_zscore(pop.tenure.astype(float), level, alive, n_levels)
-            + REPUTATION_SCORE_WEIGHT * proc.within_group_zscore(pop.reputation, level, alive, n_levels)
+            + REPUTATION_SCORE_WEIGHT
+            * proc.within_group_zscore(pop.reputation, level, alive, n_levels)
             + prm["career.evaluation_noise"] * self.rng.standard_normal(alive.size)
         )
 
-    def _bottom_of_levels(self, score: NDArray[np.float64], level: NDArray[np.int64]) -> NDArray[np.bool_]:
+    def _bottom_of_levels(
+        self, score: NDArray[np.float64], level: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
         """Serving cadres whose score is in the bottom ``demotion.bottom_share`` of their level."""
         alive = self.pop.alive
         bottom = np.zeros(alive.size, dtype=bool)
@@ -551,7 +566,9 @@ class CadreModel(mesa.Model):
             unit[alive] * N_STATES + pop.state[alive], minlength=org.n_units * N_STATES
         ).reshape(org.n_units, N_STATES)
         totals = counts.sum(axis=1, keepdims=True)
-        shares = np.divide(counts, totals, out=np.full(counts.shape, 1.0 / N_STATES), where=totals > 0)
+        shares = np.divide(
+            counts, totals, out=np.full(counts.shape, 1.0 / N_STATES), where=totals > 0
+        )
         norm = shares[unit]
         sup = self.superior_rows()
         has_sup = sup >= 0
@@ -601,10 +618,20 @@ class CadreModel(mesa.Model):
         """The month's processes, in schedule order, under ``self.params``."""
         ev = self._events = dict.fromkeys(
             (
-                "innovations", "honest_mistakes", "exemptions", "true_reports", "false_reports",
-                "false_reports_on_active", "wrongful_punishments", "punishments",
-                "clarifications", "false_accusers_punished", "promotions", "demotions",
-                "retirements", "recruits",
+                "innovations",
+                "honest_mistakes",
+                "exemptions",
+                "true_reports",
+                "false_reports",
+                "false_reports_on_active",
+                "wrongful_punishments",
+                "punishments",
+                "clarifications",
+                "false_accusers_punished",
+                "promotions",
+                "demotions",
+                "retirements",
+                "recruits",
             ),
             0,
         )
@@ -624,7 +651,9 @@ class CadreModel(mesa.Model):
         workload = self._workload()
         output = pop.ability * proc.EFFORT[state]
         innovation = active & (draws[1] < prm["behaviour.innovation_rate"] * pop.ability)
-        mistake_p = np.minimum(prm["behaviour.mistake_rate"] * workload * proc.MISTAKE_EXPOSURE[state], 1.0)
+        mistake_p = np.minimum(
+            prm["behaviour.mistake_rate"] * workload * proc.MISTAKE_EXPOSURE[state], 1.0
+        )
         mistake = alive & (draws[2] < mistake_p)
         misconduct = alive & (draws[3] < prm["discipline.misconduct_rate"])
         self._public_value = float(
@@ -687,7 +716,9 @@ class CadreModel(mesa.Model):
         )
         self.deterrence = proc.update_deterrence(
             self.deterrence,
-            proc.deterrence_target(prm["crackdown.trace_probability"], prm["clarification.typical_cases"]),
+            proc.deterrence_target(
+                prm["crackdown.trace_probability"], prm["clarification.typical_cases"]
+            ),
             prm["crackdown.deterrence_build"],
             prm["crackdown.deterrence_fade"],
         )
@@ -719,15 +750,21 @@ class CadreModel(mesa.Model):
         f = kind == int(CaseKind.FALSE_REPORT)
         rows_f = ending[f]
         cleared, clarified, accuser = proc.resolve_false_reports(
-            d[0, f], d[1, f], d[2, f], accuracy,
-            prm["clarification.coverage"], prm["crackdown.trace_probability"],
+            d[0, f],
+            d[1, f],
+            d[2, f],
+            accuracy,
+            prm["clarification.coverage"],
+            prm["crackdown.trace_probability"],
         )
         wrongful = rows_f[~cleared]
         restored = rows_f[clarified]
         pop.reputation[restored] += prm["clarification.restoration"] * np.maximum(
             pop.reputation_at_case[restored] - pop.reputation[restored], 0.0
         )
-        pop.idealism[restored] += 0.5 * erosion * (pop.idealism_base[restored] - pop.idealism[restored])
+        pop.idealism[restored] += (
+            0.5 * erosion * (pop.idealism_base[restored] - pop.idealism[restored])
+        )
         pop.cleared_month[rows_f[cleared]] = month
         pop.idealism[wrongful] *= 1.0 - erosion
 
@@ -772,7 +809,9 @@ class CadreModel(mesa.Model):
         self._concluded = {"false": rows_f, "mistake": rows_m}
         self._verdicts = {"vindicated": clarified, "exempted": exempted}
 
-    def _learn_monthly(self, false_report: NDArray[np.bool_], reach_draw: NDArray[np.float64]) -> None:
+    def _learn_monthly(
+        self, false_report: NDArray[np.bool_], reach_draw: NDArray[np.float64]
+    ) -> None:
         """Update beliefs from own experience, colleagues and public events."""
         pop, prm, org = self.pop, self.params, self.org
         alive = pop.alive
@@ -789,7 +828,9 @@ class CadreModel(mesa.Model):
         own_rate = false_report / np.maximum(vis, 1e-9)
         unit_reports = np.bincount(unit, weights=false_report.astype(float), minlength=org.n_units)
         unit_vis = np.bincount(unit, weights=vis, minlength=org.n_units)
-        unit_rate = np.divide(unit_reports, unit_vis, out=np.zeros(org.n_units), where=unit_vis > 0)[unit]
+        unit_rate = np.divide(
+            unit_reports, unit_vis, out=np.zeros(org.n_units), where=unit_vis > 0
+        )[unit]
         public_rate = false_report.sum() / max(vis.sum(), 1e-9)
         pop.belief_false = proc.learn(
             pop.belief_false,
@@ -850,7 +891,10 @@ class CadreModel(mesa.Model):
         bottom = self._bottom_of_levels(score, level)
         unfit = alive & ((pop.flat_months >= 6) & (draws[0] < prm["demotion.detection"]) | bottom)
         empirical = np.array(
-            [unfit[alive & (dominant == s)].mean() if (alive & (dominant == s)).any() else np.nan for s in range(N_STATES)]
+            [
+                unfit[alive & (dominant == s)].mean() if (alive & (dominant == s)).any() else np.nan
+                for s in range(N_STATES)
+            ]
         )
         known = ~np.isnan(empirical)
         self.unfit_rate[known] += ANNUAL_BELIEF_SPEED * (empirical[known] - self.unfit_rate[known])
@@ -861,14 +905,18 @@ class CadreModel(mesa.Model):
             & (pop.punished_until <= month)
             & (pop.tenure >= prm["career.min_tenure"])
         )
-        demoted = unfit & (draws[1] < prm["demotion.intensity"]) & (pop.case_kind == int(CaseKind.NONE))
+        demoted = (
+            unfit & (draws[1] < prm["demotion.intensity"]) & (pop.case_kind == int(CaseKind.NONE))
+        )
         promoted_flags = np.zeros(n, dtype=bool)
 
         # demotion: level 0 loses grade (tenure, barred a year); higher levels swap
         # posts with the best eligible cadre of the level below
         bottom_demoted = np.flatnonzero(demoted & (level == 0))
         pop.tenure[bottom_demoted] = 0
-        pop.punished_until[bottom_demoted] = np.maximum(pop.punished_until[bottom_demoted], month + 12)
+        pop.punished_until[bottom_demoted] = np.maximum(
+            pop.punished_until[bottom_demoted], month + 12
+        )
         n_demoted = bottom_demoted.size
         for lvl in range(1, n_levels):
             down = np.flatnonzero(demoted & (level == lvl))
@@ -907,10 +955,14 @@ class CadreModel(mesa.Model):
         # promotion: fill vacancies top-down from the best eligible cadres below
         level = org.post_level[pop.post]
         for lvl in range(n_levels - 2, -1, -1):
-            posts = np.flatnonzero((org.post_level == lvl + 1) & org.post_open & (org.post_holder < 0))
+            posts = np.flatnonzero(
+                (org.post_level == lvl + 1) & org.post_open & (org.post_holder < 0)
+            )
             if posts.size == 0:
                 continue
-            cand = np.flatnonzero(pop.alive & eligible & (level == lvl) & ~promoted_flags & ~demoted)
+            cand = np.flatnonzero(
+                pop.alive & eligible & (level == lvl) & ~promoted_flags & ~demoted
+            )
             cand = cand[np.argsort(-score[cand], kind="stable")][: posts.size]
             if cand.size == 0:
                 continue
@@ -921,14 +973,20 @@ class CadreModel(mesa.Model):
         self._events["promotions"] += int(promoted_flags.sum())
 
         # promotion beliefs: this year's promotion rate at each level
-        rate_num = np.bincount(level_at_start[alive], weights=promoted_flags[alive], minlength=n_levels)
+        rate_num = np.bincount(
+            level_at_start[alive], weights=promoted_flags[alive], minlength=n_levels
+        )
         rate_den = np.bincount(level_at_start[alive], minlength=n_levels).astype(float)
         level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_levels), where=rate_den > 0)
         pop.belief_promotion = proc.learn(
             pop.belief_promotion,
             [
                 (promoted_flags.astype(float), prm["behaviour.learning_own"], alive),
-                (level_rate[level], prm["behaviour.learning_public"] + prm["behaviour.learning_peer"], pop.alive),
+                (
+                    level_rate[level],
+                    prm["behaviour.learning_public"] + prm["behaviour.learning_peer"],
+                    pop.alive,
+                ),
             ],
             ANNUAL_BELIEF_SPEED,
         )
@@ -991,26 +1049,43 @@ class CadreModel(mesa.Model):
             "routine_share": float(shares[ROUTINE]),
         }
         orient = pop.orientation[alive]
-        by_orient = np.bincount(orient * N_STATES + state, minlength=2 * N_STATES).reshape(2, N_STATES)
+        by_orient = np.bincount(orient * N_STATES + state, minlength=2 * N_STATES).reshape(
+            2, N_STATES
+        )
         for o in Orientation:
             total = by_orient[o].sum()
             for s, label in ((FLAT, "flat"), (ACTIVE, "active"), (ROUTINE, "routine")):
-                out[f"{label}_share_{o.name.lower()}"] = float(by_orient[o, s] / total) if total else float("nan")
+                out[f"{label}_share_{o.name.lower()}"] = (
+                    float(by_orient[o, s] / total) if total else float("nan")
+                )
         out["mean_effort"] = float(proc.EFFORT[state].mean()) if state.size else 0.0
         out["public_value"] = self._public_value
         for key, value in self._events.items():
             out[key] = float(value)
         for key in (
-            "innovations", "honest_mistakes", "exemptions", "true_reports", "false_reports",
-            "false_reports_on_active", "wrongful_punishments", "punishments", "clarifications",
-            "false_accusers_punished", "promotions", "demotions", "retirements", "recruits",
+            "innovations",
+            "honest_mistakes",
+            "exemptions",
+            "true_reports",
+            "false_reports",
+            "false_reports_on_active",
+            "wrongful_punishments",
+            "punishments",
+            "clarifications",
+            "false_accusers_punished",
+            "promotions",
+            "demotions",
+            "retirements",
+            "recruits",
         ):
             out.setdefault(key, 0.0)
         out["headcount"] = float(alive.sum())
         out["under_investigation"] = float((pop.case_kind[alive] != int(CaseKind.NONE)).sum())
         out["mean_reputation"] = float(pop.reputation[alive].mean())
         recent = alive & (self.month - pop.cleared_month < CLEARED_WINDOW)
-        out["reputation_cleared"] = float(pop.reputation[recent].mean()) if recent.any() else float("nan")
+        out["reputation_cleared"] = (
+            float(pop.reputation[recent].mean()) if recent.any() else float("nan")
+        )
         out["belief_exemption"] = float(pop.belief_exemption[alive].mean())
         out["belief_false_accusation"] = float(pop.belief_false[alive].mean())
         out["belief_promotion"] = float(pop.belief_promotion[alive].mean())
@@ -1025,7 +1100,9 @@ class CadreModel(mesa.Model):
         for k in range(org.n_levels):
             t = totals[k]
             out[f"flat_share_level{k + 1}"] = float(by_level[k, FLAT] / t) if t else float("nan")
-            out[f"active_share_level{k + 1}"] = float(by_level[k, ACTIVE] / t) if t else float("nan")
+            out[f"active_share_level{k + 1}"] = (
+                float(by_level[k, ACTIVE] / t) if t else float("nan")
+            )
         self.outputs = out
 
 

@@ -60,6 +60,7 @@ class Param:
         lever: a policy lever (shown as a slider in the browser view) rather
             than a behavioural constant of the decision rule.
         step: slider step for the browser view.
+
     """
 
     group: str
@@ -118,13 +119,13 @@ class Param:
         else:
             value = float(value)
         if not (self.low <= value <= self.high):
-            raise ValueError(
-                f"{self.name} = {value!r} is out of range [{self.low}, {self.high}]"
-            )
+            raise ValueError(f"{self.name} = {value!r} is out of range [{self.low}, {self.high}]")
         return value
 
 
 P = Param  # local shorthand for the table below
+
+# fmt: off
 
 #: Parameter groups in the order of the brief's lever table, with a title and
 #: the seed passage each group stands for.
@@ -309,6 +310,7 @@ PARAMS: tuple[Param, ...] = (
       "Spin-up: beliefs, idealism and reputations settle to the status quo",
       structural=True, lever=False),
 )
+# fmt: on
 
 
 def _index() -> tuple[Mapping[str, Param], Mapping[str, Param]]:

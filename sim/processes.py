@@ -131,7 +131,9 @@ def state_utilities(
     career_weight = 1.0 - idealism
     tournament = d.prize * d.performance_weight / (1.0 + d.evaluation_noise)
     # service + career return per unit of effort
-    effort_gain = (idealism * d.service_motivation + career_weight * tournament * belief_promotion) * ability
+    effort_gain = (
+        idealism * d.service_motivation + career_weight * tournament * belief_promotion
+    ) * ability
     # expected demotion loss per unit of perceived unfitness
     demotion = career_weight * (d.demotion_loss * d.demotion_intensity)
     investigation_cost = d.investigation_months * d.investigation_harm
@@ -308,7 +310,9 @@ def learn(
     return np.clip(belief + speed * step / total_weight, 0.0, 1.0)
 
 
-def within_group_zscore(values: FloatArray, groups: IntArray, mask: BoolArray, n_groups: int) -> FloatArray:
+def within_group_zscore(
+    values: FloatArray, groups: IntArray, mask: BoolArray, n_groups: int
+) -> FloatArray:
     """Standardise ``values`` within each group (level) over ``mask``; 0 elsewhere."""
     mean, count = group_mean(groups, values, mask, n_groups)
     sq, _ = group_mean(groups, values**2, mask, n_groups)

@@ -30,6 +30,7 @@ class PolicyChange:
         settings: dotted parameter names (``"crackdown.trace_probability"``)
             mapped to the values in force while the change applies.
         label: short human-readable name shown on charts.
+
     """
 
     start: int
@@ -41,9 +42,7 @@ class PolicyChange:
         if self.start < 1:
             raise ValueError(f"timeline month must be >= 1, got {self.start}")
         if self.end is not None and self.end <= self.start:
-            raise ValueError(
-                f"timeline 'until' ({self.end}) must be after 'from' ({self.start})"
-            )
+            raise ValueError(f"timeline 'until' ({self.end}) must be after 'from' ({self.start})")
         for name, value in self.settings.items():
             p = P.by_name(name)
             if p.structural:
@@ -85,9 +84,7 @@ def coerce_timeline(
         if "at" in item:
             out.append(PolicyChange(int(item["at"]), None, settings, label))
         else:
-            out.append(
-                PolicyChange(int(item["from"]), int(item["until"]), settings, label)
-            )
+            out.append(PolicyChange(int(item["from"]), int(item["until"]), settings, label))
     return tuple(out)
 
 
