@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 
 # Find a Python >= 3.12: $(PYTHON) if given, python3.13/python3.12 on PATH,
 # then pyenv-installed versions.
-FIND_PYTHON = for c in $(PYTHON) python3.13 python3.12 python3; do \
+FIND_PYTHON = for c in $(PYTHON) python3.12 python3.13 python3; do \
 	  p=$$(command -v $$c 2>/dev/null) || continue; \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
 	done; \
 	if command -v pyenv >/dev/null 2>&1; then \
-	  for v in $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9])' | sort -rV); do \
+	  for v in $$(pyenv versions --bare 2>/dev/null | grep -E "^3\.(1[2-9])" | sort -V); do \
 	    p=$$(PYENV_VERSION=$$v pyenv which python3 2>/dev/null) || continue; \
 	    $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
 	  done; \
