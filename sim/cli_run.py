@@ -40,13 +40,13 @@ from sim import scenario as scenarios
 from sim.errors import InputError
 from sim.scenario import Scenario
 
-__all__ = ["register", "resolve_scenario", "write_run"]
+__all__ = ["register", "resolve_scenario", "run_metadata", "simulate", "summary_table", "write_run"]
 
 RUN_EPILOG = """examples:
   cadre-sim run baseline
   cadre-sim run fault_tolerance --steps 120 --seed 7 --out results/ft-seed7
   cadre-sim run scenarios/clarification.toml --population 5000
-  cadre-sim run baseline --set fault_tolerance.coverage=0.6 --set discipline.severity=4
+  cadre-sim run baseline --set fault_tolerance.coverage=0.6 --set discipline.severity=30
 
 The output folder (default results/run-<scenario>-seed<seed>) receives
 timeseries.parquet, scenario.toml (the resolved scenario) and metadata.json.
@@ -108,8 +108,8 @@ def register(subparsers: Any) -> None:
         "run",
         help="run one scenario once and write its time series",
         description=(
-            "Run one simulation of a scenario with a progress bar, print a summary "
-            "table and write the time series (Parquet), the resolved scenario and "
+            "Run one simulation of a scenario with a progress bar, print a summary\n"
+            "table and write the time series (Parquet), the resolved scenario and\n"
             "run metadata to the output folder."
         ),
         epilog=RUN_EPILOG,
@@ -143,7 +143,7 @@ def register(subparsers: Any) -> None:
         "show",
         help="print a scenario's resolved parameters and timeline",
         description=(
-            "Print every parameter of a scenario after resolving 'extends', the "
+            "Print every parameter of a scenario after resolving 'extends', the\n"
             "timeline and any --set options, as TOML that 'cadre-sim run' accepts."
         ),
         epilog=SHOW_EPILOG,

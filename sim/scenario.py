@@ -103,6 +103,10 @@ LIBRARY_ORDER: tuple[str, ...] = (
     "clarification",
     "strict_without_tolerance",
     "combined_reform",
+    "false_accusation_risk",
+    "career_rewards",
+    "young_cadres",
+    "streamlining",
 )
 
 _TOP_LEVEL_KEYS: tuple[str, ...] = ("extends", "inherit_timeline", "scenario", "timeline")
@@ -347,7 +351,7 @@ def _display(path: Path) -> str:
     """Show a path in messages: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError):
         return str(path)
 
 
