@@ -95,8 +95,8 @@ class Cadre(mesa.Agent):
 
     @property
     def unit(self) -> int:
-        """Work unit: the id of the superior post (colleagues share it)."""
-        return int(self.model.org.post_parent[self.model.pop.post[self.row]])
+        """Work unit: the superior post's id (colleagues share it); top posts share one."""
+        return int(self.model.org.post_unit[self.model.pop.post[self.row]])
 
     @property
     def superior(self) -> Cadre | None:
@@ -159,7 +159,7 @@ class Cadre(mesa.Agent):
 
     @property
     def belief_promotion(self) -> float:
-        """Believed yearly chance of promotion for a good performer."""
+        """Believed yearly promotion rate at the cadre's level."""
         return float(self.model.pop.belief_promotion[self.row])
 
     @property

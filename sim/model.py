@@ -6,8 +6,9 @@ innovations and honest mistakes; true and false reports reach the discipline
 channel and open investigations; concluded cases go through fault-tolerance
 review, clarification and the punishment of false accusers; beliefs,
 idealism, reputation and deterrence update. Once a year (every 12th month)
-cadres are evaluated, the unfit demoted, the oldest retire, vacancies are
-filled by promotion and recruitment, and staffing cuts abolish vacant posts.
+cadres are evaluated, the unfit demoted, the oldest retire, staffing cuts
+abolish vacant posts, and the remaining vacancies are filled by promotion and
+recruitment.
 The full description, with equations, is ``docs/ODD.md``.
 
 The population's state is held in numpy arrays (:class:`Population`); each
@@ -48,18 +49,36 @@ INNOVATION_VALUE = 1.0
 #: Weight of reputation in the annual evaluation score (in standard deviations).
 REPUTATION_SCORE_WEIGHT = 0.5
 #: Monthly drift of long-run idealism with tenure (prosocial motivation decays
-#: with tenure: Buurman, Dur & Van den Bossche 2012).
+#: with tenure: Buurman, Delfgaauw, Dur & Van den Bossche 2012).
 IDEALISM_TENURE_DECAY = 0.0005
 #: Speed of belief updating per month (per observation weight; see processes.learn)
 #: and, once a year, of beliefs about promotion and demotion rules.
 BELIEF_SPEED = 0.15
 ANNUAL_BELIEF_SPEED = 0.5
 #: Silent decision rounds at initialisation (see CadreModel._initialise_population).
-BURN_IN_ROUNDS = 120
+BURN_IN_ROUNDS = 12
 #: Months after being cleared that a cadre counts as "recently cleared".
 CLEARED_WINDOW = 12
-#: Beta distributions of idealism for the two orientations (means 0.72, 0.28).
+#: Beta distributions of idealism for the two orientations (means 5/7 and 2/7).
 IDEALISM_BETA = {Orientation.IDEALIST: (5.0, 2.0), Orientation.REALIST: (2.0, 5.0)}
+
+#: Outputs that count events during the month (flows); the rest are states.
+EVENT_COUNTS: tuple[str, ...] = (
+    "innovations",
+    "honest_mistakes",
+    "exemptions",
+    "true_reports",
+    "false_reports",
+    "false_reports_on_active",
+    "wrongful_punishments",
+    "punishments",
+    "clarifications",
+    "false_accusers_punished",
+    "promotions",
+    "demotions",
+    "retirements",
+    "recruits",
+)
 
 #: Outputs reported every month, in column order (by-level shares are added
 #: per model because they depend on ``workforce.levels``).
@@ -291,6 +310,7 @@ class CadreModel(mesa.Model):
         self._initialise_population()
         self._public_value = float((self.pop.ability * proc.EFFORT[self.pop.state]).mean())
         self._warm_up(prm["simulation.warmup_months"])
+        self._events = dict.fromkeys(EVENT_COUNTS, 0)  # month 0 is a state, not a flow
 
         levels = self.org.n_levels
         self.output_names: tuple[str, ...] = OUTPUTS + tuple(
@@ -558,7 +578,7 @@ class CadreModel(mesa.Model):
         return self.initial_headcount / serving if serving else 1.0
 
     def _norm_shares(self) -> NDArray[np.float64]:
-        """The work norm each cadre sees: unit colleagues' and superior's states."""
+        """The work norm a cadre sees: its unit's states (its own included) and its superior's."""
         pop, org = self.pop, self.org
         unit = org.post_unit[pop.post]
         alive = pop.alive
@@ -616,25 +636,7 @@ class CadreModel(mesa.Model):
 
     def _advance(self, month: int) -> None:
         """The month's processes, in schedule order, under ``self.params``."""
-        ev = self._events = dict.fromkeys(
-            (
-                "innovations",
-                "honest_mistakes",
-                "exemptions",
-                "true_reports",
-                "false_reports",
-                "false_reports_on_active",
-                "wrongful_punishments",
-                "punishments",
-                "clarifications",
-                "false_accusers_punished",
-                "promotions",
-                "demotions",
-                "retirements",
-                "recruits",
-            ),
-            0,
-        )
+        ev = self._events = dict.fromkeys(EVENT_COUNTS, 0)
         prm, pop, rng = self.params, self.pop, self.rng
         alive = pop.alive
         n = alive.size
@@ -682,7 +684,11 @@ class CadreModel(mesa.Model):
         ev["false_reports"] = int(false_report.sum())
         ev["false_reports_on_active"] = int((false_report & active).sum())
 
-        # 4. open investigations (one case at a time; misconduct > mistake > false)
+        # 4. open cases count down; concluded ones get their verdicts (a case of
+        #    length L opened in month t ends in month t + L)
+        self._conclude_cases(month)
+
+        # 5. open investigations (one case at a time; misconduct > mistake > false)
         free = pop.case_kind == int(CaseKind.NONE)
         kind = np.zeros(n, dtype=np.int64)
         kind[false_report] = int(CaseKind.FALSE_REPORT)
@@ -699,9 +705,6 @@ class CadreModel(mesa.Model):
         falsely_accused = opened & (kind == int(CaseKind.FALSE_REPORT))
         erosion = prm["behaviour.idealism_erosion"]
         pop.idealism[falsely_accused] *= 1.0 - 0.5 * erosion
-
-        # 5. investigations progress; concluded cases get their verdicts
-        self._conclude_cases(month)
 
         # 6. beliefs, idealism, reputation, deterrence
         self._learn_monthly(false_report, draws[6])
@@ -762,9 +765,9 @@ class CadreModel(mesa.Model):
         pop.reputation[restored] += prm["clarification.restoration"] * np.maximum(
             pop.reputation_at_case[restored] - pop.reputation[restored], 0.0
         )
-        pop.idealism[restored] += (
-            0.5 * erosion * (pop.idealism_base[restored] - pop.idealism[restored])
-        )
+        # public clarification "eliminated the negative impact" (seed): the idealism
+        # the false report cost returns with the reputation
+        pop.idealism[restored] = np.maximum(pop.idealism[restored], pop.idealism_base[restored])
         pop.cleared_month[rows_f[cleared]] = month
         pop.idealism[wrongful] *= 1.0 - erosion
 
@@ -780,6 +783,9 @@ class CadreModel(mesa.Model):
         ).astype(np.int64)
         mistake_punished = rows_m[months_m > 0]
         months_m = months_m[months_m > 0]
+        # being punished for an honest mistake is the bad experience behind
+        # hidden withdrawal: it erodes idealism like a false accusation does
+        pop.idealism[rows_m[~exempted]] *= 1.0 - 0.5 * erosion
 
         # misconduct
         c = kind == int(CaseKind.MISCONDUCT)
@@ -972,7 +978,9 @@ class CadreModel(mesa.Model):
             level = org.post_level[pop.post]
         self._events["promotions"] += int(promoted_flags.sum())
 
-        # promotion beliefs: this year's promotion rate at each level
+        # promotion beliefs: this year's promotion rate at each level, among the
+        # cadres still serving after retirement (``alive`` is ``pop.alive``, which
+        # retirement has updated)
         rate_num = np.bincount(
             level_at_start[alive], weights=promoted_flags[alive], minlength=n_levels
         )
@@ -1062,22 +1070,7 @@ class CadreModel(mesa.Model):
         out["public_value"] = self._public_value
         for key, value in self._events.items():
             out[key] = float(value)
-        for key in (
-            "innovations",
-            "honest_mistakes",
-            "exemptions",
-            "true_reports",
-            "false_reports",
-            "false_reports_on_active",
-            "wrongful_punishments",
-            "punishments",
-            "clarifications",
-            "false_accusers_punished",
-            "promotions",
-            "demotions",
-            "retirements",
-            "recruits",
-        ):
+        for key in EVENT_COUNTS:
             out.setdefault(key, 0.0)
         out["headcount"] = float(alive.sum())
         out["under_investigation"] = float((pop.case_kind[alive] != int(CaseKind.NONE)).sum())

@@ -19,7 +19,10 @@ from sim.agents import WorkState
 
 __all__ = [
     "EFFORT",
+    "FLAT_VISIBILITY",
     "MISTAKE_EXPOSURE",
+    "REPUTATION_VALUE",
+    "SUPERIOR_NORM_WEIGHT",
     "DecisionInputs",
     "choose_states",
     "deterrence_target",

@@ -17,8 +17,8 @@ import pandas as pd
 
 from sim.model import CadreModel
 
-SEEDS = tuple(range(6))
-POPULATION = 800
+SEEDS = tuple(range(8))
+POPULATION = 2000
 STEPS = 96
 WINDOW = 24
 T_MIN = 3.0
