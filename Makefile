@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml
 	[ -x $(PY) ] || $$py -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@$(PY) -m sim.viz.assets || echo "warning: could not cache the browser view's front-end files (npm); 'cadre-sim viz' needs them offline"
 	@touch $(STAMP)
 
 demo: $(STAMP)
