@@ -45,18 +45,25 @@ from sim import params
 from sim.errors import InputError
 
 __all__ = [
+    "ERRORS_DIR",
+    "FIGURES_DIR",
     "FORMAT",
     "ID_COLUMNS",
     "KIND",
     "MANIFEST",
+    "RUNS_DIR",
     "RUN_KIND",
+    "SCENARIOS_DIR",
     "check_metrics",
+    "is_known_output",
     "load",
     "read_manifest",
     "read_run_meta",
     "run_file",
     "run_files",
     "run_table",
+    "scenario_names",
+    "summarise_file",
     "summaries",
     "window_means",
     "write_run",
@@ -90,7 +97,7 @@ _BY_LEVEL = re.compile(r"^(flat|active)_share_level[1-9]\d*$")
 
 
 def run_file(out: str | os.PathLike[str], scenario: str, replicate: int) -> Path:
-    """The final path of replicate ``replicate`` of ``scenario`` in results folder ``out``."""
+    """Return the path of replicate ``replicate`` of ``scenario`` in results folder ``out``."""
     return Path(out) / RUNS_DIR / scenario / f"rep-{replicate:04d}.parquet"
 
 
@@ -112,7 +119,7 @@ def write_run(frame: pd.DataFrame, path: Path, meta: Mapping[str, Any]) -> None:
 
 
 def read_run_meta(path: Path) -> dict[str, Any]:
-    """The JSON record stored in a run file's metadata (``ValueError`` if absent)."""
+    """Return the JSON record in a run file's metadata (``ValueError`` if absent)."""
     schema = pq.read_schema(path)
     raw = (schema.metadata or {}).get(RUN_META_KEY)
     if raw is None:
@@ -144,9 +151,7 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise InputError(f"{folder} is not a folder: expected a batch results folder")
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
-        raise InputError(
-            f"{folder} is not a cadre-sim batch results folder: it has no {MANIFEST}"
-        )
+        raise InputError(f"{folder} is not a cadre-sim batch results folder: it has no {MANIFEST}")
     try:
         data = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -185,7 +190,9 @@ def _check_manifest_entries(data: Mapping[str, Any], where: Path) -> None:
         raise InputError(f"{where} is corrupt: 'scenarios' is not a list of name and digest")
     runs = data.get("runs")
     if not isinstance(runs, list) or not all(
-        isinstance(r, dict) and isinstance(r.get("scenario"), str) and isinstance(r.get("replicate"), int)
+        isinstance(r, dict)
+        and isinstance(r.get("scenario"), str)
+        and isinstance(r.get("replicate"), int)
         for r in runs
     ):
         raise InputError(f"{where} is corrupt: 'runs' is not a list of run records")
@@ -221,7 +228,7 @@ def run_table(path: str | os.PathLike[str]) -> pd.DataFrame:
 def _select_scenarios(
     manifest: Mapping[str, Any], folder: Path, scenarios: Iterable[str] | None
 ) -> list[str]:
-    """The requested scenario names in batch order (``InputError`` for unknown ones)."""
+    """Return the requested scenario names in batch order (``InputError`` if unknown)."""
     names = scenario_names(manifest)
     if scenarios is None:
         return names
@@ -269,7 +276,7 @@ def _finished_runs(
 
 
 def _unreadable(file: Path, folder: Path, exc: BaseException) -> InputError:
-    """The error for a damaged run file, with the command that redoes it."""
+    """Return the error for a damaged run file, with the command that redoes it."""
     return InputError(
         f"run file {file} is unreadable (corrupt?): {exc}; rerun it with: "
         f"cadre-sim batch --resume --out {folder}"
@@ -291,9 +298,7 @@ def _available_columns(runs: Sequence[tuple[str, int, Path]], folder: Path) -> l
     return list(seen)
 
 
-def check_metrics(
-    metrics: Iterable[str], available: Sequence[str], where: str
-) -> list[str]:
+def check_metrics(metrics: Iterable[str], available: Sequence[str], where: str) -> list[str]:
     """Return ``metrics`` as a list if every one is an output column, else raise.
 
     Raises:
@@ -356,7 +361,9 @@ def load(
     for _, _, file in runs:
         try:
             handle = pq.ParquetFile(file, page_checksum_verification=True)
-            present = None if wanted is None else [c for c in wanted if c in handle.schema_arrow.names]
+            present = (
+                None if wanted is None else [c for c in wanted if c in handle.schema_arrow.names]
+            )
             tables.append(handle.read(columns=present))
         except (OSError, pa.ArrowException) as exc:
             raise _unreadable(file, folder, exc) from None
@@ -432,7 +439,9 @@ def summaries(
             means = summarise_file(file, wanted, int(window))
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise _unreadable(file, folder, exc) from None
-        records.append({"scenario": name, "replicate": replicate, "seed": int(meta["seed"]), **means})
+        records.append(
+            {"scenario": name, "replicate": replicate, "seed": int(meta["seed"]), **means}
+        )
     frame = pd.DataFrame.from_records(records, columns=["scenario", "replicate", "seed", *wanted])
     frame["scenario"] = pd.Categorical(frame["scenario"], categories=names, ordered=True)
     frame["replicate"] = frame["replicate"].astype("int64")

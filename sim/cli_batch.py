@@ -1,0 +1,320 @@
+"""The ``batch`` and ``compare`` subcommands of ``cadre-sim``.
+
+``batch`` runs scenarios x replicates with paired seeds on any executor into
+a crash-safe results folder (:mod:`sim.batch`); ``compare`` reports means,
+confidence intervals and paired differences from a baseline
+(:mod:`sim.compare`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sim.errors import InputError
+
+__all__ = ["register"]
+
+BATCH_EPILOG = """examples:
+  cadre-sim batch baseline fault_tolerance clarification --replicates 20 --out results/demo
+  cadre-sim batch scenarios/*.toml --replicates 8 --steps 120 --seed 2026 --workers 2
+  cadre-sim batch baseline --replicates 50 --set accusation.false_report_rate=0.01
+  cadre-sim batch baseline fault_tolerance --replicates 100 --executor dask
+  cadre-sim batch baseline fault_tolerance --replicates 100 --scheduler tcp://10.0.0.5:8786 \\
+      --out /shared/results/big
+  cadre-sim batch --resume --out results/demo          # finish an interrupted batch
+
+Replicate k of every scenario gets the same seed (from --seed through
+numpy.random.SeedSequence), so scenario differences are paired, and the data
+are identical whatever the executor or number of workers. Each finished run
+is written at once to OUT/runs/<scenario>/rep-NNNN.parquet; OUT/manifest.json
+records versions, scenarios, seeds, times and each run's status. Ctrl-C or a
+killed process loses no finished run: continue with --resume. With
+--scheduler the workers write to OUT themselves, so OUT must be on a
+filesystem the workers share, at the same path.
+"""
+
+COMPARE_EPILOG = """examples:
+  cadre-sim compare results/demo
+  cadre-sim compare results/demo --baseline baseline --metric flat_share active_share
+  cadre-sim compare results/demo --window 24 --no-figures
+
+Each run is reduced to the metric's mean over its last --window months. For
+each scenario: the mean over replicates with its t-based confidence interval;
+the paired difference from the baseline (replicates share seeds) with its
+interval and p-value; the effect size Cohen's d_z (mean paired difference /
+standard deviation of the paired differences). Writes RESULTS/comparison.csv,
+RESULTS/comparison.md and PNG figures in RESULTS/figures/.
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``batch`` and ``compare`` subcommands."""
+    batch = subparsers.add_parser(
+        "batch",
+        help="run scenarios x replicates with paired seeds into a crash-safe results folder",
+        description=(
+            "Run every SCENARIO (a shipped name or a .toml path) --replicates times with "
+            "common random numbers, on local processes, serially or on Dask, writing each "
+            "finished run at once; resumable."
+        ),
+        epilog=BATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    batch.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help="shipped scenario name or .toml file (may be omitted with --resume)",
+    )
+    batch.add_argument(
+        "--replicates",
+        "-r",
+        type=_positive,
+        metavar="R",
+        help="runs per scenario (required for a new batch; with --resume, more extend it)",
+    )
+    batch.add_argument(
+        "--steps",
+        type=_positive,
+        metavar="N",
+        help="months per run (default 120; with --resume, the batch's)",
+    )
+    batch.add_argument(
+        "--seed",
+        type=_non_negative,
+        metavar="SEED",
+        help="root seed of all replicate seeds (default 0; with --resume, the batch's)",
+    )
+    batch.add_argument(
+        "--workers",
+        "-w",
+        type=_positive,
+        metavar="W",
+        help="worker processes or Dask workers (default: one per core)",
+    )
+    batch.add_argument(
+        "--executor",
+        choices=("process", "serial", "dask"),
+        help="where runs execute: local processes (default), this process, or Dask",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="connect to a running Dask scheduler, e.g. tcp://host:8786 (implies --executor dask)",
+    )
+    batch.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default results/batch-YYYYMMDD-HHMMSS; needed with --resume)",
+    )
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the batch in --out: keep finished runs, do the rest",
+    )
+    batch.add_argument(
+        "--population",
+        type=_positive,
+        metavar="N",
+        help="set workforce.population for every scenario",
+    )
+    batch.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="GROUP.KEY=VALUE",
+        help="set a parameter for every scenario (repeatable), e.g. fault_tolerance.coverage=0.6",
+    )
+    batch.add_argument(
+        "--window",
+        type=_positive,
+        metavar="MONTHS",
+        help="months averaged in the per-run summary printed at the end (default 12 or --steps)",
+    )
+    batch.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only when stderr is a terminal)",
+    )
+    batch.set_defaults(handler=run_batch_command)
+
+    comparison = subparsers.add_parser(
+        "compare",
+        help="compare a batch's scenarios: means, 95%% CIs, paired differences, figures",
+        description=(
+            "Compare every scenario of a batch with a baseline: means with confidence "
+            "intervals, paired differences with intervals and effect sizes; writes CSV, "
+            "Markdown and figures into RESULTS."
+        ),
+        epilog=COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    comparison.add_argument("results", type=Path, metavar="RESULTS", help="a batch results folder")
+    comparison.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="scenario to take differences from (default: 'baseline' if present, else the first)",
+    )
+    comparison.add_argument(
+        "--metric",
+        dest="metrics",
+        action="extend",
+        nargs="+",
+        metavar="METRIC",
+        help="outputs to compare (default flat_share), e.g. --metric flat_share active_share",
+    )
+    comparison.add_argument(
+        "--window",
+        type=_positive,
+        default=12,
+        metavar="MONTHS",
+        help="months at the end of each run to average (default 12)",
+    )
+    comparison.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        metavar="LEVEL",
+        help="confidence level of the intervals (default 0.95)",
+    )
+    comparison.add_argument(
+        "--no-figures",
+        dest="figures",
+        action="store_false",
+        help="write only the table (CSV and Markdown), no PNG figures",
+    )
+    comparison.set_defaults(handler=run_compare_command)
+
+
+def _positive(text: str) -> int:
+    """Parse a whole number >= 1 (argparse type)."""
+    return _whole(text, 1)
+
+
+def _non_negative(text: str) -> int:
+    """Parse a whole number >= 0 (argparse type)."""
+    return _whole(text, 0)
+
+
+def _whole(text: str, low: int) -> int:
+    """Parse a whole number >= ``low`` or raise ``argparse.ArgumentTypeError``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+    return value
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into Ctrl-C, so a terminated batch stops as cleanly."""
+    raise KeyboardInterrupt
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    """Handle ``cadre-sim batch``; return the exit status.
+
+    0 when every run finished, 1 when some runs raised (listed), 130 after
+    Ctrl-C or SIGTERM (with the command that resumes).
+    """
+    from sim.batch import BatchInterrupted, run_batch
+    from sim.scenario import parse_set
+
+    if args.resume and args.out is None:
+        raise InputError("--resume needs --out DIR: the folder of the batch to continue")
+    if not args.scenarios and not args.resume:
+        raise InputError("give at least one SCENARIO (a shipped name or a .toml file), or --resume")
+    executor = args.executor or ("dask" if args.scheduler else "process")
+    overrides = parse_set(args.settings) if args.settings else None
+    out = args.out or Path("results") / datetime.now().strftime("batch-%Y%m%d-%H%M%S")
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        summary = run_batch(
+            args.scenarios or None,
+            args.replicates,
+            steps=args.steps,
+            root_seed=args.seed,
+            out=out,
+            executor=executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            population=args.population,
+            overrides=overrides,
+            summary_metrics=("flat_share",),
+            summary_window=args.window,
+            progress=args.progress,
+            command=["cadre-sim", *sys.argv[1:]],
+        )
+    except BatchInterrupted as stop:
+        done = stop.summary.done + stop.summary.skipped
+        print(
+            f"interrupted: {done} of {stop.summary.total} runs finished and kept in {out}; "
+            f"resume with: cadre-sim batch --resume --out {out}",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"batch: {summary.total} runs ({summary.done} run now, {summary.skipped} already done, "
+        f"{summary.failed} failed) in {summary.wall_time:.1f} s on "
+        f"{summary.executor['executor']} x{summary.executor['workers']} -> {summary.out}"
+    )
+    finished = summary.runs[summary.runs["status"] == "done"]
+    if not finished.empty:
+        means = finished.groupby("scenario", observed=True)["flat_share"].agg(["count", "mean"])
+        print(f"flat_share, mean of the last {summary.window} months over replicates:")
+        for name, row in means.iterrows():
+            print(f"  {name:<28} {row['mean']:.4f}  (n={int(row['count'])})")
+    if summary.failed:
+        print(
+            f"{summary.failed} run(s) failed (tracebacks in {summary.out}/errors/):",
+            file=sys.stderr,
+        )
+        for row in summary.failures.head(10).itertuples(index=False):
+            print(
+                f"  {row.scenario} replicate {row.replicate} (seed {row.seed}): {row.error}",
+                file=sys.stderr,
+            )
+        if summary.failed > 10:
+            print(f"  ... and {summary.failed - 10} more", file=sys.stderr)
+        print(
+            f"rerun the failed runs with: cadre-sim batch --resume --out {summary.out}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"compare with: cadre-sim compare {summary.out}")
+    return 0
+
+
+def run_compare_command(args: argparse.Namespace) -> int:
+    """Handle ``cadre-sim compare``: print the table, write CSV, Markdown and figures."""
+    from sim.compare import compare, write_report
+
+    comparison = compare(
+        args.results,
+        baseline=args.baseline,
+        metrics=args.metrics or ("flat_share",),
+        window=args.window,
+        confidence=args.confidence,
+    )
+    print(comparison.describe())
+    print()
+    print(comparison.to_text())
+    for path in write_report(comparison, figures=args.figures):
+        print(f"wrote {path}")
+    return 0

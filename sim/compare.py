@@ -1,0 +1,599 @@
+"""Compare the scenarios of a batch, with confidence intervals for policy contrasts.
+
+For each scenario and metric, every run is first reduced to one number: the
+metric's mean over the run's last ``window`` months. Over the replicates of
+a scenario this gives
+
+* the **mean** and its **t-based confidence interval**
+  ``mean +/- t(1 - a/2, n - 1) * sd / sqrt(n)`` (95% by default);
+* the **paired difference from the baseline**: replicate ``k`` of every
+  scenario shares its seed (common random numbers, :func:`sim.batch.replicate_seed`),
+  so the differences ``scenario_k - baseline_k`` are paired; their mean,
+  its t-based interval and a two-sided paired t-test p-value;
+* the **effect size**: Cohen's ``d_z``, the mean paired difference divided
+  by the standard deviation of the paired differences (the standardised
+  effect a paired test sees; it is not Hedges' g of two independent
+  groups). When all paired differences are equal ``d_z`` is 0 if they are
+  zero and +/-inf otherwise.
+
+:func:`compare` computes the table; :func:`write_report` writes
+``comparison.csv``, ``comparison.md`` and the figures
+``figures/timeseries_<metric>.png`` (mean time series with confidence bands
+per scenario) and ``figures/differences.png`` (paired differences with
+their intervals), drawn with seaborn on matplotlib's non-interactive Agg
+canvas (no global backend or style is changed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim import params
+from sim import results as store
+from sim.errors import InputError
+
+__all__ = [
+    "CONFIDENCE",
+    "EFFECT_SIZE",
+    "Comparison",
+    "compare",
+    "mean_interval",
+    "paired_differences",
+    "plot_differences",
+    "plot_timeseries",
+    "write_report",
+]
+
+#: Default confidence level of every interval.
+CONFIDENCE = 0.95
+#: The effect size reported, as printed in reports.
+EFFECT_SIZE = "Cohen's d_z = mean paired difference / standard deviation of the paired differences"
+#: Columns of :attr:`Comparison.table`, in order.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "metric",
+    "scenario",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "n_pairs",
+    "difference",
+    "difference_ci_low",
+    "difference_ci_high",
+    "d_z",
+    "p_value",
+)
+
+
+def mean_interval(
+    values: Iterable[float], confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
+    """Return the mean of ``values`` and its t-based confidence interval.
+
+    Missing values are dropped. With one value the interval is undefined
+    (NaN); with no spread it is the single point ``(mean, mean)``.
+
+    Returns:
+        ``(mean, low, high)``.
+
+    """
+    data = np.asarray([v for v in values if not pd.isna(v)], dtype="float64")
+    n = data.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(data.mean())
+    if n == 1:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * float(data.std(ddof=1)) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def _t_errorbar(confidence: float) -> object:
+    """Return a seaborn ``errorbar`` callable drawing the t-based interval of a vector."""
+
+    def interval(values: pd.Series) -> tuple[float, float]:
+        mean, low, high = mean_interval(values, confidence)
+        if math.isnan(low):
+            return mean, mean
+        return low, high
+
+    return interval
+
+
+def paired_differences(summaries: pd.DataFrame, baseline: str, metric: str) -> pd.DataFrame:
+    """Return per-replicate differences ``scenario - baseline`` of one metric.
+
+    Runs are paired by replicate number, which in a batch means by seed
+    (both are checked); replicates missing from either side, or with a
+    missing value, are left out.
+
+    Args:
+        summaries: one row per run, as :func:`sim.results.summaries` returns.
+        baseline: the scenario to subtract.
+        metric: the summary column to compare.
+
+    Returns:
+        Columns ``scenario``, ``replicate``, ``seed``, ``difference`` for every
+        scenario including the baseline itself (differences of zero).
+
+    Raises:
+        InputError: the pairs do not share their seeds (not a paired batch).
+
+    """
+    base = summaries.loc[summaries["scenario"] == baseline, ["replicate", "seed", metric]]
+    base = base.rename(columns={metric: "base", "seed": "base_seed"})
+    merged = summaries[["scenario", "replicate", "seed", metric]].merge(
+        base, on="replicate", how="inner"
+    )
+    if (merged["seed"] != merged["base_seed"]).any():
+        raise InputError(
+            "replicates with the same number have different seeds: the runs are not paired"
+        )
+    merged["difference"] = merged[metric] - merged["base"]
+    merged = merged.dropna(subset=["difference"])
+    return merged[["scenario", "replicate", "seed", "difference"]].reset_index(drop=True)
+
+
+def _difference_stats(
+    differences: np.ndarray, confidence: float
+) -> tuple[float, float, float, float, float]:
+    """Return mean, interval, d_z and paired t-test p-value of paired differences."""
+    n = differences.size
+    mean, low, high = mean_interval(differences, confidence)
+    if n < 2:
+        return mean, low, high, math.nan, math.nan
+    sd = float(differences.std(ddof=1))
+    if sd == 0.0:
+        if mean == 0.0:
+            return mean, mean, mean, 0.0, 1.0
+        return mean, mean, mean, math.copysign(math.inf, mean), 0.0
+    d_z = mean / sd
+    t_stat = mean / (sd / math.sqrt(n))
+    p_value = float(2.0 * stats.t.sf(abs(t_stat), n - 1))
+    return mean, low, high, d_z, p_value
+
+
+@dataclass
+class Comparison:
+    """The comparison of a batch's scenarios.
+
+    Attributes:
+        path: the results folder.
+        table: one row per metric and scenario, columns :data:`TABLE_COLUMNS`:
+            ``n`` runs, ``mean``, ``sd`` and ``ci_low``/``ci_high`` of the
+            per-run window means; ``n_pairs`` replicates paired with the
+            baseline, the mean paired ``difference`` and its interval,
+            Cohen's ``d_z`` and the paired t-test ``p_value``.
+        summaries: one row per run (scenario, replicate, seed, metrics).
+        baseline: the scenario differences are taken from.
+        metrics: the metrics compared.
+        window: months at the end of each run that are averaged.
+        steps: months per run.
+        confidence: confidence level of the intervals.
+        root_seed: the batch's root seed.
+
+    """
+
+    path: Path
+    table: pd.DataFrame
+    summaries: pd.DataFrame
+    baseline: str
+    metrics: tuple[str, ...]
+    window: int
+    steps: int
+    confidence: float
+    root_seed: int
+
+    @property
+    def window_months(self) -> tuple[int, int]:
+        """First and last month averaged."""
+        return self.steps - self.window + 1, self.steps
+
+    def describe(self) -> str:
+        """Return a sentence on how the numbers were computed."""
+        first, last = self.window_months
+        level = _percent(self.confidence)
+        return (
+            f"Each run is reduced to its mean over months {first}-{last}. "
+            f"'mean' is the mean over replicates with its {level} t-interval; "
+            f"'difference' is the mean paired difference from '{self.baseline}' "
+            f"(replicate k of every scenario shares its seed; root seed {self.root_seed}) "
+            f"with its {level} t-interval and paired t-test p-value; "
+            f"effect size: {EFFECT_SIZE}."
+        )
+
+    def to_text(self) -> str:
+        """Return the table as aligned plain text, one block per metric."""
+        level = _percent(self.confidence)
+        blocks = []
+        for metric in self.metrics:
+            rows = self.table[self.table["metric"] == metric]
+            header = [
+                "scenario",
+                "n",
+                "mean",
+                f"{level} CI",
+                "difference",
+                f"{level} CI",
+                "d_z",
+                "p",
+            ]
+            body = [_cells(row, self.baseline) for row in rows.itertuples(index=False)]
+            widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+            lines = [f"{metric} (months {self.window_months[0]}-{self.window_months[1]})"]
+            for cells in [header, *body]:
+                lines.append(
+                    "  ".join(
+                        c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+                    ).rstrip()
+                )
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks) + "\n"
+
+    def to_markdown(self, figures: bool = True) -> str:
+        """Return the report as Markdown: method, one table per metric, figure links."""
+        level = _percent(self.confidence)
+        out = [
+            f"# Scenario comparison: {self.path.name}",
+            "",
+            self.describe(),
+            "",
+        ]
+        for metric in self.metrics:
+            first, last = self.window_months
+            out += [
+                f"## {metric}, months {first}-{last}",
+                "",
+                f"| scenario | n | mean | {level} CI | difference from {self.baseline} "
+                f"| {level} CI | d_z | p |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+            rows = self.table[self.table["metric"] == metric]
+            for row in rows.itertuples(index=False):
+                cells = _cells(row, self.baseline)
+                cells[0] = f"`{cells[0]}`"
+                out.append("| " + " | ".join(cells) + " |")
+            out.append("")
+            if figures:
+                out += [f"![{metric} over time](figures/timeseries_{metric}.png)", ""]
+        if figures and (self.table["scenario"] != self.baseline).any():
+            out += [
+                f"![paired differences from {self.baseline}](figures/differences.png)",
+                "",
+            ]
+        if figures:
+            out += [
+                f"Time series: mean over replicates with {level} t-bands; the shaded "
+                "months are the ones averaged. Differences: one dot per replicate, the "
+                f"mean and its {level} t-interval.",
+                "",
+            ]
+        return "\n".join(out)
+
+
+def _percent(confidence: float) -> str:
+    """Return ``0.95`` as ``95%``."""
+    return f"{confidence * 100:g}%"
+
+
+def _fmt(value: float) -> str:
+    """Return a number with 4 significant digits ('-' if missing)."""
+    if value is None or pd.isna(value):
+        return "-"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4g}"
+
+
+def _cells(row: object, baseline: str) -> list[str]:
+    """Return the printed cells of one table row."""
+    mean_ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+    if row.scenario == baseline:
+        return [str(row.scenario), str(row.n), _fmt(row.mean), mean_ci, "(baseline)", "", "", ""]
+    diff_ci = f"[{_fmt(row.difference_ci_low)}, {_fmt(row.difference_ci_high)}]"
+    p_value = (
+        "-" if pd.isna(row.p_value) else ("<0.001" if row.p_value < 0.001 else f"{row.p_value:.3f}")
+    )
+    return [
+        str(row.scenario),
+        str(row.n),
+        _fmt(row.mean),
+        mean_ci,
+        _fmt(row.difference),
+        diff_ci,
+        _fmt(row.d_z),
+        p_value,
+    ]
+
+
+def _choose_baseline(names: Sequence[str], baseline: str | None, folder: Path) -> str:
+    """Return the baseline: the one asked for, else ``baseline`` if present, else the first."""
+    if baseline is None:
+        return "baseline" if "baseline" in names else names[0]
+    if baseline not in names:
+        hint = params.suggest(baseline, names)
+        extra = f" (did you mean {hint!r}?)" if hint else ""
+        raise InputError(
+            f"--baseline {baseline!r} is not a scenario of the batch in {folder}{extra}; "
+            f"it has: {', '.join(names)}"
+        )
+    return baseline
+
+
+def compare(
+    path: str | os.PathLike[str],
+    baseline: str | None = None,
+    metrics: Iterable[str] = ("flat_share",),
+    window: int = 12,
+    confidence: float = CONFIDENCE,
+) -> Comparison:
+    """Compare every scenario of a batch with a baseline.
+
+    Args:
+        path: a results folder written by :func:`sim.batch.run_batch`.
+        baseline: the scenario to take differences from (default: the one
+            named ``baseline`` if any, else the batch's first scenario).
+        metrics: outputs to compare (default: the headline ``flat_share``).
+        window: months at the end of each run that are averaged.
+        confidence: level of every interval, between 0 and 1.
+
+    Raises:
+        InputError: a foreign or corrupt folder, an unknown baseline or
+            metric, a window outside the run length, a bad confidence level,
+            or a baseline without finished runs.
+
+    """
+    folder = Path(path)
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"--confidence {confidence} must be between 0 and 1, e.g. 0.95")
+    manifest = store.read_manifest(folder)
+    names = [entry["name"] for entry in manifest["scenarios"]]
+    chosen = _choose_baseline(names, baseline, folder)
+    wanted = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
+    summaries = store.summaries(folder, wanted, window)
+    if not (summaries["scenario"] == chosen).any():
+        raise InputError(
+            f"baseline {chosen!r} has no finished runs in {folder}; finish the batch with: "
+            f"cadre-sim batch --resume --out {folder}"
+        )
+    rows = []
+    for metric in wanted:
+        differences = paired_differences(summaries, chosen, metric)
+        for name in names:
+            values = summaries.loc[summaries["scenario"] == name, metric].dropna()
+            if values.empty:
+                continue
+            mean, low, high = mean_interval(values, confidence)
+            diffs = differences.loc[differences["scenario"] == name, "difference"].to_numpy()
+            d_mean, d_low, d_high, d_z, p_value = _difference_stats(diffs, confidence)
+            rows.append(
+                {
+                    "metric": metric,
+                    "scenario": name,
+                    "n": int(values.size),
+                    "mean": mean,
+                    "sd": float(values.std(ddof=1)) if values.size > 1 else math.nan,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n_pairs": int(diffs.size),
+                    "difference": d_mean,
+                    "difference_ci_low": d_low,
+                    "difference_ci_high": d_high,
+                    "d_z": d_z,
+                    "p_value": p_value,
+                }
+            )
+    table = pd.DataFrame.from_records(rows, columns=list(TABLE_COLUMNS))
+    return Comparison(
+        path=folder,
+        table=table,
+        summaries=summaries,
+        baseline=chosen,
+        metrics=tuple(wanted),
+        window=int(window),
+        steps=int(manifest["steps"]),
+        confidence=confidence,
+        root_seed=int(manifest["root_seed"]),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------
+
+
+def _palette(names: Sequence[str], baseline: str | None) -> dict[str, object]:
+    """Return a distinct colour per scenario (tab10, tab20, then husl); the baseline black."""
+    import seaborn as sns
+
+    others = [name for name in names if name != baseline]
+    n = len(others)
+    colours = sns.color_palette("tab10" if n <= 10 else "tab20" if n <= 20 else "husl", n)
+    palette: dict[str, object] = dict(zip(others, colours, strict=True))
+    if baseline in names:
+        palette[baseline] = (0.0, 0.0, 0.0)
+    return palette
+
+
+def _figure(width: float, height: float) -> object:
+    """Return a matplotlib Figure on an Agg canvas, without touching pyplot's state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def plot_timeseries(
+    path: str | os.PathLike[str],
+    metric: str,
+    out_file: str | os.PathLike[str],
+    window: int | None = None,
+    confidence: float = CONFIDENCE,
+    baseline: str | None = None,
+) -> Path:
+    """Draw a metric's mean time series per scenario with t-based confidence bands.
+
+    Args:
+        path: the results folder.
+        metric: the output to draw.
+        out_file: the PNG file to write.
+        window: if given, shade the last ``window`` months (the averaged ones).
+        confidence: level of the bands.
+        baseline: a scenario to draw in black (the others get distinct colours).
+
+    Returns:
+        The written file.
+
+    """
+    import seaborn as sns
+
+    frame = store.load(path, columns=[metric])
+    steps = int(frame["month"].max())
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+        figure = _figure(9.0, 5.0)
+        axes = figure.subplots()
+        if window is not None:
+            axes.axvspan(steps - window + 0.5, steps + 0.5, color="0.88", zorder=0)
+            axes.text(
+                steps - window / 2 + 0.5,
+                1.0,
+                "averaged",
+                transform=axes.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize="small",
+                color="0.35",
+            )
+        sns.lineplot(
+            data=frame,
+            x="month",
+            y=metric,
+            hue="scenario",
+            palette=_palette(list(frame["scenario"].cat.categories), baseline),
+            errorbar=_t_errorbar(confidence),
+            ax=axes,
+        )
+        replicates = frame.groupby("scenario", observed=True)["replicate"].nunique()
+        axes.set_title(
+            f"{metric}: mean over replicates (n = {int(replicates.min())}"
+            + (f"-{int(replicates.max())}" if replicates.max() != replicates.min() else "")
+            + f") with {_percent(confidence)} t-bands",
+            loc="left",
+        )
+        axes.set_xlim(0, steps)
+        sns.move_legend(axes, "upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        target = Path(out_file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(target, dpi=120)
+    return target
+
+
+def plot_differences(comparison: Comparison, out_file: str | os.PathLike[str]) -> Path | None:
+    """Draw each scenario's paired differences from the baseline, one panel per metric.
+
+    Every replicate's difference is a dot; the mean and its t-interval are
+    drawn on top, with a line at zero. Returns None (nothing drawn) when the
+    batch has no scenario besides the baseline.
+    """
+    import seaborn as sns
+
+    others = [name for name in comparison.table["scenario"].unique() if name != comparison.baseline]
+    if not others:
+        return None
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+        n = len(comparison.metrics)
+        figure = _figure(4.2 * n + 1.5, 0.45 * len(others) + 1.8)
+        panels = np.atleast_1d(figure.subplots(1, n, sharey=True, squeeze=False)[0])
+        for axes, metric in zip(panels, comparison.metrics, strict=True):
+            diffs = paired_differences(comparison.summaries, comparison.baseline, metric)
+            diffs = diffs[diffs["scenario"] != comparison.baseline].copy()
+            diffs["scenario"] = pd.Categorical(diffs["scenario"].astype(str), categories=others)
+            axes.axvline(0.0, color="0.3", linewidth=1.0)
+            sns.stripplot(
+                data=diffs,
+                x="difference",
+                y="scenario",
+                order=others,
+                color="0.55",
+                alpha=0.5,
+                size=4,
+                jitter=0.15,
+                ax=axes,
+            )
+            sns.pointplot(
+                data=diffs,
+                x="difference",
+                y="scenario",
+                order=others,
+                errorbar=_t_errorbar(comparison.confidence),
+                linestyle="none",
+                color="C3",
+                markers="D",
+                capsize=0.2,
+                ax=axes,
+            )
+            axes.set_title(metric, loc="left")
+            axes.set_xlabel(f"difference from {comparison.baseline}")
+            axes.set_ylabel("")
+        first, last = comparison.window_months
+        figure.suptitle(
+            f"Paired differences (months {first}-{last}), mean and "
+            f"{_percent(comparison.confidence)} t-interval",
+            x=0.01,
+            ha="left",
+        )
+        target = Path(out_file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(target, dpi=120)
+    return target
+
+
+def write_report(comparison: Comparison, figures: bool = True) -> list[Path]:
+    """Write ``comparison.csv``, ``comparison.md`` and the figures into the results folder.
+
+    Returns:
+        The files written.
+
+    """
+    folder = comparison.path
+    written = []
+    csv_file = folder / "comparison.csv"
+    table = comparison.table.copy()
+    table.insert(2, "baseline", comparison.baseline)
+    table.insert(3, "window_first_month", comparison.window_months[0])
+    table.insert(4, "window_last_month", comparison.window_months[1])
+    table["confidence"] = comparison.confidence
+    table.to_csv(csv_file, index=False)
+    written.append(csv_file)
+    md_file = folder / "comparison.md"
+    md_file.write_text(comparison.to_markdown(figures=figures), encoding="utf-8")
+    written.append(md_file)
+    if figures:
+        figure_dir = folder / store.FIGURES_DIR
+        for metric in comparison.metrics:
+            written.append(
+                plot_timeseries(
+                    folder,
+                    metric,
+                    figure_dir / f"timeseries_{metric}.png",
+                    window=comparison.window,
+                    confidence=comparison.confidence,
+                    baseline=comparison.baseline,
+                )
+            )
+        diff_file = plot_differences(comparison, figure_dir / "differences.png")
+        if diff_file is not None:
+            written.append(diff_file)
+    return written
