@@ -36,8 +36,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	rm -rf results/demo
-	$(VENV)/bin/cadre-sim batch scenarios/*.toml --replicates 8 --steps 120 --population 1000 --seed 2026 --out results/demo
-	$(VENV)/bin/cadre-sim compare results/demo --baseline baseline
+	$(VENV)/bin/cadre-sim batch scenarios/*.toml --replicates 16 --steps 120 --population 2000 --seed 2026 --out results/demo
+	$(VENV)/bin/cadre-sim compare results/demo --baseline baseline --window 24 --metric flat_share active_share innovations
 	@echo "report: results/demo/comparison.md, figures in results/demo/figures/"
 
 test: $(STAMP)

@@ -549,8 +549,8 @@ def plot_differences(comparison: Comparison, out_file: str | os.PathLike[str]) -
             axes.set_ylabel("")
         first, last = comparison.window_months
         figure.suptitle(
-            f"Paired differences (months {first}-{last}), mean and "
-            f"{_percent(comparison.confidence)} t-interval",
+            f"Paired differences from {comparison.baseline} (months {first}-{last}):\n"
+            f"mean and {_percent(comparison.confidence)} t-interval; dots are replicates",
             x=0.01,
             ha="left",
         )
