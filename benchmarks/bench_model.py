@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 import mesa
 
@@ -42,47 +43,34 @@ class BareModel(mesa.Model):
         self.agents.shuffle_do("step")
 
 
-def best_of(repeats: int, fn) -> float:
-    """The fastest of ``repeats`` timings of ``fn()`` (seconds)."""
-    times = []
+def cost_per_agent_step(build: Callable[[], mesa.Model], n: int, steps: int, repeats: int) -> float:
+    """Best-of-``repeats`` microseconds per agent-step of ``steps`` steps of ``build()``.
+
+    Building the model is not timed, only its steps.
+    """
+    best = float("inf")
     for _ in range(repeats):
+        model = build()
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for _ in range(steps):
+            model.step()
+        best = min(best, time.perf_counter() - start)
+    return best / steps / n * 1e6
 
 
 def time_cadre(n: int, steps: int, repeats: int) -> float:
-    """Microseconds per cadre-step of CadreModel at headcount ``n``."""
-
-    def run() -> None:
-        model = CadreModel(rng=1, workforce_population=n, simulation_warmup_months=0)
-        start = time.perf_counter()
-        model.run(steps)
-        run.elapsed = time.perf_counter() - start  # type: ignore[attr-defined]
-
-    best = float("inf")
-    for _ in range(repeats):
-        run()
-        best = min(best, run.elapsed)  # type: ignore[attr-defined]
-    return best / steps / n * 1e6
+    """Microseconds per cadre-step of CadreModel at headcount ``n`` (no warm-up)."""
+    return cost_per_agent_step(
+        lambda: CadreModel(rng=1, workforce_population=n, simulation_warmup_months=0),
+        n,
+        steps,
+        repeats,
+    )
 
 
 def time_bare(n: int, steps: int, repeats: int) -> float:
     """Microseconds per agent-step of the bare Mesa loop at size ``n``."""
-
-    def run() -> None:
-        model = BareModel(n)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model.step()
-        run.elapsed = time.perf_counter() - start  # type: ignore[attr-defined]
-
-    best = float("inf")
-    for _ in range(repeats):
-        run()
-        best = min(best, run.elapsed)  # type: ignore[attr-defined]
-    return best / steps / n * 1e6
+    return cost_per_agent_step(lambda: BareModel(n), n, steps, repeats)
 
 
 def main() -> None:
