@@ -1,0 +1,623 @@
+"""The ``sweep``, ``sensitivity`` and ``validate`` subcommands of ``cadre-sim``.
+
+``sweep`` runs an experiment file's grid, Latin hypercube or list of
+scenarios and draws the response (:mod:`sim.experiment`); ``sensitivity``
+runs a Morris or Sobol' analysis of the varied parameters
+(:mod:`sim.sensitivity`); ``validate`` judges the model brief's eight
+stylized facts (:mod:`sim.validation`). All three run through the batch
+machinery (:func:`sim.batch.run_batch`): the same results store, paired
+seeds, executors, resume and progress bar as ``cadre-sim batch``.
+
+Exit status: 0 on success, 1 when runs failed (or, for ``validate``, a fact
+failed), 2 for bad input, 130 after Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.batch import BatchInterrupted, BatchSummary
+    from sim.experiment import Design, Experiment
+
+__all__ = ["register", "run_sensitivity_command", "run_sweep_command", "run_validate_command"]
+
+SWEEP_EPILOG = """examples:
+  cadre-sim sweep experiments/tolerance_by_risk.toml
+  cadre-sim sweep experiments/tolerance_by_risk.toml --replicates 10 --workers 2 \\
+      --out results/tolerance_by_risk
+  cadre-sim sweep experiments/scenario_comparison.toml --population 500 --steps 60
+  cadre-sim sweep my_sweep.toml --set discipline.severity=25 --executor dask
+  cadre-sim sweep experiments/tolerance_by_risk.toml --resume --out results/tolerance_by_risk
+
+EXPERIMENT is a TOML file (or a shipped experiment's name): a base scenario, the
+parameters to vary ([[vary]]: a grid of values or a range for a Latin
+hypercube), replicates, steps, seed, window and metrics (see
+experiments/README.md). Every design point runs --replicates times with the same
+replicate seeds (paired). OUT receives the batch store (manifest.json,
+scenarios/, runs/), design.csv (point -> parameter values), experiment.json,
+sweep.csv and sweep.md (mean and 95% t-interval per point and metric) and
+figures/sweep_<metric>.png: a line with a confidence band for one parameter, a
+heatmap for two, one panel per parameter otherwise. --resume re-creates the
+same design from the file and its seed and runs what is missing.
+"""
+
+SENSITIVITY_EPILOG = """examples:
+  cadre-sim sensitivity experiments/lever_sensitivity.toml
+  cadre-sim sensitivity experiments/lever_sensitivity.toml --trajectories 20 --workers 2
+  cadre-sim sensitivity my_ranges.toml --method sobol --base-samples 128 --replicates 2
+  cadre-sim sensitivity experiments/lever_sensitivity.toml --resume --out results/levers
+
+Samples the [[vary]] parameters within their ranges (low/high, default: the
+parameter's whole allowed range) by Morris trajectories or Saltelli's Sobol'
+scheme (SALib), runs every point --replicates times through the batch
+machinery, and analyses each point's replicate mean of each metric. Morris
+reports mu* (mean absolute elementary effect) with its 95% bootstrap interval
+and sigma; Sobol' reports S1 and ST with 95% bootstrap intervals. OUT receives
+the batch store, design.csv, points.csv (the analysed replicate means),
+sensitivity.csv, sensitivity.md and figures/sensitivity_<metric>.png.
+"""
+
+VALIDATE_EPILOG = """examples:
+  cadre-sim validate
+  cadre-sim validate --replicates 40 --population 2000 --workers 2 --out results/validation
+  cadre-sim validate --only 1,3
+  cadre-sim validate --only 1 --set behaviour.mistake_rate=0     # fact 1 must fail
+
+Runs the eight stylized facts of the model brief (sim/validation.py) as paired
+experiments: replicate k of every regime shares its seed. For each fact it
+prints the regimes compared, each measured difference with its 95% t-interval
+and pass or fail; a check passes when its interval excludes zero in the
+expected direction, a fact when all its checks and conditions do. --set changes
+the baseline under every regime (each regime's own changes apply on top). With
+--out, the batch store, validation.csv and validation.md are kept there. Exit
+status 1 when a fact fails.
+"""
+
+
+# ---------------------------------------------------------------------------
+# Parsers
+# ---------------------------------------------------------------------------
+
+
+def _whole(text: str, low: int) -> int:
+    """Parse a whole number >= ``low`` or raise ``argparse.ArgumentTypeError``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    """Parse a whole number >= 1 (argparse type)."""
+    return _whole(text, 1)
+
+
+def _non_negative(text: str) -> int:
+    """Parse a whole number >= 0 (argparse type)."""
+    return _whole(text, 0)
+
+
+def _add_run_options(
+    parser: argparse.ArgumentParser,
+    *,
+    window: bool = True,
+    sizes_title: str = "run size (override the experiment file's values)",
+    set_help: str = "change a parameter of the base scenario (repeatable), "
+    "e.g. discipline.severity=25",
+    unit: str = "point",
+) -> None:
+    """Options shared by the three commands: sizes, seed, executor, output, resume."""
+    sizes = parser.add_argument_group(sizes_title)
+    sizes.add_argument("--replicates", "-r", type=_positive, metavar="R", help=f"runs per {unit}")
+    sizes.add_argument("--steps", type=_positive, metavar="N", help="months per run")
+    sizes.add_argument(
+        "--population", type=_positive, metavar="N", help="workforce.population of every run"
+    )
+    sizes.add_argument("--seed", type=_non_negative, metavar="SEED", help="root seed")
+    if window:
+        sizes.add_argument(
+            "--window",
+            type=_positive,
+            metavar="MONTHS",
+            help="months at the end of each run that are averaged",
+        )
+    sizes.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="GROUP.KEY=VALUE",
+        help=set_help,
+    )
+    where = parser.add_argument_group("where runs execute and where results go")
+    where.add_argument(
+        "--workers", "-w", type=_positive, metavar="W", help="worker processes (default: cores)"
+    )
+    where.add_argument(
+        "--executor",
+        choices=("process", "serial", "dask"),
+        help="local processes (default), this process, or Dask",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler, e.g. tcp://host:8786 (implies --executor dask)",
+    )
+    where.add_argument("--out", "-o", type=Path, metavar="DIR", help="results folder")
+    where.add_argument(
+        "--resume", action="store_true", help="continue the batch in --out (same design)"
+    )
+    where.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only when stderr is a terminal)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sweep``, ``sensitivity`` and ``validate`` subcommands."""
+    sweep = subparsers.add_parser(
+        "sweep",
+        help="run an experiment file (grid, Latin hypercube, scenarios) and draw the response",
+        description=(
+            "Run every point of EXPERIMENT's design --replicates times with paired seeds "
+            "through the batch machinery; write design.csv, sweep.csv/.md and figures."
+        ),
+        epilog=SWEEP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment .toml file or name")
+    sweep.add_argument(
+        "--metric",
+        dest="metrics",
+        action="extend",
+        nargs="+",
+        metavar="METRIC",
+        help="outputs to summarise (default: the file's metrics)",
+    )
+    sweep.add_argument(
+        "--no-figures", dest="figures", action="store_false", help="write the tables only"
+    )
+    _add_run_options(sweep)
+    sweep.set_defaults(handler=run_sweep_command)
+
+    sensitivity = subparsers.add_parser(
+        "sensitivity",
+        help="global sensitivity analysis (Morris or Sobol') of an experiment's parameters",
+        description=(
+            "Sample EXPERIMENT's [[vary]] ranges with SALib (Morris or Sobol'), run every "
+            "point through the batch machinery and report the sensitivity indices of each "
+            "metric as tables and bar charts."
+        ),
+        epilog=SENSITIVITY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sensitivity.add_argument(
+        "experiment", metavar="EXPERIMENT", help="experiment .toml file or name"
+    )
+    sensitivity.add_argument(
+        "--method",
+        choices=("morris", "sobol"),
+        help="analysis method (default: the file's design)",
+    )
+    sensitivity.add_argument(
+        "--trajectories", type=_positive, metavar="R", help="Morris trajectories"
+    )
+    sensitivity.add_argument(
+        "--base-samples",
+        type=_positive,
+        metavar="N",
+        help="Sobol' base samples, a power of two (N * (D + 2) points)",
+    )
+    sensitivity.add_argument(
+        "--metric",
+        dest="metrics",
+        action="extend",
+        nargs="+",
+        metavar="METRIC",
+        help="outputs to analyse (default: the file's metrics)",
+    )
+    sensitivity.add_argument(
+        "--no-figures", dest="figures", action="store_false", help="write the tables only"
+    )
+    _add_run_options(sensitivity)
+    sensitivity.set_defaults(handler=run_sensitivity_command)
+
+    validate = subparsers.add_parser(
+        "validate",
+        help="check the model brief's eight stylized facts (exit 1 if one fails)",
+        description=(
+            "Run the stylized facts of the model brief as paired experiments and print, "
+            "for each, the regimes compared, the measured differences with 95% intervals "
+            "and pass or fail."
+        ),
+        epilog=VALIDATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    validate.add_argument(
+        "--only", metavar="FACTS", help="facts to run, e.g. 1,3 or 2-4 (default: all eight)"
+    )
+    _add_run_options(
+        validate,
+        window=False,
+        sizes_title="run size (default 20 replicates x 1000 cadres x 96 months, root seed 0)",
+        set_help="change a parameter of the baseline under every regime (repeatable); "
+        "each regime's own changes apply on top",
+        unit="regime",
+    )
+    validate.set_defaults(handler=run_validate_command)
+
+
+# ---------------------------------------------------------------------------
+# Handlers
+# ---------------------------------------------------------------------------
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into Ctrl-C, so a terminated run stops as cleanly."""
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while a batch runs."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _executor(args: argparse.Namespace) -> str:
+    """The executor name: as given, else dask with a scheduler, else process."""
+    return args.executor or ("dask" if args.scheduler else "process")
+
+
+def _command() -> list[str]:
+    """The command line, for the batch manifest."""
+    return ["cadre-sim", *sys.argv[1:]]
+
+
+def _experiment(args: argparse.Namespace, **extra: Any) -> Experiment:
+    """Load the experiment and apply the command line's sizes and ``--set``."""
+    from sim import experiment as experiments
+    from sim.scenario import parse_set
+
+    loaded = experiments.load(args.experiment)
+    loaded = loaded.with_sizes(
+        replicates=args.replicates,
+        steps=args.steps,
+        population=args.population,
+        window=args.window,
+        seed=args.seed,
+        metrics=args.metrics,
+        **extra,
+    )
+    if args.settings:
+        loaded = loaded.with_overrides(parse_set(args.settings))
+    return loaded
+
+
+def _out_folder(args: argparse.Namespace, kind: str, name: str) -> Path:
+    """``--out``, or ``results/<kind>-<name>-YYYYMMDD-HHMMSS``."""
+    if args.resume and args.out is None:
+        raise InputError("--resume needs --out DIR: the folder of the run to continue")
+    if args.out is not None:
+        return args.out
+    return Path("results") / f"{kind}-{name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _report_failures(summary: BatchSummary, out: Path | None) -> None:
+    """Print the runs that raised, and how to rerun them."""
+    print(f"{summary.failed} run(s) failed:", file=sys.stderr)
+    for row in summary.failures.head(10).itertuples(index=False):
+        print(
+            f"  {row.scenario} replicate {row.replicate} (seed {row.seed}): {row.error}",
+            file=sys.stderr,
+        )
+    if summary.failed > 10:
+        print(f"  ... and {summary.failed - 10} more", file=sys.stderr)
+    if out is not None:
+        print(f"rerun them with --resume --out {out}", file=sys.stderr)
+
+
+def _interrupted(out: Path | None, exc: BatchInterrupted) -> int:
+    """Report a Ctrl-C'd batch and return 130."""
+    summary = getattr(exc, "summary", None)
+    done = f"{summary.done + summary.skipped} of {summary.total} runs" if summary else "runs"
+    where = f" kept in {out}; continue with --resume --out {out}" if out is not None else ""
+    print(f"interrupted: {done} finished{where}", file=sys.stderr)
+    return 130
+
+
+def run_sweep_command(args: argparse.Namespace) -> int:
+    """Handle ``cadre-sim sweep``: run the design, print means, write report and figures."""
+    from sim import experiment as experiments
+    from sim.batch import BatchInterrupted
+
+    loaded = _experiment(args)
+    if loaded.design in ("morris", "sobol"):
+        raise InputError(
+            f"{loaded.origin}: a {loaded.design!r} design is analysed by "
+            f"cadre-sim sensitivity {args.experiment}, not swept"
+        )
+    design = loaded.build_design()
+    out = _out_folder(args, "sweep", loaded.name)
+    if args.resume:
+        design.check_against(out)
+    print(
+        f"sweep {loaded.name}: {loaded.design} design, {len(design)} points x "
+        f"{loaded.replicates} replicates = {len(design) * loaded.replicates} runs of "
+        f"{loaded.steps} months -> {out}",
+        file=sys.stderr,
+    )
+    try:
+        with _sigterm_as_interrupt():
+            run = experiments.run_design(
+                design,
+                out=out,
+                resume=args.resume,
+                executor=_executor(args),
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=args.progress,
+                command=_command(),
+            )
+    except BatchInterrupted as stop:
+        return _interrupted(out, stop)
+    summary = run.batch
+    print(
+        f"sweep: {summary.total} runs ({summary.done} run now, {summary.skipped} already done, "
+        f"{summary.failed} failed) in {summary.wall_time:.1f} s on "
+        f"{summary.executor['executor']} x{summary.executor['workers']}"
+    )
+    table = run.point_summary()
+    first = loaded.steps - loaded.window + 1
+    for metric in loaded.metrics:
+        rows = table[table["metric"] == metric]
+        if design.method == "grid" and len(loaded.parameters) == 2:
+            print(f"\n{metric}, mean of months {first}-{loaded.steps} over replicates:")
+            print(_grid_text(rows, loaded.parameters))
+        else:
+            print(f"\n{metric}, mean of months {first}-{loaded.steps} over replicates (95% CI):")
+            print(_points_text(rows, design))
+    if args.figures:
+        written = experiments.write_sweep_report(run)
+    else:
+        table.to_csv(out / experiments.SWEEP_FILE, index=False)
+        written = [out / experiments.SWEEP_FILE]
+    print()
+    for path in [out / experiments.DESIGN_FILE, *written]:
+        print(f"wrote {path}")
+    if summary.failed:
+        _report_failures(summary, out)
+        return 1
+    return 0
+
+
+#: Most points listed in the printed table of a sweep (all are in sweep.csv).
+MAX_PRINTED_POINTS = 40
+
+
+def _grid_text(rows: pd.DataFrame, parameters: tuple[str, ...]) -> str:
+    """The means of a two-parameter grid as a matrix: first parameter across, second down."""
+    across, down = parameters
+    matrix = rows.pivot_table(index=down, columns=across, values="mean", aggfunc="first")
+    header = [f"{down} \\ {across}", *(_short(c) for c in matrix.columns)]
+    body = [
+        [_short(i), *(_short(v) for v in row)]
+        for i, row in zip(matrix.index, matrix.values, strict=True)
+    ]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    return "\n".join(
+        "  " + "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
+        for cells in [header, *body]
+    )
+
+
+def _points_text(rows: pd.DataFrame, design: Design) -> str:
+    """Aligned text of per-point means: parameter values, n, mean and interval."""
+    columns = [c for c in design.table.columns if c != "point"]
+    header = ["point", *columns, "n", "mean", "95% CI"]
+    body = []
+    hidden = max(0, len(rows) - MAX_PRINTED_POINTS)
+    for record in rows.head(MAX_PRINTED_POINTS).to_dict("records"):
+        body.append(
+            [
+                str(record["point"]),
+                *(_short(record[c]) for c in columns),
+                str(record["n"]),
+                _short(record["mean"]),
+                f"[{_short(record['ci_low'])}, {_short(record['ci_high'])}]",
+            ]
+        )
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = []
+    for cells in [header, *body]:
+        lines.append(
+            "  "
+            + "  ".join(
+                c.ljust(w) if i == 0 or header[i] == "description" else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+        )
+    if hidden:
+        from sim.experiment import SWEEP_FILE
+
+        lines.append(f"  ... and {hidden} more points (all in {SWEEP_FILE})")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    """A value for a text table."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if value is None or pd.isna(value):
+        return "-"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return f"{float(value):.4g}"
+
+
+class _RunsFailedError(Exception):
+    """Some runs of a sensitivity design raised, so the analysis cannot be done."""
+
+    def __init__(self, summary: BatchSummary) -> None:
+        self.summary = summary
+        super().__init__(f"{summary.failed} run(s) failed")
+
+
+def _model_evaluator(
+    loaded: Experiment, method: str, out: Path, args: argparse.Namespace, keep: dict[str, Any]
+) -> Callable[[np.ndarray], pd.DataFrame]:
+    """The evaluation callable of a model sensitivity analysis.
+
+    It turns the sample matrix into design points, runs them through the
+    batch machinery into ``out`` and returns each point's replicate mean of
+    every metric; the run is kept in ``keep["run"]``.
+    """
+    from sim import experiment as experiments
+
+    def evaluate(samples: np.ndarray) -> pd.DataFrame:
+        design = loaded.design_from_matrix(samples, method)
+        if args.resume:
+            design.check_against(out)
+        print(
+            f"sensitivity {loaded.name}: {method}, {len(design)} points x "
+            f"{loaded.replicates} replicates = {len(design) * loaded.replicates} runs of "
+            f"{loaded.steps} months -> {out}",
+            file=sys.stderr,
+        )
+        run = experiments.run_design(
+            design,
+            out=out,
+            resume=args.resume,
+            executor=_executor(args),
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=args.progress,
+            command=_command(),
+        )
+        keep["run"] = run
+        if run.batch.failed:
+            raise _RunsFailedError(run.batch)
+        return run.point_means()[list(loaded.metrics)]
+
+    return evaluate
+
+
+def run_sensitivity_command(args: argparse.Namespace) -> int:
+    """Handle ``cadre-sim sensitivity``: sample, run, analyse, print and write the report."""
+    from sim import sensitivity
+    from sim.batch import BatchInterrupted
+
+    loaded = _experiment(args, trajectories=args.trajectories, base_samples=args.base_samples)
+    method = args.method or loaded.design
+    if method not in sensitivity.METHODS:
+        raise InputError(
+            f"{loaded.origin}: experiment.design = {loaded.design!r}; choose the analysis "
+            "with --method morris or --method sobol (or set design = 'morris' in the file)"
+        )
+    problem = loaded.problem()
+    out = _out_folder(args, "sensitivity", loaded.name)
+    keep: dict[str, Any] = {}
+    note = (
+        f"Each point's output is the mean over {loaded.replicates} replicate(s) (common seeds "
+        f"across points) of each run's mean over months {loaded.steps - loaded.window + 1}-"
+        f"{loaded.steps}; the indices describe that replicate mean"
+        + ("; whole-number parameters were rounded when run" if any(problem.integer) else "")
+        + "."
+    )
+    try:
+        with _sigterm_as_interrupt():
+            result = sensitivity.run(
+                method,
+                problem,
+                _model_evaluator(loaded, method, out, args, keep),
+                trajectories=loaded.trajectories,
+                levels=loaded.levels,
+                base_samples=loaded.base_samples,
+                seed=loaded.seed,
+                note=note,
+            )
+    except BatchInterrupted as stop:
+        return _interrupted(out, stop)
+    except _RunsFailedError as failed:
+        _report_failures(failed.summary, out)
+        print("the analysis needs every point: no indices computed", file=sys.stderr)
+        return 1
+    run = keep["run"]
+    points_file = out / "points.csv"
+    run.point_means().to_csv(points_file, index=False)
+    print(result.describe())
+    print()
+    print(result.to_text())
+    written = sensitivity.write_report(
+        result, out, title=f"Sensitivity analysis: {loaded.name}", figures=args.figures
+    )
+    for path in [out / "design.csv", points_file, *written]:
+        print(f"wrote {path}")
+    return 0
+
+
+def run_validate_command(args: argparse.Namespace) -> int:
+    """Handle ``cadre-sim validate``: print the facts table; exit 1 if a fact fails."""
+    from sim import validation
+    from sim.batch import BatchInterrupted
+    from sim.scenario import parse_set
+
+    facts = validation.parse_only(args.only)
+    overrides = parse_set(args.settings) if args.settings else None
+    if args.resume and args.out is None:
+        raise InputError("--resume needs --out DIR: the folder of the validation to continue")
+    population = args.population or validation.DEFAULT_POPULATION
+    try:
+        with _sigterm_as_interrupt():
+            outcome = validation.run(
+                facts,
+                replicates=args.replicates or validation.DEFAULT_REPLICATES,
+                population=population,
+                steps=args.steps or validation.DEFAULT_STEPS,
+                root_seed=args.seed or 0,
+                overrides=overrides,
+                out=args.out,
+                resume=args.resume,
+                executor=_executor(args),
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=args.progress,
+                command=_command(),
+            )
+    except BatchInterrupted as stop:
+        return _interrupted(args.out, stop)
+    print(outcome.describe())
+    print()
+    print(outcome.to_text(), end="")
+    if args.out is not None:
+        for path in outcome.write(args.out):
+            print(f"wrote {path}")
+    if outcome.failed_runs:
+        print(
+            f"{outcome.failed_runs} run(s) failed; see {args.out or 'the batch'}", file=sys.stderr
+        )
+    return 0 if outcome.passed else 1

@@ -1,0 +1,102 @@
+"""The experiment notebooks run top to bottom at the small scale, in a clean kernel.
+
+Each notebook is executed with nbclient in a ``python3`` kernel that is
+resolved to this interpreter (a kernelspec written into a temporary
+JUPYTER_PATH folder), with ``CADRE_SIM_NOTEBOOK_SCALE=small`` and its
+results written under a temporary folder. A failing cell fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from sim import experiment
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+NOTEBOOKS = sorted(EXPERIMENTS.glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.fixture
+def kernel_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A python3 kernelspec for this interpreter, small notebook scale, results in tmp."""
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (cadre-sim test)",
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    monkeypatch.setenv(experiment.SCALE_VARIABLE, "small")
+    results = tmp_path / "results"
+    monkeypatch.setenv(experiment.OUT_VARIABLE, str(results))
+    return results
+
+
+def test_the_four_notebooks_are_shipped_and_built_from_the_script():
+    assert [p.stem for p in NOTEBOOKS] == [
+        "01_compare_scenarios",
+        "02_tolerance_by_risk",
+        "03_lever_sensitivity",
+        "04_crackdown_event_study",
+    ]
+    sys.path.insert(0, str(EXPERIMENTS))
+    try:
+        import build_notebooks
+    finally:
+        sys.path.remove(str(EXPERIMENTS))
+    assert build_notebooks.main(["--check"]) == 0, "run experiments/build_notebooks.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_are_stripped_of_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, path.name
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom_at_small_scale(path, kernel_environment):
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=240,
+        resources={"metadata": {"path": str(EXPERIMENTS)}},
+    )
+    client.execute()  # raises CellExecutionError if a cell fails
+    folder = kernel_environment / f"{path.stem}-small"
+    assert (folder / "manifest.json").is_file()
+    figures = sorted((folder / "figures").glob("*.png"))
+    assert figures, f"{path.stem} saved no figures"
+    images = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    ]
+    assert images, f"{path.stem} displayed no figures"
+    errors = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.get("output_type") == "error"
+    ]
+    assert not errors
