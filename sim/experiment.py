@@ -74,7 +74,6 @@ import json
 import math
 import os
 import shutil
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -85,9 +84,10 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim import params
+from sim import files, params
 from sim import results as store
 from sim.errors import InputError
+from sim.files import atomic_write_text, display_path, show_value
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ class Experiment:
     @property
     def origin(self) -> str:
         """How the experiment is named in messages: its file, or its name."""
-        return _display(self.path) if self.path is not None else f"experiment {self.name}"
+        return display_path(self.path) if self.path is not None else f"experiment {self.name}"
 
     def with_sizes(
         self,
@@ -504,7 +504,7 @@ class Design:
     def write(self, folder: str | os.PathLike[str]) -> Path:
         """Write ``design.csv`` into ``folder`` and return its path."""
         target = Path(folder) / DESIGN_FILE
-        _atomic_text(target, self.table.to_csv(index=False))
+        atomic_write_text(target, self.table.to_csv(index=False))
         return target
 
     def check_against(self, folder: str | os.PathLike[str]) -> None:
@@ -568,21 +568,8 @@ def load(ref: str | os.PathLike[str]) -> Experiment:
 
     """
     path = _locate(ref)
-    shown = _display(path)
-    if not path.exists():
-        raise InputError(f"{shown}: file not found")
-    if path.is_dir():
-        raise InputError(f"{shown}: is a folder, not an experiment file")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot be read ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{shown}: invalid TOML: {' '.join(str(exc).split())}") from None
+    shown = display_path(path)
+    data = files.read_toml(path, "experiment")
     return from_dict(data, origin=shown, folder=path.parent, path=path)
 
 
@@ -612,7 +599,9 @@ def from_dict(
             problems.append(_unknown(origin, key, key, _TOP_KEYS, "top-level key"))
     meta = data.get("experiment", {})
     if not isinstance(meta, dict):
-        problems.append(f"{origin}: experiment must be a table ([experiment]), got {_show(meta)}")
+        problems.append(
+            f"{origin}: experiment must be a table ([experiment]), got {show_value(meta)}"
+        )
         meta = {}
     for key in meta:
         if key not in _EXPERIMENT_KEYS:
@@ -633,7 +622,7 @@ def from_dict(
         hint = params.suggest(str(design), DESIGNS)
         extra = f" (did you mean '{hint}'?)" if hint else ""
         problems.append(
-            f"{origin}: experiment.design = {_show(design)} is not a design{extra}; "
+            f"{origin}: experiment.design = {show_value(design)} is not a design{extra}; "
             f"choose one of {', '.join(DESIGNS)}"
         )
         design = "grid"
@@ -722,14 +711,14 @@ def _check_sizes(sizes: Mapping[str, Any], origin: str, problems: list[str]) -> 
             if not _is_whole(value) or not p.low <= value <= p.high:
                 problems.append(
                     f"{where} must be a whole number of cadres in [{p.low}, {p.high}], "
-                    f"got {_show(value)}"
+                    f"got {show_value(value)}"
                 )
                 continue
             out[key] = int(value)
             continue
         low = _SIZE_LOW[key]
         if not _is_whole(value) or value < low:
-            problems.append(f"{where} must be a whole number >= {low}, got {_show(value)}")
+            problems.append(f"{where} must be a whole number >= {low}, got {show_value(value)}")
             continue
         if key == "levels" and value % 2:
             problems.append(
@@ -755,7 +744,7 @@ def _check_metrics(value: Any, where: str, problems: list[str]) -> tuple[str, ..
         value = [value]
     if not isinstance(value, list | tuple) or not value:
         problems.append(
-            f"{where} must be a list of model outputs, e.g. ['flat_share'], got {_show(value)}"
+            f"{where} must be a list of model outputs, e.g. ['flat_share'], got {show_value(value)}"
         )
         return None
     good: list[str] = []
@@ -764,7 +753,7 @@ def _check_metrics(value: Any, where: str, problems: list[str]) -> tuple[str, ..
             hint = params.suggest(str(item), OUTPUTS)
             extra = f" (did you mean '{hint}'?)" if hint else ""
             problems.append(
-                f"{where}: {_show(item)} is not a model output{extra}; see sim.model.OUTPUTS"
+                f"{where}: {show_value(item)} is not a model output{extra}; see sim.model.OUTPUTS"
             )
             continue
         good.append(item)
@@ -788,7 +777,7 @@ def _check_consistency(experiment: Experiment, origin: str, problems: list[str])
 def _settings(raw: Any, origin: str, problems: list[str]) -> dict[str, Value]:
     """Validate the ``[set]`` table (dotted names or nested group tables)."""
     if not isinstance(raw, dict):
-        problems.append(f"{origin}: set must be a table ([set]), got {_show(raw)}")
+        problems.append(f"{origin}: set must be a table ([set]), got {show_value(raw)}")
         return {}
     flat: dict[str, Any] = {}
     for key, value in raw.items():
@@ -815,7 +804,7 @@ def _load_scenario(ref: Any, where: str, folder: Path, problems: list[str]) -> S
 
     if not isinstance(ref, str) or not ref:
         problems.append(
-            f"{where} must be a shipped scenario name or a .toml path, got {_show(ref)}"
+            f"{where} must be a shipped scenario name or a .toml path, got {show_value(ref)}"
         )
         return None
     target: str | Path = ref
@@ -867,7 +856,7 @@ def _scenarios(
     if not isinstance(refs, list) or not refs:
         problems.append(
             f"{origin}: experiment.scenarios must be a non-empty list of scenario names or "
-            f'paths, or "shipped" for the whole library, got {_show(refs)}'
+            f'paths, or "shipped" for the whole library, got {show_value(refs)}'
         )
         return None, []
     loaded: list[Scenario] = []
@@ -893,14 +882,16 @@ def _scenarios(
 def _vary_entries(raw: Any, design: str, origin: str, problems: list[str]) -> list[Vary]:
     """Validate the ``[[vary]]`` array for the given design."""
     if not isinstance(raw, list):
-        problems.append(f"{origin}: vary must be an array of tables ([[vary]]), got {_show(raw)}")
+        problems.append(
+            f"{origin}: vary must be an array of tables ([[vary]]), got {show_value(raw)}"
+        )
         return []
     out: list[Vary] = []
     seen: set[str] = set()
     for number, entry in enumerate(raw, start=1):
         where = f"{origin}: vary[{number}]"
         if not isinstance(entry, dict):
-            problems.append(f"{where} must be a table ([[vary]]), got {_show(entry)}")
+            problems.append(f"{where} must be a table ([[vary]]), got {show_value(entry)}")
             continue
         vary = _vary_entry(entry, design, origin, f"vary[{number}]", problems)
         if vary is None:
@@ -955,7 +946,7 @@ def _grid_entry(
     if has_values:
         raw = entry["values"]
         if not isinstance(raw, list) or not raw:
-            problems.append(f"{where}.values must be a non-empty list, got {_show(raw)}")
+            problems.append(f"{where}.values must be a non-empty list, got {show_value(raw)}")
             return None
         values: list[Value] = []
         for index, value in enumerate(raw, start=1):
@@ -963,7 +954,7 @@ def _grid_entry(
                 values.append(param.check(value))
             except ValueError:
                 problems.append(
-                    f"{where}.values[{index}] = {_show(value)}: {param.name} takes "
+                    f"{where}.values[{index}] = {show_value(value)}: {param.name} takes "
                     f"{_allowed(param)}"
                 )
         if len(set(values)) != len(values):
@@ -981,7 +972,7 @@ def _grid_entry(
     if not _is_whole(points) or points < 2:
         problems.append(
             f"{where}.points must be a whole number >= 2 (how many evenly spaced values "
-            f"from low to high), got {_show(points)}; or list values = [...]"
+            f"from low to high), got {show_value(points)}; or list values = [...]"
         )
     if len(problems) > count or low is None or high is None:
         return None
@@ -1029,18 +1020,18 @@ def _range_bounds(
             or not isinstance(value, int | float)
             or not math.isfinite(value)
         ):
-            problems.append(f"{where}.{key} must be a number, got {_show(value)}")
+            problems.append(f"{where}.{key} must be a number, got {show_value(value)}")
             continue
         if not param.low <= value <= param.high:
             problems.append(
-                f"{where}.{key} = {_show(value)} is outside the allowed range of "
+                f"{where}.{key} = {show_value(value)} is outside the allowed range of "
                 f"{param.name}: [{param.low!r}, {param.high!r}] ({param.unit})"
             )
             continue
         bounds[key] = float(value)
     low, high = bounds.get("low"), bounds.get("high")
     if low is not None and high is not None and not low < high:
-        problems.append(f"{where}: low = {_show(low)} must be below high = {_show(high)}")
+        problems.append(f"{where}: low = {show_value(low)} must be below high = {show_value(high)}")
         return None, None
     return low, high
 
@@ -1243,7 +1234,7 @@ def _describe_folder(design: Design, folder: Path) -> None:
         "points": len(design),
         **design.experiment.to_dict(),
     }
-    _atomic_text(folder / EXPERIMENT_FILE, json.dumps(info, indent=1) + "\n")
+    atomic_write_text(folder / EXPERIMENT_FILE, json.dumps(info, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------------------
@@ -1393,7 +1384,7 @@ def write_sweep_report(run: ExperimentRun, confidence: float = 0.95) -> list[Pat
     table.to_csv(csv_file, index=False)
     written.append(csv_file)
     md_file = run.out / SWEEP_REPORT
-    _atomic_text(md_file, sweep_markdown(run, table, confidence))
+    atomic_write_text(md_file, sweep_markdown(run, table, confidence))
     written.append(md_file)
     for metric in run.batch.metrics:
         written.append(
@@ -1550,28 +1541,7 @@ def notebook_scale(environ: Mapping[str, str] | None = None) -> NotebookScale:
 
 def _locate(ref: str | os.PathLike[str]) -> Path:
     """A path, or the file of a shipped experiment named ``ref``."""
-    if not isinstance(ref, str):
-        return Path(ref)
-    if ref.endswith(".toml") or "/" in ref or os.sep in ref or Path(ref).is_file():
-        return Path(ref)
-    candidate = EXPERIMENT_DIR / f"{ref}.toml"
-    if candidate.is_file():
-        return candidate
-    names = shipped()
-    hint = params.suggest(ref, names)
-    extra = f" (did you mean '{hint}'?)" if hint else ""
-    raise InputError(
-        f"unknown experiment '{ref}'{extra}; shipped experiments: "
-        f"{', '.join(names) or 'none'}; or give a path to a .toml file"
-    )
-
-
-def _display(path: Path) -> str:
-    """A path for messages: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+    return files.locate(ref, EXPERIMENT_DIR, "experiment", shipped)
 
 
 def _unknown(origin: str, where: str, key: str, allowed: Sequence[str], what: str) -> str:
@@ -1588,7 +1558,7 @@ def _text(
     """A text value of ``[experiment]``."""
     value = table.get(key, default)
     if not isinstance(value, str):
-        problems.append(f"{origin}: experiment.{key} must be text, got {_show(value)}")
+        problems.append(f"{origin}: experiment.{key} must be text, got {show_value(value)}")
         return None
     return value
 
@@ -1613,19 +1583,6 @@ def _allowed(param: params.Param) -> str:
     return f"{kind} in [{param.low!r}, {param.high!r}] ({param.unit})"
 
 
-def _show(value: Any) -> str:
-    """A value in TOML spelling for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return repr(value)
-
-
 def _fmt_value(value: Any) -> str:
     """A parameter value for tables and axis labels."""
     if isinstance(value, bool):
@@ -1640,10 +1597,3 @@ def _fmt_num(value: float) -> str:
     if value is None or pd.isna(value):
         return "-"
     return f"{value:.4g}"
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    """Write text to a temporary file next to ``path`` and rename it into place."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)

@@ -70,7 +70,6 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -78,8 +77,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 import sim
-from sim import params
+from sim import files, params
 from sim.errors import InputError
+from sim.files import display_path, show_value
 from sim.timeline import PolicyChange
 
 __all__ = [
@@ -331,51 +331,15 @@ def parse_set(items: Iterable[str], origin: str = "--set") -> dict[str, Value]:
 
 def _locate(ref: str | os.PathLike[str]) -> Path:
     """Turn a shipped name or a path into the file to read (``InputError`` if unknown)."""
-    if not isinstance(ref, str):
-        return Path(ref)
-    if ref.endswith(".toml") or "/" in ref or os.sep in ref or Path(ref).is_file():
-        return Path(ref)
-    path = shipped_path(ref)
-    if path.is_file():
-        return path
-    names = shipped()
-    hint = params.suggest(ref, names)
-    did_you_mean = f" (did you mean '{hint}'?)" if hint else ""
-    raise InputError(
-        f"unknown scenario '{ref}'{did_you_mean}; shipped scenarios: "
-        f"{', '.join(names) or 'none'}; or give a path to a .toml file"
-    )
-
-
-def _display(path: Path) -> str:
-    """Show a path in messages: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+    return files.locate(ref, SCENARIO_DIR, "scenario", shipped)
 
 
 def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     """Parse one TOML file; on failure record a one-line problem and return None."""
-    shown = _display(path)
-    if not path.exists():
-        problems.append(f"{shown}: file not found")
-        return None
-    if path.is_dir():
-        problems.append(f"{shown}: is a folder, not a scenario file")
-        return None
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(f"{shown}: not UTF-8 text (byte {exc.start})")
-        return None
-    except OSError as exc:
-        problems.append(f"{shown}: cannot be read ({exc.strerror})")
-        return None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"{shown}: invalid TOML: {exc}")
+        return files.read_toml(path, "scenario")
+    except InputError as exc:
+        problems.extend(exc.problems)
         return None
 
 
@@ -412,7 +376,7 @@ def _resolve_file(path: Path, chain: tuple[Path, ...], problems: list[str]) -> _
     if data is None:
         return None
     return _resolve_data(
-        data, _display(path), folder=path.parent, chain=chain + (path,), problems=problems
+        data, display_path(path), folder=path.parent, chain=chain + (path,), problems=problems
     )
 
 
@@ -435,7 +399,9 @@ def _resolve_data(
 
     inherit = data.get("inherit_timeline", True)
     if not isinstance(inherit, bool):
-        problems.append(f"{origin}: inherit_timeline must be true or false, got {_show(inherit)}")
+        problems.append(
+            f"{origin}: inherit_timeline must be true or false, got {show_value(inherit)}"
+        )
         inherit = True
 
     own_params: dict[str, Value] = {}
@@ -473,7 +439,7 @@ def _resolve_parent(
     if not isinstance(extends, str) or not extends.strip():
         problems.append(
             f"{origin}: extends must be the name of a parent file, e.g. "
-            f'extends = "baseline.toml", got {_show(extends)}'
+            f'extends = "baseline.toml", got {show_value(extends)}'
         )
         return None
     if folder is None:
@@ -485,13 +451,13 @@ def _resolve_parent(
         loop = resolved_chain[resolved_chain.index(parent) :] + [parent]
         problems.append(
             f"{origin}: extends = {extends!r} makes a cycle: "
-            + " -> ".join(_display(p) for p in loop)
+            + " -> ".join(display_path(p) for p in loop)
         )
         return None
     if not parent.is_file():
         problems.append(
             f"{origin}: extends = {extends!r}: parent file not found "
-            f"(looked for {_display(parent)}, relative to {_display(folder)})"
+            f"(looked for {display_path(parent)}, relative to {display_path(folder)})"
         )
         return None
     layer = _resolve_file(parent, chain, problems)
@@ -548,14 +514,14 @@ def _did_you_mean(names: Sequence[str]) -> str:
 def _check_meta(value: Any, origin: str, problems: list[str]) -> dict[str, str]:
     """Validate the ``[scenario]`` table: name, description, source (all text)."""
     if not isinstance(value, dict):
-        problems.append(f"{origin}: scenario must be a table ([scenario]), got {_show(value)}")
+        problems.append(f"{origin}: scenario must be a table ([scenario]), got {show_value(value)}")
         return {}
     meta: dict[str, str] = {}
     for key, item in value.items():
         if key not in _SCENARIO_KEYS:
             problems.append(_unknown_key_message(origin, "scenario", key, _SCENARIO_KEYS))
         elif not isinstance(item, str):
-            problems.append(f"{origin}: scenario.{key} must be text, got {_show(item)}")
+            problems.append(f"{origin}: scenario.{key} must be text, got {show_value(item)}")
         elif key == "name":
             if _check_name(item, f"{origin}: scenario.name", problems):
                 meta[key] = item
@@ -569,7 +535,7 @@ def _check_name(name: str, where: str, problems: list[str]) -> bool:
     if isinstance(name, str) and _NAME_PATTERN.match(name):
         return True
     problems.append(
-        f"{where} = {_show(name)} must be letters, digits, '_', '-' or '.' "
+        f"{where} = {show_value(name)} must be letters, digits, '_', '-' or '.' "
         "(it names output folders)"
     )
     return False
@@ -630,7 +596,7 @@ def _check_group(
     """
     if not isinstance(table, dict):
         problems.append(
-            f"{origin}: {path} must be a table of parameters ([{group}]), got {_show(table)}"
+            f"{origin}: {path} must be a table of parameters ([{group}]), got {show_value(table)}"
         )
         return {}
     model = _group_model(group)
@@ -676,20 +642,22 @@ def _error_message(group: str, error: Mapping[str, Any], origin: str, path: str)
 def _value_problem(param: params.Param, value: Any, kind: str, fallback: str) -> str:
     """Describe what is wrong with a value: `` = 1.7 is out of range [0.0, 1.0] (share)``."""
     if kind in ("greater_than_equal", "less_than_equal"):
-        return f" = {_show(value)} is out of range [{param.low!r}, {param.high!r}] ({param.unit})"
+        return (
+            f" = {show_value(value)} is out of range [{param.low!r}, {param.high!r}] ({param.unit})"
+        )
     if param.type is bool:
-        return f" must be true or false, got {_show(value)}"
+        return f" must be true or false, got {show_value(value)}"
     if param.type is int:
         return (
             f" must be a whole number in [{param.low!r}, {param.high!r}] ({param.unit}), "
-            f"got {_show(value)}"
+            f"got {show_value(value)}"
         )
     if kind == "finite_number":
-        return f" must be a finite number, got {_show(value)}"
+        return f" must be a finite number, got {show_value(value)}"
     if kind == "float_type":
         allowed = f"[{param.low!r}, {param.high!r}] ({param.unit})"
-        return f" must be a number in {allowed}, got {_show(value)}"
-    return f" = {_show(value)}: {fallback}"
+        return f" must be a number in {allowed}, got {show_value(value)}"
+    return f" = {show_value(value)}: {fallback}"
 
 
 def _check_flat(values: Mapping[str, Any], origin: str, problems: list[str]) -> dict[str, Value]:
@@ -726,7 +694,8 @@ def _check_timeline(entries: Any, origin: str, problems: list[str]) -> list[Poli
     """Validate the ``[[timeline]]`` array; return its policy changes."""
     if not isinstance(entries, list):
         problems.append(
-            f"{origin}: timeline must be an array of tables ([[timeline]]), got {_show(entries)}"
+            f"{origin}: timeline must be an array of tables ([[timeline]]), "
+            f"got {show_value(entries)}"
         )
         return []
     changes: list[PolicyChange] = []
@@ -740,7 +709,9 @@ def _check_timeline(entries: Any, origin: str, problems: list[str]) -> list[Poli
 def _check_entry(entry: Any, origin: str, where: str, problems: list[str]) -> PolicyChange | None:
     """Validate one timeline entry (``where`` is e.g. ``timeline[2]``, counted from 1)."""
     if not isinstance(entry, dict):
-        problems.append(f"{origin}: {where} must be a table ([[timeline]]), got {_show(entry)}")
+        problems.append(
+            f"{origin}: {where} must be a table ([[timeline]]), got {show_value(entry)}"
+        )
         return None
     count = len(problems)
     for key in entry:
@@ -754,7 +725,7 @@ def _check_entry(entry: Any, origin: str, where: str, problems: list[str]) -> Po
             if isinstance(month, bool) or not isinstance(month, int) or month < 1:
                 problems.append(
                     f"{origin}: {where}.{key} must be a whole month >= 1 "
-                    f"(month 1 is the first step), got {_show(month)}"
+                    f"(month 1 is the first step), got {show_value(month)}"
                 )
             else:
                 months[key] = month
@@ -785,7 +756,7 @@ def _check_entry(entry: Any, origin: str, where: str, problems: list[str]) -> Po
 
     label = entry.get("label", "")
     if not isinstance(label, str):
-        problems.append(f"{origin}: {where}.label must be text, got {_show(label)}")
+        problems.append(f"{origin}: {where}.label must be text, got {show_value(label)}")
         label = ""
     settings = _check_settings(entry.get("set"), origin, f"{where}.set", problems)
 
@@ -811,7 +782,7 @@ def _check_settings(raw: Any, origin: str, where: str, problems: list[str]) -> d
         )
         return {}
     if not isinstance(raw, dict):
-        problems.append(f"{origin}: {where} must be a table of parameters, got {_show(raw)}")
+        problems.append(f"{origin}: {where} must be a table of parameters, got {show_value(raw)}")
         return {}
     if not raw:
         problems.append(f"{origin}: {where} is empty: a timeline change must set something")
@@ -856,21 +827,6 @@ def _parse_value(text: str) -> Any:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text
-
-
-def _show(value: Any) -> str:
-    """Show a value in messages in TOML spelling (``true``, ``'high'``, ``0.5``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return repr(value)
 
 
 def _toml_string(text: str) -> str:
