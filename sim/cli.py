@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from sim import __version__
 from sim.errors import InputError
 
-__all__ = ["build_parser", "main"]
+__all__ = [
+    "add_execution_options",
+    "build_parser",
+    "main",
+    "non_negative_int",
+    "positive_int",
+]
 
 #: Modules that each register one or more subcommands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -46,6 +52,48 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ArgumentError(f"{self.prog}: {message}")
+
+
+def _whole(text: str, low: int) -> int:
+    """Parse a whole number >= ``low`` or raise ``argparse.ArgumentTypeError``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number >= 1 (an argparse ``type``)."""
+    return _whole(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """Parse a whole number >= 0 (an argparse ``type``)."""
+    return _whole(text, 0)
+
+
+def add_execution_options(group: argparse._ActionsContainer) -> None:
+    """Add ``--workers``, ``--executor`` and ``--scheduler`` (batch, sweep, ...)."""
+    group.add_argument(
+        "--workers",
+        "-w",
+        type=positive_int,
+        metavar="W",
+        help="worker processes or Dask workers (default: one per core)",
+    )
+    group.add_argument(
+        "--executor",
+        choices=("process", "serial", "dask"),
+        help="where runs execute: local processes (default), this process, or Dask",
+    )
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="connect to a running Dask scheduler, e.g. tcp://host:8786 (implies --executor dask)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

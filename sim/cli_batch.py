@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sim.cli import add_execution_options, non_negative_int, positive_int
 from sim.errors import InputError
 
 __all__ = ["register"]
@@ -75,39 +76,23 @@ def register(subparsers: Any) -> None:
     batch.add_argument(
         "--replicates",
         "-r",
-        type=_positive,
+        type=positive_int,
         metavar="R",
         help="runs per scenario (required for a new batch; with --resume, more extend it)",
     )
     batch.add_argument(
         "--steps",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="months per run (default 120; with --resume, the batch's)",
     )
     batch.add_argument(
         "--seed",
-        type=_non_negative,
+        type=non_negative_int,
         metavar="SEED",
         help="root seed of all replicate seeds (default 0; with --resume, the batch's)",
     )
-    batch.add_argument(
-        "--workers",
-        "-w",
-        type=_positive,
-        metavar="W",
-        help="worker processes or Dask workers (default: one per core)",
-    )
-    batch.add_argument(
-        "--executor",
-        choices=("process", "serial", "dask"),
-        help="where runs execute: local processes (default), this process, or Dask",
-    )
-    batch.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="connect to a running Dask scheduler, e.g. tcp://host:8786 (implies --executor dask)",
-    )
+    add_execution_options(batch)
     batch.add_argument(
         "--out",
         "-o",
@@ -122,7 +107,7 @@ def register(subparsers: Any) -> None:
     )
     batch.add_argument(
         "--population",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="set workforce.population for every scenario",
     )
@@ -136,7 +121,7 @@ def register(subparsers: Any) -> None:
     )
     batch.add_argument(
         "--window",
-        type=_positive,
+        type=positive_int,
         metavar="MONTHS",
         help="months averaged in the per-run summary printed at the end (default 12 or --steps)",
     )
@@ -175,7 +160,7 @@ def register(subparsers: Any) -> None:
     )
     comparison.add_argument(
         "--window",
-        type=_positive,
+        type=positive_int,
         default=12,
         metavar="MONTHS",
         help="months at the end of each run to average (default 12)",
@@ -194,27 +179,6 @@ def register(subparsers: Any) -> None:
         help="write only the table (CSV and Markdown), no PNG figures",
     )
     comparison.set_defaults(handler=run_compare_command)
-
-
-def _positive(text: str) -> int:
-    """Parse a whole number >= 1 (argparse type)."""
-    return _whole(text, 1)
-
-
-def _non_negative(text: str) -> int:
-    """Parse a whole number >= 0 (argparse type)."""
-    return _whole(text, 0)
-
-
-def _whole(text: str, low: int) -> int:
-    """Parse a whole number >= ``low`` or raise ``argparse.ArgumentTypeError``."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < low:
-        raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-    return value
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.cli import add_execution_options, non_negative_int, positive_int
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -93,27 +94,6 @@ status 1 when a fact fails.
 # ---------------------------------------------------------------------------
 
 
-def _whole(text: str, low: int) -> int:
-    """Parse a whole number >= ``low`` or raise ``argparse.ArgumentTypeError``."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < low:
-        raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    """Parse a whole number >= 1 (argparse type)."""
-    return _whole(text, 1)
-
-
-def _non_negative(text: str) -> int:
-    """Parse a whole number >= 0 (argparse type)."""
-    return _whole(text, 0)
-
-
 def _add_run_options(
     parser: argparse.ArgumentParser,
     *,
@@ -125,16 +105,18 @@ def _add_run_options(
 ) -> None:
     """Options shared by the three commands: sizes, seed, executor, output, resume."""
     sizes = parser.add_argument_group(sizes_title)
-    sizes.add_argument("--replicates", "-r", type=_positive, metavar="R", help=f"runs per {unit}")
-    sizes.add_argument("--steps", type=_positive, metavar="N", help="months per run")
     sizes.add_argument(
-        "--population", type=_positive, metavar="N", help="workforce.population of every run"
+        "--replicates", "-r", type=positive_int, metavar="R", help=f"runs per {unit}"
     )
-    sizes.add_argument("--seed", type=_non_negative, metavar="SEED", help="root seed")
+    sizes.add_argument("--steps", type=positive_int, metavar="N", help="months per run")
+    sizes.add_argument(
+        "--population", type=positive_int, metavar="N", help="workforce.population of every run"
+    )
+    sizes.add_argument("--seed", type=non_negative_int, metavar="SEED", help="root seed")
     if window:
         sizes.add_argument(
             "--window",
-            type=_positive,
+            type=positive_int,
             metavar="MONTHS",
             help="months at the end of each run that are averaged",
         )
@@ -147,19 +129,7 @@ def _add_run_options(
         help=set_help,
     )
     where = parser.add_argument_group("where runs execute and where results go")
-    where.add_argument(
-        "--workers", "-w", type=_positive, metavar="W", help="worker processes (default: cores)"
-    )
-    where.add_argument(
-        "--executor",
-        choices=("process", "serial", "dask"),
-        help="local processes (default), this process, or Dask",
-    )
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a running Dask scheduler, e.g. tcp://host:8786 (implies --executor dask)",
-    )
+    add_execution_options(where)
     where.add_argument("--out", "-o", type=Path, metavar="DIR", help="results folder")
     where.add_argument(
         "--resume", action="store_true", help="continue the batch in --out (same design)"
@@ -219,11 +189,11 @@ def register(subparsers: Any) -> None:
         help="analysis method (default: the file's design)",
     )
     sensitivity.add_argument(
-        "--trajectories", type=_positive, metavar="R", help="Morris trajectories"
+        "--trajectories", type=positive_int, metavar="R", help="Morris trajectories"
     )
     sensitivity.add_argument(
         "--base-samples",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="Sobol' base samples, a power of two (N * (D + 2) points)",
     )

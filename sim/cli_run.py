@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 import sim
 from sim import scenario as scenarios
+from sim.cli import positive_int
 from sim.errors import InputError
 from sim.scenario import Scenario
 
@@ -118,7 +119,7 @@ def register(subparsers: Any) -> None:
     _add_scenario_arguments(run)
     run.add_argument(
         "--steps",
-        type=_positive_int,
+        type=positive_int,
         default=120,
         metavar="N",
         help="months to simulate (default: 120)",
@@ -177,7 +178,7 @@ def _add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--population",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="number of cadres (overrides workforce.population)",
@@ -190,17 +191,6 @@ def _add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="GROUP.KEY=VALUE",
         help="override one parameter's value from month 1; may be repeated",
     )
-
-
-def _positive_int(text: str) -> int:
-    """Parse a whole number >= 1 (an argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
 
 
 def _seed(text: str) -> int:
