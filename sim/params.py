@@ -186,7 +186,7 @@ PARAMS: tuple[Param, ...] = (
       "Gansu: exempt vs mitigate vs lenient treatment"),
     # ---- false-accusation risk --------------------------------------------
     P("accusation", "false_report_rate", 0.005, 0.0, 0.05, "per month",
-      "Mean false reports per cadre per month (spread by visibility and rivalry), before deterrence",
+      "Mean false reports per cadre per month (spread by visibility, rivalry) before deterrence",
       "'Fabricating facts and forging materials to report problems'"),
     P("accusation", "visibility_active", 3.0, 1.0, 10.0, "ratio",
       "How much more reportable an active cadre is than a routine one",
