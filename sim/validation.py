@@ -339,7 +339,7 @@ ACCUSATION_SPELL = Regime(
             "from": 13,
             "until": 49,
             "label": "spell of false accusations",
-            "set": {"accusation.false_report_rate": 0.02},
+            "set": {"accusation.false_report_rate": 0.02, "clarification.coverage": 0.0},
         },
     ),
 )
