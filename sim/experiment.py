@@ -142,12 +142,7 @@ DEFAULTS: Mapping[str, Any] = {
 }
 
 _TOP_KEYS: tuple[str, ...] = ("experiment", "set", "vary")
-_EXPERIMENT_KEYS: tuple[str, ...] = (
-    "name",
-    "description",
-    "scenario",
-    "scenarios",
-    "design",
+_SIZE_KEYS: tuple[str, ...] = (
     "replicates",
     "steps",
     "seed",
@@ -158,6 +153,14 @@ _EXPERIMENT_KEYS: tuple[str, ...] = (
     "trajectories",
     "levels",
     "base_samples",
+)
+_EXPERIMENT_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "scenario",
+    "scenarios",
+    "design",
+    *_SIZE_KEYS,
 )
 _VARY_KEYS: tuple[str, ...] = ("parameter", "values", "low", "high", "points")
 _POINT_WIDTH = 4
@@ -669,19 +672,6 @@ def from_dict(
         raise InputError(problems[0], problems=problems)
     return experiment
 
-
-_SIZE_KEYS: tuple[str, ...] = (
-    "replicates",
-    "steps",
-    "seed",
-    "population",
-    "window",
-    "metrics",
-    "samples",
-    "trajectories",
-    "levels",
-    "base_samples",
-)
 
 #: Smallest allowed value of each whole-number size.
 _SIZE_LOW: Mapping[str, int] = {
