@@ -94,9 +94,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from sim import experiment, results
-from sim.batch import run_batch
-from sim.compare import compare, mean_interval
+from sim.analysis import experiment
+
+from sim.runs import store as results
+from sim.runs.batch import run_batch
+from sim.analysis.compare import compare, mean_interval
 """,
             """
 plan = scale.apply(experiment.load("scenario_comparison"))
@@ -261,8 +263,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from sim import experiment
-from sim.compare import mean_interval
+from sim.analysis import experiment
+from sim.analysis.compare import mean_interval
 """,
             """
 plan = scale.apply(experiment.load("tolerance_by_risk"))
@@ -388,8 +390,10 @@ import numpy as np
 import seaborn as sns
 from IPython.display import Image, display
 
-from sim import experiment, sensitivity
-from sim.compare import mean_interval
+from sim.analysis import experiment
+
+from sim.analysis import sensitivity
+from sim.analysis.compare import mean_interval
 """,
             """
 plan = scale.apply(experiment.load("lever_sensitivity"))
@@ -531,9 +535,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from sim import experiment, results
-from sim.batch import run_batch
-from sim.compare import mean_interval
+from sim.analysis import experiment
+
+from sim.runs import store as results
+from sim.runs.batch import run_batch
+from sim.analysis.compare import mean_interval
 """,
             """
 plan = scale.apply(experiment.load("crackdown_event_study"))

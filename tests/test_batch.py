@@ -22,12 +22,12 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
-from sim import results
-from sim.batch import BatchInterrupted, replicate_seed, run_batch
 from sim.cli import main as cli_main
 from sim.errors import InputError
 from sim.model import CadreModel
-from sim.scenario import load
+from sim.runs import store as results
+from sim.runs.batch import BatchInterrupted, replicate_seed, run_batch
+from sim.scenarios import load
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["baseline", "fault_tolerance"]

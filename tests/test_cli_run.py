@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import sim.cli
-from sim import params
-from sim.scenario import SCENARIO_DIR, Scenario, load, shipped
+from sim.parameters import registry as params
+from sim.scenarios import SCENARIO_DIR, Scenario, load, shipped
 
 SMALL = ["--steps", "12", "--population", "200"]
 
@@ -29,7 +29,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureF
     ``run``, ``show`` and ``list`` alone; the full command set is checked by
     the ``python -m sim --help`` subprocess test.
     """
-    monkeypatch.setattr(sim.cli, "COMMAND_MODULES", ("sim.cli_run",))
+    monkeypatch.setattr(sim.cli, "COMMAND_MODULES", ("sim.cli.run",))
     monkeypatch.chdir(tmp_path)
 
     def call(*argv: str) -> tuple[int, str, str]:
@@ -278,7 +278,7 @@ def test_list_shows_every_shipped_scenario_with_its_description(cli: Cli) -> Non
 def test_help_text_shows_examples(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sim.cli, "COMMAND_MODULES", ("sim.cli_run",))
+    monkeypatch.setattr(sim.cli, "COMMAND_MODULES", ("sim.cli.run",))
     for command in ("run", "show", "list"):
         with pytest.raises(SystemExit):
             sim.cli.main([command, "--help"])

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import results
-from sim.batch import run_batch
+from sim.analysis.compare import compare, mean_interval, paired_differences, write_report
 from sim.cli import main as cli_main
-from sim.compare import compare, mean_interval, paired_differences, write_report
 from sim.errors import InputError
-from sim.scenario import load
+from sim.runs import store as results
+from sim.runs.batch import run_batch
+from sim.scenarios import load
 
 METRICS = ["flat_share", "active_share", "innovations"]
 REPLICATES = 5

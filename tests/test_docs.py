@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import model, params, processes
+from sim.model import cadre_model as model
+from sim.model import processes
+from sim.parameters import registry as params
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"

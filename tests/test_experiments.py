@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 
-from sim import experiment, params, results, sensitivity, validation
+from sim.analysis import experiment, sensitivity, validation
 from sim.cli import main as cli_main
 from sim.errors import InputError
+from sim.parameters import registry as params
+from sim.runs import store as results
 
 #: A fast run: enough to exercise the machinery, not to estimate anything.
 TINY = """

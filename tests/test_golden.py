@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim import validation
+from sim.analysis import validation
 from sim.model import CadreModel
-from sim.scenario import load, shipped
+from sim.scenarios import load, shipped
 from tests import golden
 
 CASES = [(name, seed) for name in shipped() for seed in golden.SEEDS]
@@ -40,7 +40,8 @@ def test_scenario_timeseries_match_golden(name, seed, regenerate_goldens):
     stored = golden.read_json(golden.FRAMES_FILE)[name][str(seed)]
     record = golden.frame_record(_frame(name, seed))
     moved = sorted(
-        c for c in stored["columns"] | record["columns"]
+        c
+        for c in stored["columns"] | record["columns"]
         if stored["columns"].get(c) != record["columns"].get(c)
     )
     assert record["rows"] == stored["rows"]

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import params as P
-from sim.agents import Cadre, Orientation, Status, WorkState
 from sim.model import OUTPUTS, CadreModel, build_organisation
+from sim.model.agents import Cadre, Orientation, Status, WorkState
+from sim.parameters import registry as P
 
 SMALL = dict(workforce_population=300, simulation_warmup_months=12)
 COUNTS = (

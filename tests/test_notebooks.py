@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from sim import experiment
+from sim.analysis import experiment
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NOTEBOOKS = sorted(EXPERIMENTS.glob("[0-9][0-9]_*.ipynb"))

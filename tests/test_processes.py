@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim import processes as proc
-from sim.agents import WorkState
+from sim.model import processes as proc
+from sim.model.agents import WorkState
 
 A, R, F = int(WorkState.ACTIVE), int(WorkState.ROUTINE), int(WorkState.FLAT)
 

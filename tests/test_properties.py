@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import params as P
 from sim.model import CadreModel
+from sim.parameters import registry as P
 
 #: Structural parameters drawn from small ranges so each example is fast.
 SMALL_STRUCTURE = {

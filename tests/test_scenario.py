@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import params
 from sim.errors import InputError
 from sim.model import CadreModel
-from sim.scenario import SCENARIO_DIR, Scenario, load, parse_set, shipped
-from sim.timeline import PolicyChange
+from sim.parameters import registry as params
+from sim.parameters.timeline import PolicyChange
+from sim.scenarios import SCENARIO_DIR, Scenario, load, parse_set, shipped
 
 LIBRARY = (
     "baseline",

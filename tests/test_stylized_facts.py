@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import validation
+from sim.analysis import validation
+from sim.analysis.validation import Estimate, FactResult
 from sim.model import CadreModel
-from sim.scenario import load
-from sim.validation import Estimate, FactResult
+from sim.scenarios import load
 
 SEEDS = tuple(range(8))
 POPULATION = 2000

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import load
+from sim.scenarios import load
 from sim.viz.components import format_value
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from mesa.visualization import Slider
 
-from sim import params as P
-from sim.cli_viz import HOST, port_number, run_viz
+from sim.cli.viz import HOST, port_number, run_viz
 from sim.errors import InputError
 from sim.model import CadreModel, build_organisation
-from sim.scenario import load
+from sim.parameters import registry as P
+from sim.scenarios import load
 from sim.viz import components as C
 from sim.viz.app import (
     DEFAULT_SEED,
@@ -292,7 +292,7 @@ def test_mesa_scenario_passed_by_reset_is_ignored() -> None:
 # --------------------------------------------------------------------------
 def test_importing_the_package_loads_no_ui_libraries() -> None:
     code = (
-        "import sys, sim.viz, sim.cli_viz\n"
+        "import sys, sim.viz, sim.cli.viz\n"
         "heavy = [m for m in ('solara', 'matplotlib', 'mesa.visualization') if m in sys.modules]\n"
         "print(heavy)\n"
     )

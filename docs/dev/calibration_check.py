@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sim import params as P  # noqa: E402
+from sim.parameters import registry as P  # noqa: E402
 from sim.model import CadreModel  # noqa: E402
 
 SEEDS = range(4)

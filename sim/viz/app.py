@@ -32,10 +32,10 @@ from typing import Any
 import solara
 from mesa.visualization import Slider, SolaraViz
 
-from sim import params as P
 from sim.errors import InputError
 from sim.model import CadreModel
-from sim.scenario import Scenario, load, shipped
+from sim.parameters import registry as P
+from sim.scenarios import Scenario, load, shipped
 from sim.viz import SCENARIO_ENV
 from sim.viz.components import (
     DistributionChart,

@@ -34,8 +34,8 @@ from matplotlib.lines import Line2D
 from mesa.visualization.utils import update_counter
 from numpy.typing import NDArray
 
-from sim import params as P
-from sim.agents import Orientation, WorkState
+from sim.model.agents import Orientation, WorkState
+from sim.parameters import registry as P
 
 if TYPE_CHECKING:
     from sim.model import CadreModel

@@ -192,8 +192,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     0 when every run finished, 1 when some runs raised (listed), 130 after
     Ctrl-C or SIGTERM (with the command that resumes).
     """
-    from sim.batch import BatchInterrupted, run_batch
-    from sim.scenario import parse_set
+    from sim.runs.batch import BatchInterrupted, run_batch
+    from sim.scenarios import parse_set
 
     if args.resume and args.out is None:
         raise InputError("--resume needs --out DIR: the folder of the batch to continue")
@@ -267,7 +267,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
 def run_compare_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim compare``: print the table, write CSV, Markdown and figures."""
-    from sim.compare import compare, write_report
+    from sim.analysis.compare import compare, write_report
 
     comparison = compare(
         args.results,

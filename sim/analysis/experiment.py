@@ -84,17 +84,18 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim import files, params
-from sim import results as store
+from sim import fileio as files
 from sim.errors import InputError
-from sim.files import atomic_write_text, display_path, show_value
-from sim.scenario import Scenario
+from sim.fileio import atomic_write_text, display_path, show_value
+from sim.parameters import registry as params
+from sim.runs import store
+from sim.scenarios import Scenario
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from sim.batch import BatchSummary
-    from sim.sensitivity import Problem
+    from sim.analysis.sensitivity import Problem
+    from sim.runs.batch import BatchSummary
 
 __all__ = [
     "DESIGNS",
@@ -347,7 +348,7 @@ class Experiment:
             InputError: the design has no ranges (a grid or scenarios).
 
         """
-        from sim.sensitivity import Problem
+        from sim.analysis.sensitivity import Problem
 
         if self.design not in RANGE_DESIGNS:
             raise InputError(
@@ -397,7 +398,7 @@ class Experiment:
         if chosen == "lhs":
             matrix = _latin_hypercube(self)
         else:
-            from sim import sensitivity
+            from sim.analysis import sensitivity
 
             matrix = sensitivity.sample(
                 chosen,
@@ -790,7 +791,7 @@ def _settings(raw: Any, origin: str, problems: list[str]) -> dict[str, Value]:
 
 def _load_scenario(ref: Any, where: str, folder: Path, problems: list[str]) -> Scenario | None:
     """Load a scenario named in an experiment (shipped name or path relative to ``folder``)."""
-    from sim.scenario import load as load_scenario
+    from sim.scenarios import load as load_scenario
 
     if not isinstance(ref, str) or not ref:
         problems.append(
@@ -817,8 +818,8 @@ def _scenarios(
     problems: list[str],
 ) -> tuple[Scenario | None, list[Scenario]]:
     """Resolve the base scenario and, for a scenarios design, the compared scenarios."""
-    from sim.scenario import load as load_scenario
-    from sim.scenario import shipped as shipped_scenarios
+    from sim.scenarios import load as load_scenario
+    from sim.scenarios import shipped as shipped_scenarios
 
     def fixed(scenario: Scenario) -> Scenario:
         if not settings:
@@ -1119,7 +1120,7 @@ class ExperimentRun:
 
     def point_summary(self, confidence: float = 0.95) -> pd.DataFrame:
         """Long table: per point and metric ``n``, ``mean``, ``sd`` and the t-interval."""
-        from sim.compare import mean_interval
+        from sim.analysis.compare import mean_interval
 
         runs = self.runs
         done = runs[runs["status"] == "done"]
@@ -1181,7 +1182,7 @@ def run_design(
         sim.batch.BatchInterrupted: Ctrl-C (finished runs are kept).
 
     """
-    from sim.batch import BatchInterrupted, run_batch
+    from sim.runs.batch import BatchInterrupted, run_batch
 
     experiment = design.experiment
     folder = None if out is None else Path(out).expanduser().resolve()
@@ -1244,7 +1245,7 @@ def _figure(width: float, height: float) -> Figure:
 
 def _t_band(confidence: float) -> Any:
     """A seaborn ``errorbar`` callable: the t-based interval of the mean."""
-    from sim.compare import mean_interval
+    from sim.analysis.compare import mean_interval
 
     def interval(values: pd.Series) -> tuple[float, float]:
         mean, low, high = mean_interval(values, confidence)

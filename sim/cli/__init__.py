@@ -27,10 +27,10 @@ __all__ = [
 
 #: Modules that each register one or more subcommands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
-    "sim.cli_run",  # run, show, list
-    "sim.cli_batch",  # batch, compare
-    "sim.cli_viz",  # viz
-    "sim.cli_experiments",  # sweep, sensitivity, validate
+    "sim.cli.run",  # run, show, list
+    "sim.cli.batch",  # batch, compare
+    "sim.cli.viz",  # viz
+    "sim.cli.experiments",  # sweep, sensitivity, validate
 )
 
 EPILOG = """examples:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim import params as P
+from sim.parameters import registry as P
 
 __all__ = ["PolicyChange", "coerce_timeline", "params_at", "switch_months"]
 

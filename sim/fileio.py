@@ -15,8 +15,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sim import params
 from sim.errors import InputError
+from sim.parameters import registry as params
 
 __all__ = ["atomic_write_text", "display_path", "locate", "read_toml", "show_value"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.agents import WorkState
+from sim.model.agents import WorkState
 
 __all__ = [
     "EFFORT",

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim import params
-from sim import results as store
 from sim.errors import InputError
+from sim.parameters import registry as params
+from sim.runs import store
 
 __all__ = [
     "CONFIDENCE",

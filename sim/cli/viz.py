@@ -101,7 +101,7 @@ def _check_port_free(port: int) -> None:
 
 def run_viz(args: argparse.Namespace) -> int:
     """Handler of ``cadre-sim viz``: validate, then serve until interrupted."""
-    from sim.scenario import load, shipped
+    from sim.scenarios import load, shipped
 
     scenario = load(args.scenario)
     ref = scenario.name if args.scenario in shipped() else str(scenario.path or args.scenario)

@@ -31,8 +31,8 @@ from sim.cli import add_execution_options, non_negative_int, positive_int
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from sim.batch import BatchInterrupted, BatchSummary
-    from sim.experiment import Design, Experiment
+    from sim.analysis.experiment import Design, Experiment
+    from sim.runs.batch import BatchInterrupted, BatchSummary
 
 __all__ = ["register", "run_sensitivity_command", "run_sweep_command", "run_validate_command"]
 
@@ -268,8 +268,8 @@ def _command() -> list[str]:
 
 def _experiment(args: argparse.Namespace, **extra: Any) -> Experiment:
     """Load the experiment and apply the command line's sizes and ``--set``."""
-    from sim import experiment as experiments
-    from sim.scenario import parse_set
+    from sim.analysis import experiment as experiments
+    from sim.scenarios import parse_set
 
     loaded = experiments.load(args.experiment)
     loaded = loaded.with_sizes(
@@ -320,8 +320,8 @@ def _interrupted(out: Path | None, exc: BatchInterrupted) -> int:
 
 def run_sweep_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim sweep``: run the design, print means, write report and figures."""
-    from sim import experiment as experiments
-    from sim.batch import BatchInterrupted
+    from sim.analysis import experiment as experiments
+    from sim.runs.batch import BatchInterrupted
 
     loaded = _experiment(args)
     if loaded.design in ("morris", "sobol"):
@@ -430,7 +430,7 @@ def _points_text(rows: pd.DataFrame, design: Design) -> str:
             ).rstrip()
         )
     if hidden:
-        from sim.experiment import SWEEP_FILE
+        from sim.analysis.experiment import SWEEP_FILE
 
         lines.append(f"  ... and {hidden} more points (all in {SWEEP_FILE})")
     return "\n".join(lines)
@@ -466,7 +466,7 @@ def _model_evaluator(
     batch machinery into ``out`` and returns each point's replicate mean of
     every metric; the run is kept in ``keep["run"]``.
     """
-    from sim import experiment as experiments
+    from sim.analysis import experiment as experiments
 
     def evaluate(samples: np.ndarray) -> pd.DataFrame:
         design = loaded.design_from_matrix(samples, method)
@@ -498,8 +498,8 @@ def _model_evaluator(
 
 def run_sensitivity_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim sensitivity``: sample, run, analyse, print and write the report."""
-    from sim import sensitivity
-    from sim.batch import BatchInterrupted
+    from sim.analysis import sensitivity
+    from sim.runs.batch import BatchInterrupted
 
     loaded = _experiment(args, trajectories=args.trajectories, base_samples=args.base_samples)
     method = args.method or loaded.design
@@ -552,9 +552,9 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
 
 def run_validate_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim validate``: print the facts table; exit 1 if a fact fails."""
-    from sim import validation
-    from sim.batch import BatchInterrupted
-    from sim.scenario import parse_set
+    from sim.analysis import validation
+    from sim.runs.batch import BatchInterrupted
+    from sim.scenarios import parse_set
 
     facts = validation.parse_only(args.only)
     overrides = parse_set(args.settings) if args.settings else None

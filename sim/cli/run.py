@@ -36,10 +36,10 @@ import pandas as pd
 from tqdm import tqdm
 
 import sim
-from sim import scenario as scenarios
+from sim import scenarios
 from sim.cli import positive_int
 from sim.errors import InputError
-from sim.scenario import Scenario
+from sim.scenarios import Scenario
 
 __all__ = ["register", "resolve_scenario", "run_metadata", "simulate", "summary_table", "write_run"]
 

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import InputError
-from sim.scenario import Scenario
+from sim.scenarios import Scenario
 
 __all__ = [
     "FACTS",
@@ -741,7 +741,7 @@ def evaluate(
         InputError: the runs are too short for the fact, or a regime is missing.
 
     """
-    from sim.compare import mean_interval
+    from sim.analysis.compare import mean_interval
 
     if steps < item.needs_steps:
         raise InputError(
@@ -773,7 +773,7 @@ def regime_scenarios(facts: Iterable[Fact], base: Scenario | None = None) -> lis
         InputError: two different regimes share a name.
 
     """
-    from sim.scenario import load
+    from sim.scenarios import load
 
     chosen = load("baseline") if base is None else base
     regimes: dict[str, Regime] = {}
@@ -1069,9 +1069,9 @@ def run(
         InputError: bad sizes or overrides, runs too short for a fact.
 
     """
-    from sim import results as store
-    from sim.batch import run_batch
-    from sim.scenario import load
+    from sim.runs import store
+    from sim.runs.batch import run_batch
+    from sim.scenarios import load
 
     chosen = tuple(facts)
     if not chosen:

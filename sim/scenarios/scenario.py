@@ -77,10 +77,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 import sim
-from sim import files, params
+from sim import fileio as files
 from sim.errors import InputError
-from sim.files import display_path, show_value
-from sim.timeline import PolicyChange
+from sim.fileio import display_path, show_value
+from sim.parameters import registry as params
+from sim.parameters.timeline import PolicyChange
 
 __all__ = [
     "SCENARIO_DIR",

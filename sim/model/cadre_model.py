@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim import params as P
-from sim import processes as proc
-from sim.agents import Cadre, CaseKind, Orientation, Status, WorkState
-from sim.timeline import PolicyChange, coerce_timeline, params_at, switch_months
+from sim.model import processes as proc
+from sim.model.agents import Cadre, CaseKind, Orientation, Status, WorkState
+from sim.parameters import registry as P
+from sim.parameters.timeline import PolicyChange, coerce_timeline, params_at, switch_months
 
 __all__ = ["OUTPUTS", "CadreModel", "Organisation", "Population", "build_organisation"]
 

@@ -1,0 +1,1 @@
+"""Analysis: comparisons, experiments, sensitivity analysis and validation."""

@@ -1,0 +1,1 @@
+"""Parameters: the registry of every setting and the policy timeline (the bottom layer)."""

@@ -1,0 +1,1 @@
+"""Runs: executing the model, seeding, executors and the results store."""
