@@ -136,9 +136,7 @@ class _ParamsBase:
         for name, value in values.items():
             p = by_name(name)
             by_group.setdefault(p.group, {})[p.key] = coerce_value(p, value)
-        changed = {
-            g: dataclasses.replace(getattr(self, g), **kv) for g, kv in by_group.items()
-        }
+        changed = {g: dataclasses.replace(getattr(self, g), **kv) for g, kv in by_group.items()}
         return dataclasses.replace(self, **changed)  # type: ignore[return-value]
 
     def get(self, name: str) -> Value:
