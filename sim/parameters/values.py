@@ -144,6 +144,10 @@ class _ParamsBase:
         p = by_name(name)
         return getattr(getattr(self, p.group), p.key)
 
+    def __getitem__(self, name: str) -> Value:
+        """``params["group.key"]``: the same as :meth:`get` (for tools, not processes)."""
+        return self.get(name)
+
     def items(self) -> Iterator[tuple[str, Value]]:
         """``(dotted name, value)`` for every parameter, in registry order."""
         for p in PARAMS:
