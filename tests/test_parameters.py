@@ -388,3 +388,18 @@ def test_usable_names_give_no_message() -> None:
     assert name_message("where", "ft_0.5-high") is None
     assert name_message("where", "x" * MAX_NAME_LENGTH) is None
     assert name_message("where", 3) == f"where must be text ({NAME_RULE}), got 3"
+
+
+def test_dotted_names_come_from_quoted_and_nested_keys() -> None:
+    problems: list[str] = []
+    raw = {"crackdown": {"trace_probability": 0.5}, "demotion.loss": 2, "nowhere": {"x": 1}}
+    flat = schema.dotted(raw, "exp.toml", "set", problems)
+    assert flat == {"crackdown.trace_probability": 0.5, "demotion.loss": 2}
+    assert problems == [
+        "exp.toml: set.nowhere: unknown parameter "
+        "(names are group.key, e.g. fault_tolerance.coverage)"
+    ]
+    assert schema.check_values(flat, "exp.toml: set", problems) == {
+        "crackdown.trace_probability": 0.5,
+        "demotion.loss": 2.0,
+    }

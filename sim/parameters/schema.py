@@ -59,6 +59,7 @@ __all__ = [
     "check_value",
     "check_values",
     "did_you_mean",
+    "dotted",
     "group_model",
     "names_with_key",
     "plain_number",
@@ -314,6 +315,19 @@ def check_settings(
         whole_floats: accept ``3.0`` for a whole-number parameter (Python callers).
 
     """
+    flat = dotted(raw, origin, where, problems)
+    return _check_flat(flat, origin, where, problems, whole_floats, structural=False)
+
+
+def dotted(raw: Mapping[str, Any], origin: str, where: str, problems: list[str]) -> dict[str, Any]:
+    """A table of dotted names and nested group tables as dotted names only (unchecked).
+
+    ``{"crackdown": {"trace_probability": 0.5}, "demotion.loss": 2.0}`` (how
+    TOML reads unquoted and quoted dotted keys) becomes
+    ``{"crackdown.trace_probability": 0.5, "demotion.loss": 2.0}``. A nested
+    table that is not a parameter group is recorded as a problem; pass the
+    result to :func:`check_values`.
+    """
     flat: dict[str, Any] = {}
     for name, value in raw.items():
         if isinstance(value, Mapping) and name in GROUPS:
@@ -324,7 +338,7 @@ def check_settings(
             )
         else:
             flat[name] = value
-    return _check_flat(flat, origin, where, problems, whole_floats, structural=False)
+    return flat
 
 
 def _check_flat(
