@@ -6,6 +6,13 @@ effect at month ``start`` and stays; a campaign with ``end`` set is in effect
 for months ``start <= month < end``: ``end`` is the first month it no longer
 applies, when the values in force before it return. Later entries override
 earlier ones where they overlap.
+
+This module owns the format of a timeline entry, the same in a scenario
+file's ``[[timeline]]`` tables and in the dicts :class:`~sim.model.CadreModel`
+accepts: ``at`` (a permanent change) or ``from`` and ``until`` (a campaign),
+an optional ``label`` and a ``set`` table (:func:`check_timeline`,
+:func:`check_entry`, :func:`coerce_timeline`). Values are checked by
+:mod:`sim.parameters.schema`; structural parameters cannot be set.
 """
 
 from __future__ import annotations
