@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sim.errors import InputError
 from sim.model import CadreModel
 from sim.parameters import registry as params
+from sim.parameters.names import NAME_RULE
 from sim.parameters.timeline import PolicyChange
 from sim.scenarios import SCENARIO_DIR, Scenario, load, parse_set, shipped
 
@@ -479,6 +480,55 @@ def test_bad_set_option_is_explained(item: str, expected: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_set([item])
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0.5\nworkforce.population=5", "a line break is not allowed"),
+        ("0.5\r\nworkforce.population=5", "a line break is not allowed"),
+        ("0.5, workforce.population = 5", "holds another assignment"),
+        ("0.5 = 5", "holds another assignment"),
+        ("[0.5, 0.6]", "is an array"),
+        ("{ x = 1 }", "is a table"),
+        ("0.5 abc", "is not a single value"),
+        ("0.5 # a comment", "is not a single value"),
+        ("1979-05-27", "is a date or time"),
+    ],
+)
+def test_set_takes_exactly_one_scalar_value(text: str, expected: str) -> None:
+    item = f"fault_tolerance.coverage={text}"
+    with pytest.raises(InputError) as caught:
+        parse_set([item, "discipline.severity=2"])
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"--set {item!r}: ")
+    assert expected in problem
+
+
+def test_set_never_drops_a_second_assignment_silently() -> None:
+    with pytest.raises(InputError, match="line break"):
+        parse_set(["fault_tolerance.coverage=0.5\nworkforce.population=5"])
+
+
+def test_set_reads_every_scalar_spelling() -> None:
+    assert parse_set(["discipline.severity=1e1", "workforce.population=1_000"]) == {
+        "discipline.severity": 10.0,
+        "workforce.population": 1000,
+    }
+    with pytest.raises(InputError, match="got 'x = 1'"):
+        parse_set(["fault_tolerance.coverage='x = 1'"])
+
+
+@pytest.mark.parametrize("name", ["../escape", ".hidden", "two words", "x" * 129])
+def test_scenario_names_follow_the_one_name_rule(name: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "x.toml", f"[scenario]\nname = {name!r}\n")
+    (problem,) = problems_of(path)
+    assert "x.toml: scenario.name = '" in problem
+    assert NAME_RULE in problem
+    with pytest.raises(InputError) as caught:
+        load("baseline").with_overrides({}, name=name, origin="sweep")
+    (problem,) = caught.value.problems
+    assert problem.startswith("sweep: name = '") and NAME_RULE in problem
 
 
 def test_with_overrides_returns_a_validated_copy() -> None:

@@ -88,6 +88,7 @@ from sim import fileio as files
 from sim.errors import InputError
 from sim.fileio import atomic_write_text, display_path, show_value
 from sim.parameters import registry as params
+from sim.parameters.values import coerce_value
 from sim.runs import store
 from sim.scenarios import Scenario
 
@@ -942,7 +943,7 @@ def _grid_entry(
         values: list[Value] = []
         for index, value in enumerate(raw, start=1):
             try:
-                values.append(param.check(value))
+                values.append(coerce_value(param, value))
             except ValueError:
                 problems.append(
                     f"{where}.values[{index}] = {show_value(value)}: {param.name} takes "

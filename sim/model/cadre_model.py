@@ -33,6 +33,7 @@ from sim.model import processes as proc
 from sim.model.agents import Cadre, CaseKind, Orientation, Status, WorkState
 from sim.parameters import registry as P
 from sim.parameters.timeline import PolicyChange, coerce_timeline, params_at, switch_months
+from sim.parameters.values import coerce_value
 
 __all__ = ["OUTPUTS", "CadreModel", "Organisation", "Population", "build_organisation"]
 
@@ -272,7 +273,7 @@ class CadreModel(mesa.Model):
                 hint = P.suggest(kwarg, [q.kwarg for q in P.PARAMS])
                 extra = f" (did you mean {hint!r}?)" if hint else ""
                 raise TypeError(f"CadreModel got an unknown parameter {kwarg!r}{extra}") from None
-            self.base_params[p.name] = p.check(value)
+            self.base_params[p.name] = coerce_value(p, value)
         self.timeline: tuple[PolicyChange, ...] = coerce_timeline(timeline)
         self.policy_marks: list[tuple[int, str]] = switch_months(self.timeline)
         self._timeline_names: list[str] = sorted(

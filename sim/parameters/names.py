@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["MAX_NAME_LENGTH", "NAME_PATTERN", "NAME_RULE", "name_problem"]
+__all__ = ["MAX_NAME_LENGTH", "NAME_PATTERN", "NAME_RULE", "name_message", "name_problem"]
 
 #: Longest allowed name (file systems allow 255 bytes per path component).
 MAX_NAME_LENGTH = 128
@@ -30,3 +30,16 @@ def name_problem(name: Any) -> str | None:
         return None
     shown = name if len(name) <= 40 else name[:37] + "..."
     return f"{shown!r} must be {NAME_RULE} (it names output folders)"
+
+
+def name_message(where: str, name: Any) -> str | None:
+    """One problem line for an unusable name, or None if it is usable.
+
+    ``where`` names the file and key (``x.toml: scenario.name``); the line
+    gives the value and the rule, e.g. ``x.toml: scenario.name = '../up' must
+    be 1 to 128 letters, ... (it names output folders)``.
+    """
+    problem = name_problem(name)
+    if problem is None:
+        return None
+    return f"{where} = {problem}" if isinstance(name, str) else f"{where} {problem}"

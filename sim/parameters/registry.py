@@ -7,8 +7,8 @@ literature it comes from. Everything else in the project reads this table:
 * :class:`sim.model.CadreModel` takes every parameter as a keyword argument
   named ``<group>_<key>`` (``fault_tolerance_coverage``) with the default
   given here;
-* the scenario validator (:mod:`sim.scenario`) builds its pydantic models from
-  it, so ranges and types are checked in one place;
+* the one validator (:mod:`sim.parameters.schema`) builds its pydantic models
+  from it, so ranges and types are checked in one place;
 * ``docs/ODD.md``'s parameter table is generated from it
   (:func:`markdown_table`);
 * the browser view builds its sliders from it.
@@ -98,29 +98,6 @@ class Param:
         if self.type is int:
             return 1
         return round((self.high - self.low) / 100, 6)
-
-    def check(self, value: Any) -> float | int | bool:
-        """Return ``value`` coerced to the parameter's type, or raise ``ValueError``.
-
-        Booleans are not accepted for numbers and vice versa; integers are
-        accepted for floats; a float is accepted for an int only when whole.
-        """
-        t = self.type
-        if t is bool:
-            if not isinstance(value, bool):
-                raise ValueError(f"{self.name} must be true or false, got {value!r}")
-            return value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{self.name} must be a number, got {value!r}")
-        if t is int:
-            if float(value) != int(value):
-                raise ValueError(f"{self.name} must be a whole number, got {value!r}")
-            value = int(value)
-        else:
-            value = float(value)
-        if not (self.low <= value <= self.high):
-            raise ValueError(f"{self.name} = {value!r} is out of range [{self.low}, {self.high}]")
-        return value
 
 
 P = Param  # local shorthand for the table below

@@ -6,23 +6,22 @@ dataclass with one typed attribute per parameter, so processes read
 Both classes are generated from :data:`sim.parameters.registry.PARAMS`, the
 only place a parameter is declared; adding a row there adds the attribute.
 
-Values enter through :func:`coerce_value`, which accepts any standard or
-numpy number (``numbers.Integral``, ``numbers.Real``, ``np.bool_``) and
-converts it to a plain Python ``int``, ``float`` or ``bool``; a bool is never
-a number and a number never a bool.
+Values enter through :mod:`sim.parameters.schema`, the one validator:
+:func:`coerce_value` and :meth:`Params.replace` check them there with the
+Python callers' rule (numpy numbers welcome and made plain; a whole float is
+accepted for a whole-number parameter; a bool is never a number and a number
+never a bool; see that module for the whole rule).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-import numpy as np
-
-from sim.parameters.registry import GROUPS, PARAMS, Param, by_kwarg, by_name, group_params
+from sim.parameters import schema
+from sim.parameters.registry import GROUPS, PARAMS, Param, by_kwarg, by_name, group_params, suggest
+from sim.parameters.schema import plain_number
 
 __all__ = ["GROUP_CLASSES", "Params", "Value", "coerce_value", "plain_number"]
 
@@ -30,49 +29,39 @@ __all__ = ["GROUP_CLASSES", "Params", "Value", "coerce_value", "plain_number"]
 Value = float | int | bool
 
 
-def plain_number(value: Any) -> Any:
-    """Return numpy and other standard numbers as plain Python values; anything else unchanged.
-
-    ``np.bool_`` becomes ``bool``; an ``numbers.Integral`` (``np.int64``)
-    becomes ``int``; a ``numbers.Real`` (``np.float32``, ``Fraction``) becomes
-    ``float``. A Python ``bool`` stays a ``bool`` (it is not treated as a number).
-    """
-    if isinstance(value, bool | str) or value is None:
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    return value
-
-
 def coerce_value(param: Param, value: Any) -> Value:
     """Return ``value`` in ``param``'s exact type, or raise ``ValueError`` saying why.
 
-    Booleans are not accepted for numbers and vice versa; whole numbers are
-    accepted for floats; a float is accepted for an int only when whole;
-    values must be finite and inside ``[param.low, param.high]``.
+    The rule for Python callers (:mod:`sim.parameters.schema`): standard and
+    numpy numbers are made plain; booleans are not numbers and numbers not
+    booleans; whole numbers are accepted for floats; a float is accepted for
+    an int only when whole; values must be finite and inside
+    ``[param.low, param.high]``. The message is one line, e.g.
+    ``fault_tolerance.coverage = 1.5 is out of range [0.0, 1.0] (share)``.
     """
-    value = plain_number(value)
-    if param.type is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{param.name} must be true or false, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{param.name} must be a number, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{param.name} must be a finite number, got {value!r}")
-    if param.type is int:
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"{param.name} must be a whole number, got {value!r}")
-        value = int(value)
-    else:
-        value = float(value)
-    if not (param.low <= value <= param.high):
-        raise ValueError(f"{param.name} = {value!r} is out of range [{param.low}, {param.high}]")
-    return value
+    problems: list[str] = []
+    checked = schema.check_value(param.name, value, "", problems, whole_floats=True)
+    if checked is None:
+        raise ValueError(problems[0])
+    return checked
+
+
+def _param(name: str) -> Param:
+    """The parameter called ``name``; ``KeyError`` with a suggestion if unknown."""
+    try:
+        return by_name(name)
+    except (KeyError, TypeError):
+        raise KeyError(f"{name}: {schema.unknown_name(str(name))}") from None
+
+
+def _kwarg_name(kwarg: str) -> str:
+    """The dotted name of keyword argument ``kwarg``; ``KeyError`` with a suggestion if unknown."""
+    try:
+        return by_kwarg(kwarg).name
+    except (KeyError, TypeError):
+        hint = suggest(str(kwarg), [p.kwarg for p in PARAMS])
+        extra = f" (did you mean '{hint}'?)" if hint else ""
+        raise KeyError(f"{kwarg}: unknown parameter{extra}") from None
 
 
 def _class_name(group: str) -> str:
@@ -121,7 +110,7 @@ class _ParamsBase:
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> Params:
         """Build from keyword names (``{"fault_tolerance_coverage": 0.5}``); the rest default."""
-        return cls.from_values({by_kwarg(k).name: v for k, v in kwargs.items()})
+        return cls.from_values({_kwarg_name(k): v for k, v in kwargs.items()})
 
     @classmethod
     def defaults(cls) -> Params:
@@ -129,19 +118,32 @@ class _ParamsBase:
         return cls(**{g: GROUP_CLASSES[g]() for g in GROUPS})  # type: ignore[return-value]
 
     def replace(self, values: Mapping[str, Any]) -> Params:
-        """A copy with some parameters (dotted names) changed; validated, self unchanged."""
+        """A copy with some parameters (dotted names) changed; validated, self unchanged.
+
+        Raises:
+            KeyError: an unknown name.
+            ValueError: a value of the wrong type or out of range (the first
+                problem, one line).
+
+        """
         if not values:
             return self  # type: ignore[return-value]
+        for name in values:
+            _param(name)
+        problems: list[str] = []
+        checked = schema.check_values(values, "", problems, whole_floats=True)
+        if problems:
+            raise ValueError(problems[0])
         by_group: dict[str, dict[str, Value]] = {}
-        for name, value in values.items():
+        for name, value in checked.items():
             p = by_name(name)
-            by_group.setdefault(p.group, {})[p.key] = coerce_value(p, value)
+            by_group.setdefault(p.group, {})[p.key] = value
         changed = {g: dataclasses.replace(getattr(self, g), **kv) for g, kv in by_group.items()}
         return dataclasses.replace(self, **changed)  # type: ignore[return-value]
 
     def get(self, name: str) -> Value:
         """The value of one parameter by dotted name (for tools that hold names)."""
-        p = by_name(name)
+        p = _param(name)
         return getattr(getattr(self, p.group), p.key)
 
     def __getitem__(self, name: str) -> Value:
