@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.analysis.compare import compare, mean_interval, paired_differences, write_report
+from sim.analysis.compare import compare, paired_differences, write_report
+from sim.analysis.stats import mean_interval
 from sim.cli import main as cli_main
 from sim.errors import InputError
 from sim.runs import store as results
