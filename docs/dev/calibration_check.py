@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sim.parameters import registry as P  # noqa: E402
 from sim.model import CadreModel  # noqa: E402
+from sim.parameters import registry as P  # noqa: E402
+from sim.parameters.values import coerce_value  # noqa: E402
 
 SEEDS = range(4)
 POPULATION = 1000
@@ -55,7 +56,7 @@ def parse_overrides(argv: Sequence[str]) -> dict[str, Any]:
         p = P.by_name(name) if "." in name else P.by_kwarg(name)
         low = raw.strip().lower()
         value: Any = (low == "true") if low in ("true", "false") else float(raw)
-        out[p.kwarg] = p.check(value)
+        out[p.kwarg] = coerce_value(p, value)
     return out
 
 
