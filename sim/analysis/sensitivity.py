@@ -45,7 +45,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import figures
-from sim.analysis.text import align, cell
+from sim.analysis.stats import CONFIDENCE
+from sim.analysis.text import align, cell, percent
 from sim.errors import InputError
 
 __all__ = [
@@ -165,11 +166,12 @@ class SensitivityResult:
     def describe(self) -> str:
         """A sentence on what was computed."""
         points = len(self.samples)
+        level = percent(self.settings.get("confidence", CONFIDENCE))
         if self.method == "morris":
             how = (
                 f"Morris elementary effects: {self.settings['trajectories']} trajectories on a "
                 f"{self.settings['levels']}-level grid, {points} points; mu_star = mean absolute "
-                "elementary effect (overall influence) with its 95% bootstrap interval, "
+                f"elementary effect (overall influence) with its {level} bootstrap interval, "
                 "sigma = their standard deviation (interactions, non-linearity); "
                 "ranked by mu_star."
             )
@@ -177,7 +179,7 @@ class SensitivityResult:
             how = (
                 f"Sobol' indices by Saltelli's scheme: {self.settings['base_samples']} base "
                 f"samples, {points} points; S1 = first-order and ST = total-order share of "
-                "the output's variance, each with its 95% bootstrap interval; ranked by ST."
+                f"the output's variance, each with its {level} bootstrap interval; ranked by ST."
             )
         return f"{how} Sampling seed {self.settings['seed']}. {self.note}".strip()
 
@@ -289,7 +291,7 @@ def analyse(
     *,
     levels: int = 4,
     seed: int = 0,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
 ) -> pd.DataFrame:
     """Compute the indices of every output column.
 
@@ -372,7 +374,7 @@ def run(
     levels: int = 4,
     base_samples: int = 64,
     seed: int = 0,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     note: str = "",
 ) -> SensitivityResult:
     """Sample, evaluate and analyse: a complete sensitivity analysis.
@@ -438,6 +440,7 @@ def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str
     if rows.empty:
         raise InputError(f"no sensitivity indices for output {output!r}")
     order = list(rows["parameter"])
+    level = percent(result.settings.get("confidence", CONFIDENCE))
     height = 0.32 * len(order) + 1.6
     with figures.style():
         if result.method == "morris":
@@ -452,7 +455,7 @@ def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str
                 ecolor="0.25",
                 capsize=3,
             )
-            left.set_xlabel("mu* (mean |elementary effect|), 95% bootstrap interval")
+            left.set_xlabel(f"mu* (mean |elementary effect|), {level} bootstrap interval")
             sns.barplot(data=rows, x="sigma", y="parameter", order=order, color="C1", ax=right)
             right.set_xlabel("sigma (interactions, non-linearity)")
             for axes in (left, right):
@@ -483,7 +486,7 @@ def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str
                     capsize=2,
                 )
             axes.axvline(0.0, color="0.3", linewidth=0.8)
-            axes.set_xlabel("share of output variance, 95% bootstrap interval")
+            axes.set_xlabel(f"share of output variance, {level} bootstrap interval")
             axes.set_ylabel("")
             sns.move_legend(axes, "lower right", title=None, frameon=True)
         figure.suptitle(f"{result.method.capitalize()} sensitivity of {output}", x=0.01, ha="left")

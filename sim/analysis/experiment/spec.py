@@ -163,7 +163,7 @@ class Experiment:
         """Return a copy whose base scenario(s) have some parameters changed.
 
         Args:
-            settings: dotted names and values, e.g. from :func:`sim.scenario.parse_set`.
+            settings: dotted names and values, e.g. from :func:`sim.scenarios.parse_set`.
             origin: what to call them in messages.
 
         Raises:
