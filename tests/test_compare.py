@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.analysis.compare import compare, mean_interval, paired_differences, write_report
+from sim.analysis.compare import compare, paired_differences, write_report
+from sim.analysis.stats import mean_interval, paired_test, summarize
 from sim.cli import main as cli_main
 from sim.errors import InputError
 from sim.runs import store as results
@@ -51,6 +52,30 @@ def test_mean_interval_is_the_t_interval() -> None:
     assert single[0] == 0.3 and math.isnan(single[1]) and math.isnan(single[2])
     wider = mean_interval(values, confidence=0.99)
     assert wider[1] < low and wider[2] > high
+
+
+def test_paired_test_is_the_paired_t_test() -> None:
+    alt = np.array([0.31, 0.28, 0.35, 0.30, 0.33, 0.29])
+    base = np.array([0.25, 0.27, 0.30, 0.22, 0.31, 0.26])
+    test = paired_test(alt - base)
+    expected = stats.ttest_rel(alt, base)
+    assert test.n == 6 and test.mean == pytest.approx((alt - base).mean())
+    assert test.t == pytest.approx(expected.statistic) and test.p_value == pytest.approx(
+        expected.pvalue
+    )
+    low, high = expected.confidence_interval(0.95)
+    assert (test.ci_low, test.ci_high) == pytest.approx((low, high))
+    assert test.d_z == pytest.approx((alt - base).mean() / (alt - base).std(ddof=1))
+    # equal differences: a point interval; t and d_z 0 (p = 1) or infinite (p = 0)
+    zero, shift = paired_test([0.0, 0.0, 0.0]), paired_test([-0.25, -0.25, -0.25])
+    assert (zero.ci_low, zero.ci_high, zero.t, zero.d_z, zero.p_value) == (0, 0, 0, 0, 1)
+    assert shift.t == shift.d_z == -math.inf and shift.p_value == 0.0
+    assert (shift.ci_low, shift.ci_high) == (-0.25, -0.25)
+    single = paired_test([0.2, math.nan])  # missing values are dropped
+    assert single.n == 1 and single.mean == 0.2
+    assert all(math.isnan(v) for v in (single.ci_low, single.t, single.p_value, single.d_z))
+    summary = summarize([1.0, 2.0, 3.0, math.nan])
+    assert (summary.n, summary.mean, summary.sd) == (3, 2.0, 1.0)
 
 
 def test_intervals_contain_the_replicate_means(batch: Path) -> None:

@@ -237,8 +237,34 @@ BAD_FILES = [
     pytest.param(
         '[experiment]\ndesign = "lhs"\n[[vary]]\nparameter = "fault_tolerance.coverage"\n'
         "low = -0.1\n",
-        "vary[1].low = -0.1 is outside the allowed range of fault_tolerance.coverage: [0.0, 1.0]",
+        "vary[1].low = -0.1: fault_tolerance.coverage takes numbers in [0.0, 1.0]",
         id="range-outside-allowed",
+    ),
+    pytest.param(
+        '[experiment]\ndesign = "lhs"\n[[vary]]\nparameter = "career.min_tenure"\nhigh = 6.5\n',
+        "vary[1].high = 6.5: career.min_tenure takes whole numbers in [0, 120]",
+        id="range-bound-not-whole",
+    ),
+    pytest.param(
+        '[set]\n"discipline.severity" = 999.0\n[[vary]]\nparameter = "fault_tolerance.coverage"\n'
+        "values = [0.1]\n",
+        "set.discipline.severity = 999.0: discipline.severity takes numbers in [",
+        id="set-value-out-of-range",
+    ),
+    pytest.param(
+        '[set]\n"discipline.severty" = 10.0\n' + VARY_SEVERITY + "values = [1.0]\n",
+        "set.discipline.severty: unknown parameter (did you mean 'discipline.severity'?)",
+        id="set-unknown-parameter",
+    ),
+    pytest.param(
+        '[experiment]\nname = "my sweep"\n' + VARY_SEVERITY + "values = [1.0]\n",
+        "experiment.name: 'my sweep' must be 1 to 128 letters, digits",
+        id="bad-name",
+    ),
+    pytest.param(
+        "[experiment]\npopulation = 2.5\n" + VARY_SEVERITY + "values = [1.0]\n",
+        "experiment.population = 2.5: workforce.population takes whole numbers in [",
+        id="population-not-whole",
     ),
     pytest.param(
         '[[vary]]\nparameter = "fault_tolerance.coverage"\nvalues = [0.5, 1.5]\n',

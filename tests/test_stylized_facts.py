@@ -1,6 +1,6 @@
 """The brief's eight stylized facts, each as a comparison of two regimes.
 
-The regimes, windows and checks come from :data:`sim.validation.FACTS`, the one
+The regimes, windows and checks come from :data:`sim.analysis.validation.FACTS`, the one
 place each fact is defined (``cadre-sim validate`` runs the same facts at a
 larger size). Each test runs the regimes on the same fixed seeds (common
 random numbers, so the comparison is paired) and requires the mean paired

@@ -2,7 +2,7 @@
 
 For each scenario and metric, every run is first reduced to one number: the
 metric's mean over the run's last ``window`` months. Over the replicates of
-a scenario this gives
+a scenario this gives (:mod:`sim.analysis.stats`)
 
 * the **mean** and its **t-based confidence interval**
   ``mean +/- t(1 - a/2, n - 1) * sd / sqrt(n)`` (95% by default);
@@ -21,12 +21,11 @@ a scenario this gives
 ``figures/timeseries_<metric>.png`` (mean time series with confidence bands
 per scenario) and ``figures/differences.png`` (paired differences with
 their intervals), drawn with seaborn on matplotlib's non-interactive Agg
-canvas (no global backend or style is changed).
+canvas (:mod:`sim.analysis.figures`).
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,8 +33,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.analysis import figures
+from sim.analysis.stats import CONFIDENCE, EFFECT_SIZE, paired_test, summarize
+from sim.analysis.text import align, number, p_value, percent
 from sim.errors import InputError
 from sim.parameters import registry as params
 from sim.runs import store
@@ -45,17 +46,12 @@ __all__ = [
     "EFFECT_SIZE",
     "Comparison",
     "compare",
-    "mean_interval",
     "paired_differences",
     "plot_differences",
     "plot_timeseries",
     "write_report",
 ]
 
-#: Default confidence level of every interval.
-CONFIDENCE = 0.95
-#: The effect size reported, as printed in reports.
-EFFECT_SIZE = "Cohen's d_z = mean paired difference / standard deviation of the paired differences"
 #: Columns of :attr:`Comparison.table`, in order.
 TABLE_COLUMNS: tuple[str, ...] = (
     "metric",
@@ -72,41 +68,6 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "d_z",
     "p_value",
 )
-
-
-def mean_interval(
-    values: Iterable[float], confidence: float = CONFIDENCE
-) -> tuple[float, float, float]:
-    """Return the mean of ``values`` and its t-based confidence interval.
-
-    Missing values are dropped. With one value the interval is undefined
-    (NaN); with no spread it is the single point ``(mean, mean)``.
-
-    Returns:
-        ``(mean, low, high)``.
-
-    """
-    data = np.asarray([v for v in values if not pd.isna(v)], dtype="float64")
-    n = data.size
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(data.mean())
-    if n == 1:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * float(data.std(ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half
-
-
-def _t_errorbar(confidence: float) -> object:
-    """Return a seaborn ``errorbar`` callable drawing the t-based interval of a vector."""
-
-    def interval(values: pd.Series) -> tuple[float, float]:
-        mean, low, high = mean_interval(values, confidence)
-        if math.isnan(low):
-            return mean, mean
-        return low, high
-
-    return interval
 
 
 def paired_differences(summaries: pd.DataFrame, baseline: str, metric: str) -> pd.DataFrame:
@@ -141,25 +102,6 @@ def paired_differences(summaries: pd.DataFrame, baseline: str, metric: str) -> p
     merged["difference"] = merged[metric] - merged["base"]
     merged = merged.dropna(subset=["difference"])
     return merged[["scenario", "replicate", "seed", "difference"]].reset_index(drop=True)
-
-
-def _difference_stats(
-    differences: np.ndarray, confidence: float
-) -> tuple[float, float, float, float, float]:
-    """Return mean, interval, d_z and paired t-test p-value of paired differences."""
-    n = differences.size
-    mean, low, high = mean_interval(differences, confidence)
-    if n < 2:
-        return mean, low, high, math.nan, math.nan
-    sd = float(differences.std(ddof=1))
-    if sd == 0.0:
-        if mean == 0.0:
-            return mean, mean, mean, 0.0, 1.0
-        return mean, mean, mean, math.copysign(math.inf, mean), 0.0
-    d_z = mean / sd
-    t_stat = mean / (sd / math.sqrt(n))
-    p_value = float(2.0 * stats.t.sf(abs(t_stat), n - 1))
-    return mean, low, high, d_z, p_value
 
 
 @dataclass
@@ -201,7 +143,7 @@ class Comparison:
     def describe(self) -> str:
         """Return a sentence on how the numbers were computed."""
         first, last = self.window_months
-        level = _percent(self.confidence)
+        level = percent(self.confidence)
         return (
             f"Each run is reduced to its mean over months {first}-{last}. "
             f"'mean' is the mean over replicates with its {level} t-interval; "
@@ -213,44 +155,23 @@ class Comparison:
 
     def to_text(self) -> str:
         """Return the table as aligned plain text, one block per metric."""
-        level = _percent(self.confidence)
+        level = percent(self.confidence)
+        header = ["scenario", "n", "mean", f"{level} CI", "difference", f"{level} CI", "d_z", "p"]
+        first, last = self.window_months
         blocks = []
         for metric in self.metrics:
             rows = self.table[self.table["metric"] == metric]
-            header = [
-                "scenario",
-                "n",
-                "mean",
-                f"{level} CI",
-                "difference",
-                f"{level} CI",
-                "d_z",
-                "p",
-            ]
             body = [_cells(row, self.baseline) for row in rows.itertuples(index=False)]
-            widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-            lines = [f"{metric} (months {self.window_months[0]}-{self.window_months[1]})"]
-            for cells in [header, *body]:
-                lines.append(
-                    "  ".join(
-                        c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-                    ).rstrip()
-                )
-            blocks.append("\n".join(lines))
+            lines = align([header, *body], right=range(1, len(header)))
+            blocks.append("\n".join([f"{metric} (months {first}-{last})", *lines]))
         return "\n\n".join(blocks) + "\n"
 
     def to_markdown(self, figures: bool = True) -> str:
         """Return the report as Markdown: method, one table per metric, figure links."""
-        level = _percent(self.confidence)
-        out = [
-            f"# Scenario comparison: {self.path.name}",
-            "",
-            self.describe(),
-            "",
-        ]
+        level = percent(self.confidence)
+        first, last = self.window_months
+        out = [f"# Scenario comparison: {self.path.name}", "", self.describe(), ""]
         for metric in self.metrics:
-            first, last = self.window_months
             out += [
                 f"## {metric}, months {first}-{last}",
                 "",
@@ -281,38 +202,21 @@ class Comparison:
         return "\n".join(out)
 
 
-def _percent(confidence: float) -> str:
-    """Return ``0.95`` as ``95%``."""
-    return f"{confidence * 100:g}%"
-
-
-def _fmt(value: float) -> str:
-    """Return a number with 4 significant digits ('-' if missing)."""
-    if value is None or pd.isna(value):
-        return "-"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.4g}"
-
-
 def _cells(row: object, baseline: str) -> list[str]:
     """Return the printed cells of one table row."""
-    mean_ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+    mean_ci = f"[{number(row.ci_low)}, {number(row.ci_high)}]"
     if row.scenario == baseline:
-        return [str(row.scenario), str(row.n), _fmt(row.mean), mean_ci, "(baseline)", "", "", ""]
-    diff_ci = f"[{_fmt(row.difference_ci_low)}, {_fmt(row.difference_ci_high)}]"
-    p_value = (
-        "-" if pd.isna(row.p_value) else ("<0.001" if row.p_value < 0.001 else f"{row.p_value:.3f}")
-    )
+        return [str(row.scenario), str(row.n), number(row.mean), mean_ci, "(baseline)", "", "", ""]
+    diff_ci = f"[{number(row.difference_ci_low)}, {number(row.difference_ci_high)}]"
     return [
         str(row.scenario),
         str(row.n),
-        _fmt(row.mean),
+        number(row.mean),
         mean_ci,
-        _fmt(row.difference),
+        number(row.difference),
         diff_ci,
-        _fmt(row.d_z),
-        p_value,
+        number(row.d_z),
+        p_value(row.p_value),
     ]
 
 
@@ -324,10 +228,43 @@ def _choose_baseline(names: Sequence[str], baseline: str | None, folder: Path) -
         hint = params.suggest(baseline, names)
         extra = f" (did you mean {hint!r}?)" if hint else ""
         raise InputError(
-            f"--baseline {baseline!r} is not a scenario of the batch in {folder}{extra}; "
+            f"baseline {baseline!r} is not a scenario of the batch in {folder}{extra}; "
             f"it has: {', '.join(names)}"
         )
     return baseline
+
+
+def _rows(
+    summaries: pd.DataFrame, names: Sequence[str], baseline: str, metric: str, confidence: float
+) -> list[dict[str, object]]:
+    """Return the table rows of one metric: each scenario's mean and paired difference."""
+    differences = paired_differences(summaries, baseline, metric)
+    rows = []
+    for name in names:
+        values = summaries.loc[summaries["scenario"] == name, metric].dropna()
+        if values.empty:
+            continue
+        level = summarize(values, confidence)
+        pairs = differences.loc[differences["scenario"] == name, "difference"]
+        paired = paired_test(pairs, confidence)
+        rows.append(
+            {
+                "metric": metric,
+                "scenario": name,
+                "n": level.n,
+                "mean": level.mean,
+                "sd": level.sd,
+                "ci_low": level.ci_low,
+                "ci_high": level.ci_high,
+                "n_pairs": paired.n,
+                "difference": paired.mean,
+                "difference_ci_low": paired.ci_low,
+                "difference_ci_high": paired.ci_high,
+                "d_z": paired.d_z,
+                "p_value": paired.p_value,
+            }
+        )
+    return rows
 
 
 def compare(
@@ -355,7 +292,7 @@ def compare(
     """
     folder = Path(path)
     if not 0.0 < confidence < 1.0:
-        raise InputError(f"--confidence {confidence} must be between 0 and 1, e.g. 0.95")
+        raise InputError(f"confidence level {confidence} must be between 0 and 1, e.g. 0.95")
     manifest = store.read_manifest(folder)
     names = [entry["name"] for entry in manifest["scenarios"]]
     chosen = _choose_baseline(names, baseline, folder)
@@ -366,37 +303,10 @@ def compare(
             f"baseline {chosen!r} has no finished runs in {folder}; finish the batch with: "
             f"cadre-sim batch --resume --out {folder}"
         )
-    rows = []
-    for metric in wanted:
-        differences = paired_differences(summaries, chosen, metric)
-        for name in names:
-            values = summaries.loc[summaries["scenario"] == name, metric].dropna()
-            if values.empty:
-                continue
-            mean, low, high = mean_interval(values, confidence)
-            diffs = differences.loc[differences["scenario"] == name, "difference"].to_numpy()
-            d_mean, d_low, d_high, d_z, p_value = _difference_stats(diffs, confidence)
-            rows.append(
-                {
-                    "metric": metric,
-                    "scenario": name,
-                    "n": int(values.size),
-                    "mean": mean,
-                    "sd": float(values.std(ddof=1)) if values.size > 1 else math.nan,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "n_pairs": int(diffs.size),
-                    "difference": d_mean,
-                    "difference_ci_low": d_low,
-                    "difference_ci_high": d_high,
-                    "d_z": d_z,
-                    "p_value": p_value,
-                }
-            )
-    table = pd.DataFrame.from_records(rows, columns=list(TABLE_COLUMNS))
+    rows = [row for metric in wanted for row in _rows(summaries, names, chosen, metric, confidence)]
     return Comparison(
         path=folder,
-        table=table,
+        table=pd.DataFrame.from_records(rows, columns=list(TABLE_COLUMNS)),
         summaries=summaries,
         baseline=chosen,
         metrics=tuple(wanted),
@@ -425,16 +335,6 @@ def _palette(names: Sequence[str], baseline: str | None) -> dict[str, object]:
     return palette
 
 
-def _figure(width: float, height: float) -> object:
-    """Return a matplotlib Figure on an Agg canvas, without touching pyplot's state."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
 def plot_timeseries(
     path: str | os.PathLike[str],
     metric: str,
@@ -461,8 +361,8 @@ def plot_timeseries(
 
     frame = store.load(path, columns=[metric])
     steps = int(frame["month"].max())
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
-        figure = _figure(9.0, 5.0)
+    with figures.style():
+        figure = figures.new_figure(9.0, 5.0)
         axes = figure.subplots()
         if window is not None:
             axes.axvspan(steps - window + 0.5, steps + 0.5, color="0.88", zorder=0)
@@ -482,22 +382,19 @@ def plot_timeseries(
             y=metric,
             hue="scenario",
             palette=_palette(list(frame["scenario"].cat.categories), baseline),
-            errorbar=_t_errorbar(confidence),
+            errorbar=figures.t_errorbar(confidence),
             ax=axes,
         )
         replicates = frame.groupby("scenario", observed=True)["replicate"].nunique()
         axes.set_title(
             f"{metric}: mean over replicates (n = {int(replicates.min())}"
             + (f"-{int(replicates.max())}" if replicates.max() != replicates.min() else "")
-            + f") with {_percent(confidence)} t-bands",
+            + f") with {percent(confidence)} t-bands",
             loc="left",
         )
         axes.set_xlim(0, steps)
         sns.move_legend(axes, "upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        target = Path(out_file)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(target, dpi=120)
-    return target
+        return figures.save(figure, out_file)
 
 
 def plot_differences(comparison: Comparison, out_file: str | os.PathLike[str]) -> Path | None:
@@ -512,9 +409,9 @@ def plot_differences(comparison: Comparison, out_file: str | os.PathLike[str]) -
     others = [name for name in comparison.table["scenario"].unique() if name != comparison.baseline]
     if not others:
         return None
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+    with figures.style():
         n = len(comparison.metrics)
-        figure = _figure(4.2 * n + 1.5, 0.45 * len(others) + 1.8)
+        figure = figures.new_figure(4.2 * n + 1.5, 0.45 * len(others) + 1.8)
         panels = np.atleast_1d(figure.subplots(1, n, sharey=True, squeeze=False)[0])
         for axes, metric in zip(panels, comparison.metrics, strict=True):
             diffs = paired_differences(comparison.summaries, comparison.baseline, metric)
@@ -537,7 +434,7 @@ def plot_differences(comparison: Comparison, out_file: str | os.PathLike[str]) -
                 x="difference",
                 y="scenario",
                 order=others,
-                errorbar=_t_errorbar(comparison.confidence),
+                errorbar=figures.t_errorbar(comparison.confidence),
                 linestyle="none",
                 color="C3",
                 markers="D",
@@ -550,14 +447,11 @@ def plot_differences(comparison: Comparison, out_file: str | os.PathLike[str]) -
         first, last = comparison.window_months
         figure.suptitle(
             f"Paired differences from {comparison.baseline} (months {first}-{last}):\n"
-            f"mean and {_percent(comparison.confidence)} t-interval; dots are replicates",
+            f"mean and {percent(comparison.confidence)} t-interval; dots are replicates",
             x=0.01,
             ha="left",
         )
-        target = Path(out_file)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(target, dpi=120)
-    return target
+        return figures.save(figure, out_file)
 
 
 def write_report(comparison: Comparison, figures: bool = True) -> list[Path]:
@@ -568,7 +462,6 @@ def write_report(comparison: Comparison, figures: bool = True) -> list[Path]:
 
     """
     folder = comparison.path
-    written = []
     csv_file = folder / "comparison.csv"
     table = comparison.table.copy()
     table.insert(2, "baseline", comparison.baseline)
@@ -576,10 +469,9 @@ def write_report(comparison: Comparison, figures: bool = True) -> list[Path]:
     table.insert(4, "window_last_month", comparison.window_months[1])
     table["confidence"] = comparison.confidence
     table.to_csv(csv_file, index=False)
-    written.append(csv_file)
     md_file = folder / "comparison.md"
     md_file.write_text(comparison.to_markdown(figures=figures), encoding="utf-8")
-    written.append(md_file)
+    written = [csv_file, md_file]
     if figures:
         figure_dir = folder / store.FIGURES_DIR
         for metric in comparison.metrics:

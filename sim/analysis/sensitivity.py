@@ -39,15 +39,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.analysis import figures
+from sim.analysis.stats import CONFIDENCE
+from sim.analysis.text import align, cell, percent
 from sim.errors import InputError
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = [
     "METHODS",
@@ -166,11 +166,12 @@ class SensitivityResult:
     def describe(self) -> str:
         """A sentence on what was computed."""
         points = len(self.samples)
+        level = percent(self.settings.get("confidence", CONFIDENCE))
         if self.method == "morris":
             how = (
                 f"Morris elementary effects: {self.settings['trajectories']} trajectories on a "
                 f"{self.settings['levels']}-level grid, {points} points; mu_star = mean absolute "
-                "elementary effect (overall influence) with its 95% bootstrap interval, "
+                f"elementary effect (overall influence) with its {level} bootstrap interval, "
                 "sigma = their standard deviation (interactions, non-linearity); "
                 "ranked by mu_star."
             )
@@ -178,27 +179,19 @@ class SensitivityResult:
             how = (
                 f"Sobol' indices by Saltelli's scheme: {self.settings['base_samples']} base "
                 f"samples, {points} points; S1 = first-order and ST = total-order share of "
-                "the output's variance, each with its 95% bootstrap interval; ranked by ST."
+                f"the output's variance, each with its {level} bootstrap interval; ranked by ST."
             )
         return f"{how} Sampling seed {self.settings['seed']}. {self.note}".strip()
 
     def to_text(self) -> str:
         """The table as aligned plain text, one block per output."""
         blocks = []
-        columns = [c for c in self.table.columns if c not in ("output",)]
+        columns = [c for c in self.table.columns if c != "output"]
         for output in self.table["output"].unique():
             rows = self.table[self.table["output"] == output].sort_values("rank")
-            body = [[_cell(getattr(r, c)) for c in columns] for r in rows.itertuples(index=False)]
-            widths = [max(len(x[i]) for x in [columns, *body]) for i in range(len(columns))]
-            lines = [str(output)]
-            for cells in [columns, *body]:
-                lines.append(
-                    "  ".join(
-                        c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-                    ).rstrip()
-                )
-            blocks.append("\n".join(lines))
+            body = [[cell(getattr(r, c)) for c in columns] for r in rows.itertuples(index=False)]
+            lines = align([columns, *body], right=range(1, len(columns)))
+            blocks.append("\n".join([str(output), *lines]))
         return "\n\n".join(blocks) + "\n"
 
     def to_markdown(self, title: str = "Sensitivity analysis") -> str:
@@ -214,7 +207,7 @@ class SensitivityResult:
                 "|---|" + "---:|" * (len(columns) - 1),
             ]
             for row in rows.itertuples(index=False):
-                cells = [_cell(getattr(row, c)) for c in columns]
+                cells = [cell(getattr(row, c)) for c in columns]
                 cells[0] = f"`{cells[0]}`"
                 out.append("| " + " | ".join(cells) + " |")
             out += ["", f"![{output}](figures/sensitivity_{output}.png)", ""]
@@ -298,7 +291,7 @@ def analyse(
     *,
     levels: int = 4,
     seed: int = 0,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
 ) -> pd.DataFrame:
     """Compute the indices of every output column.
 
@@ -381,7 +374,7 @@ def run(
     levels: int = 4,
     base_samples: int = 64,
     seed: int = 0,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     note: str = "",
 ) -> SensitivityResult:
     """Sample, evaluate and analyse: a complete sensitivity analysis.
@@ -434,16 +427,6 @@ def run(
 # ---------------------------------------------------------------------------
 
 
-def _figure(width: float, height: float) -> Figure:
-    """A matplotlib Figure on an Agg canvas (pyplot's global state untouched)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
 def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str]) -> Path:
     """Draw the indices of one output as a horizontal bar chart (PNG).
 
@@ -456,13 +439,12 @@ def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str
     rows = result.table[result.table["output"] == output].sort_values("rank")
     if rows.empty:
         raise InputError(f"no sensitivity indices for output {output!r}")
-    target = Path(out_file)
-    target.parent.mkdir(parents=True, exist_ok=True)
     order = list(rows["parameter"])
+    level = percent(result.settings.get("confidence", CONFIDENCE))
     height = 0.32 * len(order) + 1.6
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+    with figures.style():
         if result.method == "morris":
-            figure = _figure(11.0, height)
+            figure = figures.new_figure(11.0, height)
             left, right = figure.subplots(1, 2, sharey=True)
             sns.barplot(data=rows, x="mu_star", y="parameter", order=order, color="C0", ax=left)
             left.errorbar(
@@ -473,7 +455,7 @@ def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str
                 ecolor="0.25",
                 capsize=3,
             )
-            left.set_xlabel("mu* (mean |elementary effect|), 95% bootstrap interval")
+            left.set_xlabel(f"mu* (mean |elementary effect|), {level} bootstrap interval")
             sns.barplot(data=rows, x="sigma", y="parameter", order=order, color="C1", ax=right)
             right.set_xlabel("sigma (interactions, non-linearity)")
             for axes in (left, right):
@@ -490,7 +472,7 @@ def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str
                 ],
                 ignore_index=True,
             )
-            figure = _figure(8.5, height + 0.4)
+            figure = figures.new_figure(8.5, height + 0.4)
             axes = figure.subplots()
             sns.barplot(data=long, x="index", y="parameter", hue="kind", order=order, ax=axes)
             for offset, kind in ((-0.2, "S1 (first order)"), (0.2, "ST (total order)")):
@@ -504,12 +486,11 @@ def plot(result: SensitivityResult, output: str, out_file: str | os.PathLike[str
                     capsize=2,
                 )
             axes.axvline(0.0, color="0.3", linewidth=0.8)
-            axes.set_xlabel("share of output variance, 95% bootstrap interval")
+            axes.set_xlabel(f"share of output variance, {level} bootstrap interval")
             axes.set_ylabel("")
             sns.move_legend(axes, "lower right", title=None, frameon=True)
         figure.suptitle(f"{result.method.capitalize()} sensitivity of {output}", x=0.01, ha="left")
-        figure.savefig(target, dpi=120)
-    return target
+        return figures.save(figure, out_file)
 
 
 def write_report(
@@ -539,14 +520,3 @@ def write_report(
         for output in result.outputs.columns:
             written.append(plot(result, output, target / "figures" / f"sensitivity_{output}.png"))
     return written
-
-
-def _cell(value: Any) -> str:
-    """A table cell: numbers with 4 significant digits, '-' if missing."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if value is None or pd.isna(value):
-        return "-"
-    return f"{float(value):.4g}"
