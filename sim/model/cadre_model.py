@@ -101,7 +101,8 @@ class CadreModel(mesa.Model):
     numbers are accepted. The signature is generated from the registry.
 
     Args:
-        rng: seed or generator for all randomness (Mesa's ``rng``).
+        rng: seed or generator for all randomness (Mesa's ``rng``; numpy
+            integers are accepted as seeds).
         timeline: policy changes (:class:`sim.parameters.timeline.PolicyChange`
             or dicts with ``at`` or ``from``/``until`` and ``set``).
         collect_agents: also record agent-level data every month (costly).
@@ -139,7 +140,9 @@ class CadreModel(mesa.Model):
         **params: Any,
     ) -> None:
         """Build the organisation, the cadres and their initial beliefs; warm up; record month 0."""
-        super().__init__(rng=rng)
+        # Mesa seeds its stdlib generator with an integer seed as given, which
+        # must be a plain int; the numpy generator is the same either way
+        super().__init__(rng=int(rng) if isinstance(rng, np.integer) else rng)
         self.base_params: Params = _params_from_kwargs(params)
         self.timeline: tuple[PolicyChange, ...] = coerce_timeline(timeline)
         self.policy_marks: list[tuple[int, str]] = switch_months(self.timeline)
@@ -216,7 +219,7 @@ class CadreModel(mesa.Model):
             self.step()
 
     def timeseries(self) -> pd.DataFrame:
-        """Outputs per month (0 = initial state), then the in-force value of each timeline parameter.
+        """Outputs per month (0 = initial state), then each timeline parameter's in-force value.
 
         There is one parameter column (named ``group.key``, in sorted order)
         for every parameter some timeline change sets, including changes

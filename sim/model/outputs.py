@@ -136,9 +136,7 @@ def month_outputs(
         "routine_share": float(shares[ROUTINE]),
     }
     orient = pop.orientation[alive]
-    by_orient = np.bincount(orient * N_STATES + state, minlength=2 * N_STATES).reshape(
-        2, N_STATES
-    )
+    by_orient = np.bincount(orient * N_STATES + state, minlength=2 * N_STATES).reshape(2, N_STATES)
     for o in Orientation:
         total = by_orient[o].sum()
         for s, label in ((FLAT, "flat"), (ACTIVE, "active"), (ROUTINE, "routine")):

@@ -101,7 +101,9 @@ class Verdicts:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def conclude_cases(pop: Population, params: Params, month: int, rng: np.random.Generator) -> Verdicts:
+def conclude_cases(
+    pop: Population, params: Params, month: int, rng: np.random.Generator
+) -> Verdicts:
     """Count open cases down one month and hand down verdicts on those that end.
 
     A case of length ``L`` opened in month ``t`` ends in month ``t + L``.
@@ -184,9 +186,7 @@ def conclude_cases(pop: Population, params: Params, month: int, rng: np.random.G
     return Verdicts(rows_f, clarified, rows_m, exempted, counts)
 
 
-def open_cases(
-    pop: Population, params: Params, reports: Reports, rng: np.random.Generator
-) -> None:
+def open_cases(pop: Population, params: Params, reports: Reports, rng: np.random.Generator) -> None:
     """Open an investigation for every cadre with no open case and a report.
 
     Misconduct takes precedence over an honest mistake, which takes

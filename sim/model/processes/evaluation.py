@@ -183,10 +183,7 @@ def evaluate(
 
     no_case = pop.case_kind == NO_CASE
     eligible = (
-        alive
-        & no_case
-        & (pop.punished_until <= month)
-        & (pop.tenure >= params.career.min_tenure)
+        alive & no_case & (pop.punished_until <= month) & (pop.tenure >= params.career.min_tenure)
     )
     demoted = unfit & (draws[1] < demotion.intensity) & no_case
     return Evaluation(score, level, eligible, demoted, rate)
@@ -223,9 +220,7 @@ def demote(pop: Population, org: Organisation, verdict: Evaluation, month: int) 
     promoted = np.zeros(demoted.size, dtype=bool)
     bottom_demoted = np.flatnonzero(demoted & (level == 0))
     pop.tenure[bottom_demoted] = 0
-    pop.punished_until[bottom_demoted] = np.maximum(
-        pop.punished_until[bottom_demoted], month + 12
-    )
+    pop.punished_until[bottom_demoted] = np.maximum(pop.punished_until[bottom_demoted], month + 12)
     count = bottom_demoted.size
     for lvl in range(1, org.n_levels):
         down = np.flatnonzero(demoted & (level == lvl))
@@ -265,9 +260,7 @@ def promote(
         posts = np.flatnonzero((org.post_level == lvl + 1) & org.post_open & (org.post_holder < 0))
         if posts.size == 0:
             continue
-        cand = np.flatnonzero(
-            pop.alive & verdict.eligible & (level == lvl) & ~promoted & ~demoted
-        )
+        cand = np.flatnonzero(pop.alive & verdict.eligible & (level == lvl) & ~promoted & ~demoted)
         cand = _best(cand, score, posts.size)
         if cand.size == 0:
             continue

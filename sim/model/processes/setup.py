@@ -39,9 +39,7 @@ __all__ = [
 ]
 
 
-def draw_traits(
-    pop: Population, rows: IntArray, params: Params, rng: np.random.Generator
-) -> None:
+def draw_traits(pop: Population, rows: IntArray, params: Params, rng: np.random.Generator) -> None:
     """Draw ability, risk aversion, orientation, idealism and reputation for new cadres.
 
     Draws, in order: ability ``N(1, 0.25)``, the risk-aversion multiplier
@@ -80,9 +78,7 @@ def expected_promotion_rates(org: Organisation, params: Params) -> FloatArray:
     out of it; each is filled from level ``l``.
     """
     sizes = org.level_sizes.astype(float)
-    turnover = (
-        1.0 / (RETIREMENT_AGE - np.mean(RECRUIT_AGE)) if params.workforce.demography else 0.0
-    )
+    turnover = 1.0 / (RETIREMENT_AGE - np.mean(RECRUIT_AGE)) if params.workforce.demography else 0.0
     rates = np.zeros(sizes.size)
     outflow = np.zeros(sizes.size)
     for lvl in range(sizes.size - 2, -1, -1):
@@ -119,9 +115,7 @@ def belief_truths(
     n = max(int(serving.sum()), 1)
     vis = visibility(accusation.visibility_active)[pop.state]
     mean_vis = float(vis[serving].sum() / n) if serving.any() else 1.0
-    rate = accusation.false_report_rate * (
-        1.0 - params.crackdown.deterrence_strength * deterrence
-    )
+    rate = accusation.false_report_rate * (1.0 - params.crackdown.deterrence_strength * deterrence)
     return BeliefTruths(
         exemption=params.fault_tolerance.coverage * params.fault_tolerance.credibility,
         false=rate / max(mean_vis, 1e-9),
