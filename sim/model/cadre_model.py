@@ -52,6 +52,12 @@ __all__ = ["CadreModel"]
 Events = dict[str, int]
 
 
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the closest of ``candidates`` to ``word``, or ``""``."""
+    hint = P.suggest(word, candidates)
+    return f" (did you mean {hint!r}?)" if hint else ""
+
+
 def _params_from_kwargs(kwargs: Mapping[str, Any]) -> Params:
     """Validated parameters from ``group_key`` keyword arguments; the rest default.
 
@@ -64,8 +70,7 @@ def _params_from_kwargs(kwargs: Mapping[str, Any]) -> Params:
         try:
             P.by_kwarg(kwarg)
         except KeyError:
-            hint = P.suggest(kwarg, [p.kwarg for p in P.PARAMS])
-            extra = f" (did you mean {hint!r}?)" if hint else ""
+            extra = _did_you_mean(kwarg, [p.kwarg for p in P.PARAMS])
             raise TypeError(f"CadreModel got an unknown parameter {kwarg!r}{extra}") from None
     return Params.from_kwargs(kwargs)
 
@@ -84,8 +89,7 @@ def _checked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         try:
             param = P.by_name(name)
         except KeyError:
-            hint = P.suggest(str(name), [p.name for p in P.PARAMS])
-            extra = f" (did you mean {hint!r}?)" if hint else ""
+            extra = _did_you_mean(str(name), [p.name for p in P.PARAMS])
             raise ValueError(f"unknown parameter {name!r}{extra}") from None
         checked[name] = coerce_value(param, value)
     return checked
