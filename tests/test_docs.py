@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import cadre_model as model
-from sim.model import processes
+from sim.model import OUTPUTS, CadreModel, constants
 from sim.parameters import registry as params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,14 +34,12 @@ END = "<!-- END PARAMETER TABLE -->"
 
 #: Module-level constants the doc must state with their current value.
 CONSTANTS = {
-    processes: (
+    constants: (
         "EFFORT",
         "MISTAKE_EXPOSURE",
         "FLAT_VISIBILITY",
         "SUPERIOR_NORM_WEIGHT",
         "REPUTATION_VALUE",
-    ),
-    model: (
         "RETIREMENT_AGE",
         "RECRUIT_AGE",
         "REPUTATION_BASELINE",
@@ -136,21 +133,19 @@ def test_parameter_table_is_generated_from_params(doc):
 def test_every_output_is_defined(doc):
     outputs = section(doc, 9)
     rows = set(re.findall(r"^\| `([A-Za-z0-9_<>]+)` \|", outputs, re.M))
-    missing = [name for name in model.OUTPUTS if name not in rows]
+    missing = [name for name in OUTPUTS if name not in rows]
     assert not missing, f"outputs not defined in section 9 of docs/ODD.md: {missing}"
     by_level = {"flat_share_level<k>", "active_share_level<k>"}
     assert by_level <= rows, "by-level outputs not defined in section 9"
-    stale = rows - set(model.OUTPUTS) - by_level
+    stale = rows - set(OUTPUTS) - by_level
     assert not stale, f"section 9 defines outputs the model no longer has: {sorted(stale)}"
-    for name in model.OUTPUTS:
+    for name in OUTPUTS:
         assert f"`{name}`" in doc
 
 
 def test_by_level_outputs_match_the_model():
-    m = model.CadreModel(
-        rng=0, workforce_population=60, workforce_levels=3, simulation_warmup_months=0
-    )
-    extra = [name for name in m.output_names if name not in model.OUTPUTS]
+    m = CadreModel(rng=0, workforce_population=60, workforce_levels=3, simulation_warmup_months=0)
+    extra = [name for name in m.output_names if name not in OUTPUTS]
     assert extra == [f"{s}_level{k}" for s in ("flat_share", "active_share") for k in (1, 2, 3)]
 
 

@@ -1,5 +1,6 @@
 """CadreModel as a whole: institutions, invariants, determinism, Mesa integration."""
 
+import inspect
 import pickle
 
 import mesa
@@ -7,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import OUTPUTS, CadreModel, build_organisation
+from sim.model import OUTPUTS, CadreModel, build_organisation, is_output_name
 from sim.model.agents import Cadre, Orientation, Status, WorkState
 from sim.parameters import registry as P
+from sim.parameters.timeline import PolicyChange
+from sim.parameters.values import Params
 
 SMALL = dict(workforce_population=300, simulation_warmup_months=12)
 COUNTS = (
@@ -109,7 +112,7 @@ def test_staffing_cuts_shrink_the_workforce_and_raise_workload():
     model, df = run(60, workforce_staffing_cut=0.3)
     assert df.headcount.iloc[-1] < df.headcount.iloc[0]
     assert len(model.agents) == df.headcount.iloc[-1]
-    assert model._workload() > 1.0
+    assert model.workload > 1.0
 
 
 # --- invariants -------------------------------------------------------------
@@ -176,10 +179,53 @@ def test_different_seeds_give_different_frames():
 # --- parameters -----------------------------------------------------------------
 def test_every_parameter_is_a_keyword_argument_with_its_default():
     model = CadreModel(rng=1, workforce_population=50, simulation_warmup_months=0)
-    assert model.params == {p.name: p.default for p in P.PARAMS} | {
+    assert isinstance(model.params, Params) and model.params is model.base_params
+    assert model.params.to_dict() == {p.name: p.default for p in P.PARAMS} | {
         "workforce.population": 50,
         "simulation.warmup_months": 0,
     }
+    assert model.params["workforce.population"] == model.params.get("workforce.population") == 50
+    assert model.params.workforce.population == 50
+
+
+def test_signature_lists_the_options_and_every_parameter_keyword_only():
+    signature = inspect.signature(CadreModel)
+    names = list(signature.parameters)
+    assert names == ["rng", "timeline", "collect_agents", *(p.kwarg for p in P.PARAMS)]
+    assert all(q.kind is inspect.Parameter.KEYWORD_ONLY for q in signature.parameters.values())
+    for p in P.PARAMS:
+        assert signature.parameters[p.kwarg].default == p.default
+    assert signature.parameters["rng"].default is None
+    assert signature.parameters["collect_agents"].default is False
+
+
+def test_numpy_numbers_are_accepted_as_parameters():
+    model = CadreModel(
+        rng=np.int64(3),
+        career_span=np.int64(2),
+        workforce_demography=np.bool_(False),
+        fault_tolerance_coverage=np.float32(0.5),
+        **SMALL,
+    )
+    assert model.params.career.span == 2 and type(model.params.career.span) is int
+    assert model.params.workforce.demography is False
+    assert model.params.fault_tolerance.coverage == 0.5
+    model.run(2)
+
+
+@pytest.mark.filterwarnings("ignore:The `iterations` keyword argument is deprecated")
+def test_numpy_ranges_run_under_mesa_batch_run():
+    results = mesa.batch_run(
+        CadreModel,
+        parameters={"workforce_population": np.arange(500, 701, 200)},
+        iterations=1,
+        max_steps=3,
+        number_processes=1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(results)
+    assert sorted(frame.workforce_population) == [500, 700]
+    assert (frame.Step == 3).all()
 
 
 def test_unknown_parameter_is_rejected_with_a_suggestion():
@@ -190,6 +236,13 @@ def test_unknown_parameter_is_rejected_with_a_suggestion():
 def test_out_of_range_parameter_is_rejected():
     with pytest.raises(ValueError, match=r"out of range \[0.0, 1.0\]"):
         CadreModel(fault_tolerance_coverage=1.5)
+
+
+def test_wrongly_typed_parameter_is_rejected():
+    with pytest.raises(ValueError, match="whole number"):
+        CadreModel(career_span=2.5)
+    with pytest.raises(ValueError, match="true or false"):
+        CadreModel(workforce_demography=1)
 
 
 def test_timeline_changes_parameter_at_its_month():
@@ -206,6 +259,66 @@ def test_timeline_changes_parameter_at_its_month():
     df = model.timeseries()
     assert list(df["fault_tolerance.coverage"]) == [0.2] * 5 + [0.9] * 4
     assert model.policy_marks == [(5, "fault_tolerance.coverage")]
+
+
+def test_parameters_in_force_are_built_once_per_set_of_active_changes():
+    model = CadreModel(
+        rng=1,
+        timeline=[{"from": 2, "until": 4, "set": {"crackdown.trace_probability": 0.5}}],
+        **SMALL,
+    )
+    seen = []
+    for _ in range(5):
+        model.step()
+        seen.append(model.params)
+    assert seen[0] is model.base_params and seen[3] is model.base_params
+    assert seen[1] is seen[2] and seen[1].crackdown.trace_probability == 0.5
+    assert seen[4] is model.base_params
+
+
+def test_schedule_change_applies_from_next_month_with_a_timeseries_column():
+    model = CadreModel(
+        rng=1,
+        timeline=[{"at": 2, "set": {"fault_tolerance.coverage": 0.5}}],
+        **SMALL,
+    )
+    model.run(3)
+    change = model.schedule_change(
+        {"crackdown.trace_probability": np.float64(0.6), "fault_tolerance.coverage": 0.9},
+        label="live",
+    )
+    assert change == PolicyChange(
+        4, None, {"crackdown.trace_probability": 0.6, "fault_tolerance.coverage": 0.9}, "live"
+    )
+    assert model.timeline[-1] is change
+    assert (4, "live") in model.policy_marks
+    assert model.params.crackdown.trace_probability == 0.05  # this month is unchanged
+    model.run(2)
+    assert model.params.crackdown.trace_probability == 0.6
+    df = model.timeseries()
+    assert list(df["crackdown.trace_probability"]) == [0.05] * 4 + [0.6] * 2
+    assert list(df["fault_tolerance.coverage"]) == [0.2, 0.2, 0.5, 0.5, 0.9, 0.9]
+
+
+def test_schedule_change_rejects_structural_unknown_and_bad_settings():
+    model = CadreModel(rng=1, **SMALL)
+    with pytest.raises(ValueError, match="fixed at the start"):
+        model.schedule_change({"workforce.population": 400})
+    with pytest.raises(ValueError, match="fault_tolerance.coverage"):
+        model.schedule_change({"fault_tolerance.coverag": 0.5})
+    with pytest.raises(ValueError, match="out of range"):
+        model.schedule_change({"fault_tolerance.coverage": 2.0})
+    with pytest.raises(ValueError, match="at least one"):
+        model.schedule_change({})
+    assert model.timeline == () and model.policy_marks == []
+
+
+def test_output_names_follow_the_one_name_rule():
+    model = CadreModel(rng=1, workforce_population=60, simulation_warmup_months=0)
+    assert all(is_output_name(name) for name in model.output_names)
+    assert is_output_name("flat_share_level12")
+    for name in ("flat_share_level0", "flat_share_level01", "routine_share_level1", "month"):
+        assert not is_output_name(name), name
 
 
 # --- Mesa integration ------------------------------------------------------------
@@ -277,4 +390,6 @@ def test_model_pickles_for_process_pools():
     model, _ = run(3)
     clone = pickle.loads(pickle.dumps(model))
     clone.step()
+    model.step()
     assert clone.month == 4
+    pd.testing.assert_frame_equal(clone.timeseries(), model.timeseries())

@@ -1,43 +1,37 @@
-"""Each process on its own: the pure functions in sim.processes."""
+"""Each process on its own: the functions in sim.model.processes, called directly."""
 
 import numpy as np
 import pytest
 
-from sim.model import processes as proc
-from sim.model.agents import WorkState
+from sim.model.agents import CaseKind, WorkState
+from sim.model.constants import EFFORT, RECRUIT_AGE, REPUTATION_BASELINE, RETIREMENT_AGE
+from sim.model.outputs import EVENT_COUNTS, month_outputs, output_names
+from sim.model.processes import (
+    cases,
+    decision,
+    demography,
+    evaluation,
+    learning,
+    reports,
+    setup,
+    work,
+)
+from sim.model.state import Population, build_organisation, move, superior_rows
+from sim.parameters.values import Params
 
 A, R, F = int(WorkState.ACTIVE), int(WorkState.ROUTINE), int(WorkState.FLAT)
+NO_CASE = int(CaseKind.NONE)
+
+#: Decision parameters for the utility tests: habit and conformity off.
+DECISION = {"behaviour.habit": 0.0, "behaviour.conformity": 0.0}
 
 
-def decision_inputs(**overrides):
-    values = dict(
-        service_motivation=3.0,
-        effort_cost=0.7,
-        workload=1.0,
-        prize=120.0,
-        performance_weight=0.6,
-        evaluation_noise=0.8,
-        demotion_loss=4.0,
-        demotion_intensity=0.03,
-        unfit_rate=np.array([0.0, 0.03, 0.4]),
-        mistake_rate=0.04,
-        mistake_report_prob=0.3,
-        exemption_relief=1.0,
-        severity=15.0,
-        investigation_months=4.0,
-        investigation_harm=0.5,
-        investigation_accuracy=0.85,
-        reputation_damage=0.4,
-        restoration=0.7,
-        visibility_active=3.0,
-        habit=0.0,
-        conformity=0.0,
-    )
-    values.update(overrides)
-    return proc.DecisionInputs(**values)
+def params(**values):
+    """Params from dotted names given with ``__`` for the dot (``fault_tolerance__coverage``)."""
+    return Params.from_values({k.replace("__", "."): v for k, v in values.items()})
 
 
-def utilities(n=1, d=None, **arrays):
+def utilities(n=1, params_=None, unfit_rate=(0.0, 0.03, 0.4), **arrays):
     base = dict(
         ability=np.ones(n),
         idealism=np.full(n, 0.5),
@@ -50,9 +44,25 @@ def utilities(n=1, d=None, **arrays):
         norm_shares=np.full((n, 3), 1 / 3),
     )
     base.update(arrays)
-    return proc.state_utilities(**base, d=d or decision_inputs())
+    return decision.state_utilities(
+        **base,
+        params=params_ or Params.from_values(DECISION),
+        workload=1.0,
+        unfit_rate=np.array(unfit_rate),
+    )
 
 
+def small_state(n=40, levels=3, span=2, seed=0, **values):
+    """A burnt-in organisation and population of ``n`` cadres under ``values``."""
+    prm = params(**values)
+    org = build_organisation(n, levels, span)
+    pop = Population.empty(n)
+    rng = np.random.default_rng(seed)
+    unfit = setup.initialise_population(pop, org, prm, 0.05, rng)
+    return pop, org, prm, unfit, rng
+
+
+# --- decision ----------------------------------------------------------------
 def test_idealists_value_effort_more_than_realists():
     u = utilities(2, idealism=np.array([0.9, 0.1]))
     gain_active = u[:, A] - u[:, F]
@@ -77,8 +87,8 @@ def test_belief_in_vindication_lowers_the_harm_of_false_reports():
 
 
 def test_demotion_threat_falls_on_flat_realists():
-    d = decision_inputs(demotion_intensity=0.5)
-    u = utilities(2, d=d, idealism=np.array([0.0, 1.0]))
+    harsh = Params.from_values({**DECISION, "demotion.intensity": 0.5})
+    u = utilities(2, params_=harsh, idealism=np.array([0.0, 1.0]))
     base = utilities(2, idealism=np.array([0.0, 1.0]))
     realist_drop = base[0, F] - u[0, F]
     idealist_drop = base[1, F] - u[1, F]
@@ -87,8 +97,8 @@ def test_demotion_threat_falls_on_flat_realists():
 
 
 def test_habit_rewards_keeping_last_months_state():
-    d = decision_inputs(habit=1.0)
-    u_habit = utilities(1, d=d, previous_state=np.array([F]))
+    habit = Params.from_values({**DECISION, "behaviour.habit": 1.0})
+    u_habit = utilities(1, params_=habit, previous_state=np.array([F]))
     u_none = utilities(1, previous_state=np.array([F]))
     assert u_habit[0, F] - u_none[0, F] == pytest.approx(1.0)
     assert u_habit[0, A] == pytest.approx(u_none[0, A])
@@ -96,7 +106,7 @@ def test_habit_rewards_keeping_last_months_state():
 
 def test_softmax_rows_sum_to_one_and_follow_utility():
     u = np.array([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
-    p = proc.softmax_probabilities(u.copy(), 0.5)
+    p = decision.softmax_probabilities(u.copy(), 0.5)
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     assert p[0, 0] > p[0, 1] > p[0, 2]
     np.testing.assert_allclose(p[1], 1 / 3)
@@ -106,21 +116,63 @@ def test_choice_is_noisy_but_follows_probabilities():
     rng = np.random.default_rng(0)
     n = 20000
     u = np.tile([0.5, 0.0, -0.5], (n, 1))
-    states = proc.choose_states(u, 0.5, rng.random(n))
+    states = decision.choose_states(u, 0.5, rng.random(n))
     share = np.bincount(states, minlength=3) / n
-    expected = proc.softmax_probabilities(u[:1].copy(), 0.5)[0]
+    expected = decision.softmax_probabilities(u[:1].copy(), 0.5)[0]
     np.testing.assert_allclose(share, expected, atol=0.015)
 
 
 def test_near_zero_noise_chooses_the_best_state():
     u = np.array([[0.0, 1.0, 0.5]])
-    assert proc.choose_states(u, 0.02, np.array([0.999]))[0] == R
+    assert decision.choose_states(u, 0.02, np.array([0.999]))[0] == R
 
 
+def test_work_norm_mixes_unit_shares_and_the_superiors_state():
+    pop, org, *_ = small_state()
+    norm = decision.norm_shares(pop, org)
+    np.testing.assert_allclose(norm.sum(axis=1), 1.0)
+    sup = superior_rows(pop, org)
+    row = int(np.flatnonzero(sup >= 0)[0])
+    assert norm[row, pop.state[sup[row]]] >= 0.3
+
+
+def test_decide_sets_every_state_from_the_uniform_draws():
+    pop, org, prm, unfit, _ = small_state()
+    decision.decide(pop, org, prm, 1.0, unfit, np.zeros(pop.alive.size))
+    assert (pop.state == A).all()
+    decision.decide(pop, org, prm, 1.0, unfit, np.full(pop.alive.size, 1.0))
+    assert (pop.state == F).all()
+
+
+# --- work ----------------------------------------------------------------------
+def test_work_adds_output_to_performance_and_counts_months():
+    pop, _, prm, _, _ = small_state()
+    pop.state[:] = np.resize([A, R, F], pop.state.size)
+    before = pop.performance.copy()
+    done = work.do_work(pop, prm, 1.0, np.ones((3, pop.alive.size)))
+    np.testing.assert_allclose(pop.performance - before, pop.ability * EFFORT[pop.state])
+    assert (pop.active_months == (pop.state == A)).all()
+    assert (pop.flat_months == (pop.state == F)).all()
+    assert done.counts == {"innovations": 0, "honest_mistakes": 0}
+    assert not done.misconduct.any()
+    assert done.public_value == pytest.approx(float((pop.ability * EFFORT[pop.state]).mean()))
+
+
+def test_only_active_cadres_innovate_and_mistakes_follow_exposure():
+    pop, _, _, _, _ = small_state()
+    prm = params(discipline__misconduct_rate=0.01)
+    pop.state[:] = np.resize([A, R, F], pop.state.size)
+    done = work.do_work(pop, prm, 1.0, np.zeros((3, pop.alive.size)))
+    assert done.counts["innovations"] == int((pop.state == A).sum())
+    assert done.mistake.all() and done.misconduct.all()
+    assert (done.active == (pop.state == A)).all()
+
+
+# --- reports -------------------------------------------------------------------
 def test_false_reports_fall_on_the_visible_and_the_able():
     state = np.array([A, R, F, A])
     ability = np.array([1.0, 1.0, 1.0, 1.5])
-    lam = proc.false_report_intensity(
+    lam = reports.false_report_intensity(
         state=state,
         ability=ability,
         alive=np.ones(4, bool),
@@ -136,7 +188,7 @@ def test_false_reports_fall_on_the_visible_and_the_able():
 
 def test_false_report_rate_averages_base_rate_at_unit_visibility():
     n = 1000
-    lam = proc.false_report_intensity(
+    lam = reports.false_report_intensity(
         state=np.full(n, R),
         ability=np.ones(n),
         alive=np.ones(n, bool),
@@ -159,13 +211,13 @@ def test_full_deterrence_removes_its_share_of_false_reports():
         visibility_active=3.0,
         rival_share=0.0,
     )
-    none = proc.false_report_intensity(deterrence=0.0, **kwargs)
-    full = proc.false_report_intensity(deterrence=1.0, **kwargs)
+    none = reports.false_report_intensity(deterrence=0.0, **kwargs)
+    full = reports.false_report_intensity(deterrence=1.0, **kwargs)
     np.testing.assert_allclose(full, 0.2 * none)
 
 
 def test_no_false_reports_on_departed_cadres():
-    lam = proc.false_report_intensity(
+    lam = reports.false_report_intensity(
         state=np.array([A, A]),
         ability=np.ones(2),
         alive=np.array([True, False]),
@@ -178,34 +230,62 @@ def test_no_false_reports_on_departed_cadres():
     assert lam[1] == 0.0 and lam[0] > 0
 
 
+def test_file_reports_reports_mistakes_and_targets_serving_cadres():
+    pop, _, prm, _, _ = small_state()
+    n = pop.alive.size
+    pop.alive[0] = False
+    pop.state[:] = A
+    done = work.Work(
+        active=pop.alive.copy(),
+        mistake=np.ones(n, bool),
+        misconduct=np.zeros(n, bool),
+        public_value=1.0,
+        counts={},
+    )
+    filed = reports.file_reports(pop, prm, 0.0, done, np.zeros((2, n)))
+    assert filed.mistake_reported.all()
+    assert not filed.false_report[0] and filed.false_report[1:].all()
+    assert filed.counts == {
+        "true_reports": n,
+        "false_reports": n - 1,
+        "false_reports_on_active": n - 1,
+    }
+
+
 def test_deterrence_builds_fast_and_fades_slowly():
-    up = proc.update_deterrence(0.0, 1.0, build=0.3, fade=0.05)
-    down = proc.update_deterrence(1.0, 0.0, build=0.3, fade=0.05)
+    up = reports.update_deterrence(0.0, 1.0, build=0.3, fade=0.05)
+    down = reports.update_deterrence(1.0, 0.0, build=0.3, fade=0.05)
     assert up == pytest.approx(0.3)
     assert down == pytest.approx(0.95)
 
 
 def test_typical_cases_add_to_tracing_as_a_second_channel():
-    assert proc.deterrence_target(0.0, 0.0) == 0.0
-    assert proc.deterrence_target(0.5, 0.0) == pytest.approx(0.5)
-    assert proc.deterrence_target(0.5, 0.5) == pytest.approx(0.75)
+    assert reports.deterrence_target(0.0, 0.0) == 0.0
+    assert reports.deterrence_target(0.5, 0.0) == pytest.approx(0.5)
+    assert reports.deterrence_target(0.5, 0.5) == pytest.approx(0.75)
 
 
+def test_next_deterrence_moves_towards_the_regimes_target():
+    prm = params(crackdown__trace_probability=1.0, crackdown__deterrence_build=0.5)
+    assert reports.next_deterrence(0.0, prm) == pytest.approx(0.5)
+
+
+# --- cases ---------------------------------------------------------------------
 def test_full_coverage_and_credibility_exempt_every_honest_mistake():
     rng = np.random.default_rng(1)
-    exempt = proc.review_mistakes(rng.random(500), rng.random(500), 1.0, 1.0)
+    exempt = cases.review_mistakes(rng.random(500), rng.random(500), 1.0, 1.0)
     assert exempt.all()
 
 
 def test_no_coverage_exempts_nothing():
     rng = np.random.default_rng(2)
-    assert not proc.review_mistakes(rng.random(500), rng.random(500), 0.0, 1.0).any()
+    assert not cases.review_mistakes(rng.random(500), rng.random(500), 0.0, 1.0).any()
 
 
 def test_perfect_investigation_clears_every_false_report():
     rng = np.random.default_rng(3)
     d = rng.random((3, 400))
-    cleared, clarified, accuser = proc.resolve_false_reports(d[0], d[1], d[2], 1.0, 0.5, 0.5)
+    cleared, clarified, accuser = cases.resolve_false_reports(d[0], d[1], d[2], 1.0, 0.5, 0.5)
     assert cleared.all()
     assert 0 < clarified.sum() < 400 and 0 < accuser.sum() < 400
 
@@ -213,16 +293,83 @@ def test_perfect_investigation_clears_every_false_report():
 def test_only_cleared_cadres_are_clarified():
     rng = np.random.default_rng(4)
     d = rng.random((3, 400))
-    cleared, clarified, accuser = proc.resolve_false_reports(d[0], d[1], d[2], 0.5, 1.0, 1.0)
+    cleared, clarified, accuser = cases.resolve_false_reports(d[0], d[1], d[2], 0.5, 1.0, 1.0)
     assert (clarified == cleared).all()
     assert not (accuser & ~cleared).any()
 
 
+def test_no_case_ending_draws_nothing_and_gives_empty_verdicts():
+    pop, _, prm, _, rng = small_state()
+    pop.case_kind[:3] = int(CaseKind.FALSE_REPORT)
+    pop.case_months_left[:3] = 3
+    before = rng.bit_generator.state
+    verdicts = cases.conclude_cases(pop, prm, 5, rng)
+    assert rng.bit_generator.state == before
+    assert verdicts.false_rows.size == 0 and verdicts.counts == {}
+    assert (pop.case_months_left[:3] == 2).all()
+
+
+def test_verdicts_clear_clarify_exempt_and_punish():
+    pop, _, _, _, rng = small_state()
+    prm = params(
+        accusation__investigation_accuracy=1.0,
+        clarification__coverage=1.0,
+        fault_tolerance__coverage=1.0,
+        fault_tolerance__credibility=1.0,
+        fault_tolerance__mitigation=1.0,
+        crackdown__trace_probability=0.0,
+    )
+    kinds = [CaseKind.FALSE_REPORT, CaseKind.HONEST_MISTAKE, CaseKind.MISCONDUCT]
+    pop.case_kind[:3] = [int(k) for k in kinds]
+    pop.case_months_left[:3] = 1
+    pop.reputation[:3] = 0.2
+    pop.reputation_at_case[:3] = 0.8
+    verdicts = cases.conclude_cases(pop, prm, 7, rng)
+    assert list(verdicts.false_rows) == [0] and verdicts.vindicated.all()
+    assert list(verdicts.mistake_rows) == [1] and verdicts.exempted.all()
+    assert verdicts.counts == {
+        "wrongful_punishments": 0,
+        "punishments": 1,
+        "clarifications": 1,
+        "false_accusers_punished": 0,
+        "exemptions": 1,
+    }
+    assert pop.cleared_month[0] == 7 and pop.reputation[0] > 0.2
+    assert pop.punished_until[1] == -1
+    assert pop.punished_until[2] == 7 + prm.discipline.punishment_months
+    assert (pop.case_kind[:3] == NO_CASE).all()
+
+
+def test_open_cases_takes_misconduct_first_and_skips_open_cases():
+    pop, _, prm, _, rng = small_state()
+    n = pop.alive.size
+    false_report = np.zeros(n, bool)
+    mistake = np.zeros(n, bool)
+    misconduct = np.zeros(n, bool)
+    false_report[[0, 1, 2, 3]] = True
+    mistake[[1, 2]] = True
+    misconduct[[2]] = True
+    pop.case_kind[3] = int(CaseKind.MISCONDUCT)
+    filed = reports.Reports(mistake, misconduct, false_report, {})
+    reputation, idealism = pop.reputation.copy(), pop.idealism.copy()
+    cases.open_cases(pop, prm, filed, rng)
+    assert list(pop.case_kind[:4]) == [
+        int(CaseKind.FALSE_REPORT),
+        int(CaseKind.HONEST_MISTAKE),
+        int(CaseKind.MISCONDUCT),
+        int(CaseKind.MISCONDUCT),
+    ]
+    assert (pop.case_months_left[:3] >= 1).all()
+    assert (pop.reputation[:3] < reputation[:3]).all() and pop.reputation[3] == reputation[3]
+    assert pop.idealism[0] < idealism[0] and pop.idealism[1] == idealism[1]
+
+
+# --- learning --------------------------------------------------------------------
 def test_group_mean_ignores_empty_groups_and_masked_rows():
     groups = np.array([0, 0, 1, 2])
     values = np.array([1.0, 3.0, 5.0, 100.0])
     mask = np.array([True, True, True, False])
-    mean, count = proc.group_mean(groups, values, mask, 4)
+    mean, count = learning.group_mean(groups, values, mask, 4)
     np.testing.assert_allclose(mean, [2.0, 5.0, 0.0, 0.0])
     np.testing.assert_allclose(count, [2, 1, 0, 0])
 
@@ -230,7 +377,7 @@ def test_group_mean_ignores_empty_groups_and_masked_rows():
 def test_learning_moves_beliefs_only_for_those_who_saw_something():
     belief = np.array([0.2, 0.2])
     saw = np.array([True, False])
-    out = proc.learn(belief, [(1.0, 1.0, saw)], speed=0.5)
+    out = learning.learn(belief, [(1.0, 1.0, saw)], speed=0.5)
     assert out[0] == pytest.approx(0.6)
     assert out[1] == pytest.approx(0.2)
 
@@ -239,13 +386,227 @@ def test_own_experience_moves_beliefs_more_than_public_news():
     belief = np.zeros(2)
     own = np.array([True, False])
     public = np.array([False, True])
-    out = proc.learn(belief, [(1.0, 0.4, own), (1.0, 0.05, public)], speed=0.2)
+    out = learning.learn(belief, [(1.0, 0.4, own), (1.0, 0.05, public)], speed=0.2)
     assert out[0] > out[1] > 0
 
 
+def test_an_exempted_case_raises_its_cadres_belief_in_exemption_most():
+    pop, org, prm, _, _ = small_state()
+    n = pop.alive.size
+    pop.belief_exemption[:] = 0.1
+    verdicts = cases.Verdicts(mistake_rows=np.array([0]), exempted=np.array([True]))
+    learning.learn_monthly(pop, org, prm, np.zeros(n, bool), verdicts, np.ones(n))
+    others = np.delete(pop.belief_exemption, 0)
+    assert pop.belief_exemption[0] > others.max() >= others.min() > 0.1
+
+
+def test_false_reports_raise_the_belief_in_false_accusation():
+    pop, org, prm, _, _ = small_state()
+    n = pop.alive.size
+    before = pop.belief_false.copy()
+    false_report = np.zeros(n, bool)
+    false_report[0] = True
+    learning.learn_monthly(pop, org, prm, false_report, cases.Verdicts(), np.ones(n))
+    assert pop.belief_false[0] - before[0] > np.max(np.delete(pop.belief_false - before, 0))
+
+
+def test_reputation_recovers_only_without_an_open_case():
+    pop, _, prm, _, _ = small_state()
+    pop.reputation[:2] = 0.2
+    pop.case_kind[1] = int(CaseKind.FALSE_REPORT)
+    learning.recover(pop, prm)
+    assert pop.reputation[0] > 0.2 and pop.reputation[1] == 0.2
+    assert pop.reputation[0] < REPUTATION_BASELINE
+
+
+# --- annual evaluation --------------------------------------------------------------
 def test_within_level_zscore_standardises_each_level():
     values = np.array([1.0, 2.0, 3.0, 10.0, 20.0])
     groups = np.array([0, 0, 0, 1, 1])
-    z = proc.within_group_zscore(values, groups, np.ones(5, bool), 2)
+    z = evaluation.within_group_zscore(values, groups, np.ones(5, bool), 2)
     np.testing.assert_allclose(z[:3].mean(), 0.0, atol=1e-12)
     np.testing.assert_allclose(z[3:], [-1.0, 1.0])
+
+
+def test_bottom_of_levels_marks_the_lowest_share_of_each_level():
+    score = np.array([3.0, 1.0, 2.0, 0.0, 9.0, 8.0])
+    level = np.array([0, 0, 0, 0, 1, 1])
+    bottom = evaluation.bottom_of_levels(score, level, np.ones(6, bool), 0.5, 2)
+    assert list(np.flatnonzero(bottom)) == [1, 3, 5]
+
+
+def test_detected_flat_cadres_are_unfit_and_demoted():
+    pop, org, _, unfit, rng = small_state()
+    prm = params(demotion__detection=1.0, demotion__intensity=1.0, demotion__bottom_share=0.0)
+    pop.flat_months[:] = 0
+    pop.flat_months[:5] = 12
+    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    assert list(np.flatnonzero(verdict.demoted)) == [0, 1, 2, 3, 4]
+    assert verdict.unfit_rate[F] == pytest.approx(unfit[F] + 0.5 * (1.0 - unfit[F]))
+    assert (verdict.eligible == (pop.tenure >= prm.career.min_tenure)).all()
+
+
+def test_demotion_swaps_posts_with_the_best_eligible_cadre_below():
+    pop, org, prm, unfit, rng = small_state()
+    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    level = verdict.level_at_start
+    up_row = int(np.flatnonzero(level == 1)[0])
+    demoted = np.zeros_like(verdict.demoted)
+    demoted[up_row] = True
+    eligible = level == 0
+    score = np.where(level == 0, np.arange(level.size, dtype=float), 0.0)
+    best = int(np.flatnonzero(level == 0)[-1])
+    chosen = evaluation.Evaluation(score, level, eligible, demoted, verdict.unfit_rate)
+    post_up, post_down = pop.post[up_row], pop.post[best]
+    result = evaluation.demote(pop, org, chosen, 12)
+    assert result.count == 1 and list(np.flatnonzero(result.promoted)) == [best]
+    assert pop.post[up_row] == post_down and pop.post[best] == post_up
+    assert org.post_holder[post_up] == best and org.post_holder[post_down] == up_row
+
+
+def test_promotion_fills_a_vacancy_with_the_best_eligible_cadre_below():
+    pop, org, prm, unfit, rng = small_state()
+    top = int(np.flatnonzero(org.post_level == org.n_levels - 1)[0])
+    leaver = int(org.post_holder[top])
+    pop.alive[leaver] = False
+    org.post_holder[top] = -1
+    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    eligible = pop.alive.copy()
+    chosen = evaluation.Evaluation(
+        verdict.score, verdict.level_at_start, eligible, np.zeros_like(eligible), unfit
+    )
+    below = np.flatnonzero(pop.alive & (verdict.level_at_start == org.n_levels - 2))
+    best = int(below[np.argmax(verdict.score[below])])
+    promoted = evaluation.promote(pop, org, chosen, np.zeros_like(eligible), rng)
+    assert promoted[best] and pop.post[best] == top and org.post_holder[top] == best
+
+
+def test_promoted_cadres_learn_a_higher_promotion_belief():
+    pop, org, prm, _, _ = small_state()
+    pop.belief_promotion[:] = 0.1
+    promoted = np.zeros(pop.alive.size, bool)
+    promoted[0] = True
+    evaluation.learn_promotion(pop, org, prm, org.post_level[pop.post], promoted)
+    assert pop.belief_promotion[0] > pop.belief_promotion[1:].max()
+
+
+def test_close_year_resets_the_years_counters():
+    pop, *_ = small_state()
+    pop.performance[:] = 5.0
+    pop.flat_months[:] = 3
+    evaluation.close_year(pop)
+    assert not pop.performance.any() and not pop.flat_months.any()
+
+
+def test_expected_unfit_rates_are_probabilities_highest_for_flat():
+    pop, org, prm, _, rng = small_state(n=200)
+    pop.state[:] = np.resize([A, R, F], pop.state.size)
+    rates = evaluation.expected_unfit_rates(pop, org, prm, rng)
+    assert ((rates >= 0) & (rates <= 1)).all()
+    assert rates[F] >= prm.demotion.detection > rates[A]
+
+
+# --- demography ------------------------------------------------------------------
+def test_a_month_of_service_advances_tenure_and_age():
+    pop, _, prm, _, _ = small_state()
+    pop.alive[0] = False
+    tenure, age = pop.tenure.copy(), pop.age.copy()
+    demography.serve_month(pop, prm)
+    assert (pop.tenure - tenure == pop.alive).all()
+    np.testing.assert_allclose(pop.age - age, pop.alive / 12.0)
+    demography.serve_month(pop, params(workforce__demography=False))
+    assert (pop.tenure - tenure == 2 * pop.alive).all()
+    np.testing.assert_allclose(pop.age - age, pop.alive / 12.0)
+
+
+def test_retirement_vacates_the_posts_of_the_old():
+    pop, org, prm, _, _ = small_state()
+    pop.age[:] = 40.0
+    pop.age[[2, 5]] = RETIREMENT_AGE
+    assert demography.retire(pop, org, params(workforce__demography=False)).size == 0
+    retired = demography.retire(pop, org, prm)
+    assert list(retired) == [2, 5]
+    assert not pop.alive[[2, 5]].any() and (org.post_holder[pop.post[[2, 5]]] == -1).all()
+
+
+def test_staffing_cuts_close_vacant_posts_down_to_the_target():
+    pop, org, _, _, _ = small_state(n=40)
+    bottom = np.flatnonzero(org.post_level == 0)
+    org.post_holder[bottom[:10]] = -1
+    demography.cut_posts(org, params(workforce__staffing_cut=0.2))
+    target = int(np.ceil(0.8 * org.level_sizes[0]))
+    assert int(org.post_open[bottom].sum()) == target
+    assert org.post_open[bottom[10:]].all()
+
+
+def test_recruits_fill_vacant_bottom_posts_in_free_rows():
+    pop, org, prm, _, rng = small_state()
+    bottom = np.flatnonzero(org.post_level == 0)[:3]
+    rows = org.post_holder[bottom].copy()
+    pop.alive[rows] = False
+    org.post_holder[bottom] = -1
+    recruited = demography.recruit(pop, org, prm, 0.05, rng)
+    assert sorted(recruited) == sorted(rows)
+    assert pop.alive.all() and (org.post_holder[bottom] >= 0).all()
+    assert (pop.state[recruited] == R).all()
+    assert ((pop.age[recruited] >= RECRUIT_AGE[0]) & (pop.age[recruited] <= RECRUIT_AGE[1])).all()
+
+
+# --- setup -------------------------------------------------------------------------
+def test_traits_of_new_cadres_are_in_range():
+    pop = Population.empty(500)
+    rows = np.arange(500)
+    setup.draw_traits(pop, rows, Params.defaults(), np.random.default_rng(5))
+    assert pop.alive.all()
+    assert ((pop.ability >= 0.3) & (pop.ability <= 2.0)).all()
+    assert (pop.idealism == pop.idealism_base).all()
+    idealist = pop.orientation == 1
+    assert pop.idealism[idealist].mean() > pop.idealism[~idealist].mean()
+    assert (pop.cleared_month < 0).all() and (pop.punished_until == -1).all()
+
+
+def test_initial_beliefs_scatter_around_the_regimes_truth():
+    pop, org, prm, _, rng = small_state(n=400)
+    rows = np.arange(400)
+    setup.initial_beliefs(pop, org, rows, prm, 0.05, rng)
+    truth = setup.belief_truths(pop, org, prm, 0.05)
+    assert truth.exemption == pytest.approx(
+        prm.fault_tolerance.coverage * prm.fault_tolerance.credibility
+    )
+    assert np.median(pop.belief_exemption) == pytest.approx(truth.exemption, rel=0.1)
+
+
+def test_no_promotion_expected_from_the_top_or_without_turnover():
+    org = build_organisation(100, 4, 3)
+    rates = setup.expected_promotion_rates(org, Params.defaults())
+    assert rates[-1] == 0.0 and (rates[:-1] > 0).all()
+    still = setup.expected_promotion_rates(org, params(workforce__demography=False))
+    assert not still.any()
+
+
+def test_initialised_population_holds_every_post():
+    pop, org, _, unfit, _ = small_state()
+    assert pop.alive.all()
+    assert (org.post_holder == np.arange(org.n_posts)).all()
+    assert unfit.shape == (3,) and ((unfit >= 0) & (unfit <= 1)).all()
+
+
+# --- state and outputs --------------------------------------------------------------
+def test_move_vacates_the_old_post_and_restarts_tenure():
+    pop, org, *_ = small_state()
+    vacant = int(org.n_posts - 1)
+    pop.alive[org.post_holder[vacant]] = False
+    org.post_holder[vacant] = -1
+    old = int(pop.post[0])
+    move(pop, org, np.array([0]), np.array([vacant]))
+    assert org.post_holder[old] == -1 and org.post_holder[vacant] == 0
+    assert pop.post[0] == vacant and pop.tenure[0] == 0
+
+
+def test_month_outputs_name_every_output_and_count_events():
+    pop, org, *_ = small_state()
+    out = month_outputs(pop, org, 3, {"promotions": 2}, 0.5, 0.1)
+    assert set(out) == set(output_names(org.n_levels))
+    assert out["promotions"] == 2.0 and out["public_value"] == 0.5
+    assert all(out[name] == 0.0 for name in EVENT_COUNTS if name != "promotions")
+    assert out["flat_share"] + out["active_share"] + out["routine_share"] == pytest.approx(1.0)

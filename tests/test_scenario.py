@@ -614,10 +614,10 @@ def edge_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, f
     """Run the edge scenario 20 months, recording the in-force parameters each month."""
     path = write(tmp_path_factory.mktemp("edges"), "edges.toml", EDGE_SCENARIO)
     model = CadreModel(rng=3, **load(path).model_kwargs())
-    seen = [dict(model.params)]
+    seen = [model.params.to_dict()]
     for _ in range(20):
         model.step()
-        seen.append(dict(model.params))
+        seen.append(model.params.to_dict())
     return seen, model.timeseries()
 
 

@@ -1,15 +1,21 @@
-"""The model layer: cadres' state, the pure processes, outputs and the Mesa model."""
+"""The model layer: cadres' state, the processes, the outputs and the Mesa model.
 
-from sim.model.cadre_model import (
-    AGENT_REPORTERS,
-    EVENT_COUNTS,
-    OUTPUTS,
-    CadreModel,
-    Organisation,
-    Population,
-    build_organisation,
-    level_sizes,
-)
+* :mod:`sim.model.constants`: every named constant of the model;
+* :mod:`sim.model.agents`: the categorical states, the :class:`Cadre` agent and
+  the agent-level reporters;
+* :mod:`sim.model.state`: :class:`Population` and :class:`Organisation`, the
+  struct-of-arrays state;
+* :mod:`sim.model.processes`: one module per part of the monthly and annual
+  schedule (the package docstring states their shared convention);
+* :mod:`sim.model.outputs`: output names (:func:`is_output_name`, the one name
+  rule) and a month's values;
+* :mod:`sim.model.cadre_model`: :class:`CadreModel`, which composes them.
+"""
+
+from sim.model.agents import AGENT_REPORTERS
+from sim.model.cadre_model import CadreModel
+from sim.model.outputs import EVENT_COUNTS, OUTPUTS, is_output_name
+from sim.model.state import Organisation, Population, build_organisation, level_sizes
 
 __all__ = [
     "AGENT_REPORTERS",
@@ -19,5 +25,6 @@ __all__ = [
     "Organisation",
     "Population",
     "build_organisation",
+    "is_output_name",
     "level_sizes",
 ]

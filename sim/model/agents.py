@@ -1,23 +1,25 @@
-"""The cadre agent and its categorical states.
+"""The cadre agent, its categorical states and the agent-level reporters.
 
 The population's state lives in numpy arrays held by the model
 (:class:`sim.model.Population`), so that every process runs vectorised over
 all cadres. Each :class:`Cadre` is a real Mesa agent that owns one row of
 those arrays: its attributes read and write that row, so ``model.agents``,
-DataCollector agent reporters and the browser view all see live values.
+DataCollector agent reporters (:data:`AGENT_REPORTERS`) and the browser view
+all see live values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
 if TYPE_CHECKING:
     from sim.model import CadreModel
 
-__all__ = ["Cadre", "CaseKind", "Orientation", "Status", "WorkState"]
+__all__ = ["AGENT_REPORTERS", "Cadre", "CaseKind", "Orientation", "Status", "WorkState"]
 
 
 class WorkState(IntEnum):
@@ -172,3 +174,59 @@ class Cadre(mesa.Agent):
             f"Cadre(id={self.unique_id}, level={self.level}, "
             f"{self.orientation.name.lower()}, {self.work_state.name.lower()})"
         )
+
+
+# --------------------------------------------------------------------------
+# agent-level reporters (named functions, picklable)
+# --------------------------------------------------------------------------
+def agent_work_state(agent: Cadre) -> str:
+    """Agent reporter: work state name."""
+    return agent.work_state.name.lower()
+
+
+def agent_level(agent: Cadre) -> int:
+    """Agent reporter: level (1 = bottom)."""
+    return agent.level
+
+
+def agent_orientation(agent: Cadre) -> str:
+    """Agent reporter: orientation name."""
+    return agent.orientation.name.lower()
+
+
+def agent_reputation(agent: Cadre) -> float:
+    """Agent reporter: reputation."""
+    return agent.reputation
+
+
+def agent_idealism(agent: Cadre) -> float:
+    """Agent reporter: idealism."""
+    return agent.idealism
+
+
+def agent_status(agent: Cadre) -> str:
+    """Agent reporter: discipline status name."""
+    return agent.status.name.lower()
+
+
+def agent_belief_false_accusation(agent: Cadre) -> float:
+    """Agent reporter: believed false-accusation risk."""
+    return agent.belief_false_accusation
+
+
+def agent_belief_exemption(agent: Cadre) -> float:
+    """Agent reporter: believed chance of exemption."""
+    return agent.belief_exemption
+
+
+#: Agent-level records collected with ``collect_agents=True``: column name -> reporter.
+AGENT_REPORTERS: dict[str, Callable[[Cadre], Any]] = {
+    "work_state": agent_work_state,
+    "level": agent_level,
+    "orientation": agent_orientation,
+    "reputation": agent_reputation,
+    "idealism": agent_idealism,
+    "status": agent_status,
+    "belief_false_accusation": agent_belief_false_accusation,
+    "belief_exemption": agent_belief_exemption,
+}

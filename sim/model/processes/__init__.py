@@ -1,0 +1,37 @@
+"""The model's processes, one module per part of the schedule (``docs/ODD.md`` section 7).
+
+* :mod:`~sim.model.processes.decision`: utilities, the work norm and logit choice;
+* :mod:`~sim.model.processes.work`: effort, public value, innovations, mistakes, misconduct;
+* :mod:`~sim.model.processes.reports`: visibility, true and false reports, deterrence;
+* :mod:`~sim.model.processes.cases`: verdicts on concluded cases, opening new ones;
+* :mod:`~sim.model.processes.learning`: monthly belief learning, idealism and reputation;
+* :mod:`~sim.model.processes.evaluation`: the annual evaluation, demotion, promotion;
+* :mod:`~sim.model.processes.demography`: ageing, retirement, staffing cuts, recruitment;
+* :mod:`~sim.model.processes.setup`: traits, initial beliefs and the burn-in of new cadres.
+
+Convention, applied by every process here:
+
+* A process is a function of the state objects it reads (the
+  :class:`~sim.model.state.Population` ``pop`` and the
+  :class:`~sim.model.state.Organisation` ``org``), the parameters in force
+  (a :class:`sim.parameters.values.Params`, read by attribute:
+  ``params.fault_tolerance.coverage``) and random numbers.
+* It changes the population and the organisation **in place**, and only
+  those it is given as arguments (copying the big arrays every month would
+  cost more than the month itself). Everything else it produces is
+  **returned**: the month's events and masks (a small frozen record such as
+  :class:`~sim.model.processes.cases.Verdicts`), and new values of the
+  model's other state (``deterrence``, the perceived ``unfit_rate``). No
+  process keeps state between calls, touches the Mesa model or its agents,
+  or reads a global.
+* Random numbers come in as arguments: arrays of uniform draws made by the
+  caller, or, where how many numbers are drawn depends on the process's own
+  intermediate results, the generator ``rng`` itself, drawn from in the
+  order the docstring states. So the same state, parameters and draws give
+  the same result, bit for bit.
+* Small kernels (``state_utilities``, ``learn``, ``group_mean``, ...) are
+  plain functions of arrays and numbers that change nothing, so each can be
+  tested on chosen inputs.
+
+:class:`sim.model.CadreModel` composes the processes in schedule order.
+"""

@@ -1,0 +1,212 @@
+"""Investigations (ODD 7.6 to 7.8): verdicts on concluded cases and opening new ones.
+
+A cadre has at most one open case. Each month open cases count down; those
+that reach zero conclude: false reports are cleared (and some publicly
+clarified, some accusers punished) or wrongly punished; honest mistakes go
+through fault-tolerance review; misconduct is punished when found. Then
+cadres with no open case and a report get a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.model.agents import CaseKind
+from sim.model.processes.reports import Reports
+from sim.model.state import BoolArray, FloatArray, IntArray, Population
+from sim.parameters.values import Params
+
+__all__ = [
+    "Verdicts",
+    "conclude_cases",
+    "open_cases",
+    "resolve_false_reports",
+    "resolve_misconduct",
+    "review_mistakes",
+]
+
+NO_CASE = int(CaseKind.NONE)
+FALSE_REPORT = int(CaseKind.FALSE_REPORT)
+HONEST_MISTAKE = int(CaseKind.HONEST_MISTAKE)
+MISCONDUCT = int(CaseKind.MISCONDUCT)
+
+
+def review_mistakes(
+    qualify_draw: FloatArray, credible_draw: FloatArray, coverage: float, credibility: float
+) -> BoolArray:
+    """Fault-tolerance review: which honest mistakes are exempted.
+
+    A mistake qualifies with probability ``coverage`` (it falls under one of
+    the listed situations) and a qualifying case is really exempted with
+    probability ``credibility``.
+    """
+    return (qualify_draw < coverage) & (credible_draw < credibility)
+
+
+def resolve_false_reports(
+    accuracy_draw: FloatArray,
+    clarify_draw: FloatArray,
+    trace_draw: FloatArray,
+    accuracy: float,
+    clarification_coverage: float,
+    trace_probability: float,
+) -> tuple[BoolArray, BoolArray, BoolArray]:
+    """Verdicts on false reports: (cleared, publicly clarified, accuser punished).
+
+    A false report is seen to be false with probability ``accuracy``;
+    otherwise the cadre is wrongly punished. A cleared cadre is publicly
+    clarified with probability ``clarification_coverage``; the accuser of a
+    report found false is traced and punished with ``trace_probability``.
+    """
+    cleared = accuracy_draw < accuracy
+    clarified = cleared & (clarify_draw < clarification_coverage)
+    accuser_punished = cleared & (trace_draw < trace_probability)
+    return cleared, clarified, accuser_punished
+
+
+def resolve_misconduct(accuracy_draw: FloatArray, accuracy: float) -> BoolArray:
+    """Real misconduct is punished when the investigation gets it right."""
+    return accuracy_draw < accuracy
+
+
+def _no_rows() -> IntArray:
+    return np.empty(0, np.int64)
+
+
+def _no_flags() -> BoolArray:
+    return np.empty(0, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The cases concluded this month, as the learning process needs them.
+
+    Attributes:
+        false_rows: rows whose false-report case concluded.
+        vindicated: for each of ``false_rows``, whether it was publicly clarified.
+        mistake_rows: rows whose honest-mistake case concluded.
+        exempted: for each of ``mistake_rows``, whether it was exempted.
+        counts: ``wrongful_punishments``, ``punishments``, ``clarifications``,
+            ``false_accusers_punished`` and ``exemptions`` (empty when no
+            case concluded).
+
+    """
+
+    false_rows: IntArray = field(default_factory=_no_rows)
+    vindicated: BoolArray = field(default_factory=_no_flags)
+    mistake_rows: IntArray = field(default_factory=_no_rows)
+    exempted: BoolArray = field(default_factory=_no_flags)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def conclude_cases(
+    pop: Population, params: Params, month: int, rng: np.random.Generator
+) -> Verdicts:
+    """Count open cases down one month and hand down verdicts on those that end.
+
+    A case of length ``L`` opened in month ``t`` ends in month ``t + L``.
+    Draws ``rng.random((3, k))`` for the ``k`` cases that end, if any.
+    Changes the ended cases' rows of ``pop``: case fields, reputation,
+    idealism, ``cleared_month`` and ``punished_until``.
+    """
+    open_case = pop.case_kind != NO_CASE
+    pop.case_months_left -= open_case
+    ending = np.flatnonzero(open_case & (pop.case_months_left <= 0))
+    if ending.size == 0:
+        return Verdicts()
+    kind = pop.case_kind[ending]
+    d = rng.random((3, ending.size))
+    accuracy = params.accusation.investigation_accuracy
+    severity_months = params.discipline.punishment_months
+    erosion = params.behaviour.idealism_erosion
+
+    # false reports
+    f = kind == FALSE_REPORT
+    rows_f = ending[f]
+    cleared, clarified, accuser = resolve_false_reports(
+        d[0, f],
+        d[1, f],
+        d[2, f],
+        accuracy,
+        params.clarification.coverage,
+        params.crackdown.trace_probability,
+    )
+    wrongful = rows_f[~cleared]
+    restored = rows_f[clarified]
+    pop.reputation[restored] += params.clarification.restoration * np.maximum(
+        pop.reputation_at_case[restored] - pop.reputation[restored], 0.0
+    )
+    # public clarification "eliminated the negative impact" (seed): the idealism
+    # the false report cost returns with the reputation
+    pop.idealism[restored] = np.maximum(pop.idealism[restored], pop.idealism_base[restored])
+    pop.cleared_month[rows_f[cleared]] = month
+    pop.idealism[wrongful] *= 1.0 - erosion
+
+    # honest mistakes: fault-tolerance review
+    m = kind == HONEST_MISTAKE
+    rows_m = ending[m]
+    tolerance = params.fault_tolerance
+    exempted = review_mistakes(d[0, m], d[1, m], tolerance.coverage, tolerance.credibility)
+    months_m = np.where(
+        exempted, np.round(severity_months * (1.0 - tolerance.mitigation)), severity_months
+    ).astype(np.int64)
+    mistake_punished = rows_m[months_m > 0]
+    months_m = months_m[months_m > 0]
+    # being punished for an honest mistake is the bad experience behind
+    # hidden withdrawal: it erodes idealism like a false accusation does
+    pop.idealism[rows_m[~exempted]] *= 1.0 - 0.5 * erosion
+
+    # misconduct
+    c = kind == MISCONDUCT
+    rows_c = ending[c]
+    guilty = resolve_misconduct(d[0, c], accuracy)
+    misconduct_punished = rows_c[guilty]
+
+    punished = np.concatenate([wrongful, mistake_punished, misconduct_punished])
+    months = np.concatenate(
+        [
+            np.full(wrongful.size, severity_months, dtype=np.int64),
+            months_m,
+            np.full(misconduct_punished.size, severity_months, dtype=np.int64),
+        ]
+    )
+    pop.punished_until[punished] = month + months
+    pop.reputation[punished] *= 1.0 - params.accusation.reputation_damage
+    pop.case_kind[ending] = NO_CASE
+    pop.case_months_left[ending] = 0
+    counts = {
+        "wrongful_punishments": int(wrongful.size),
+        "punishments": int(punished.size),
+        "clarifications": int(clarified.sum()),
+        "false_accusers_punished": int(accuser.sum()),
+        "exemptions": int(exempted.sum()),
+    }
+    return Verdicts(rows_f, clarified, rows_m, exempted, counts)
+
+
+def open_cases(pop: Population, params: Params, reports: Reports, rng: np.random.Generator) -> None:
+    """Open an investigation for every cadre with no open case and a report.
+
+    Misconduct takes precedence over an honest mistake, which takes
+    precedence over a false report. Draws each new case's length from
+    ``rng.geometric`` (mean ``accusation.investigation_months``); the cadre's
+    reputation is damaged and a falsely accused cadre loses idealism.
+    """
+    accusation = params.accusation
+    free = pop.case_kind == NO_CASE
+    kind = np.zeros(pop.alive.size, dtype=np.int64)
+    kind[reports.false_report] = FALSE_REPORT
+    kind[reports.mistake_reported] = HONEST_MISTAKE
+    kind[reports.misconduct] = MISCONDUCT
+    opened = free & (kind > 0)
+    opened_rows = np.flatnonzero(opened)
+    pop.case_kind[opened_rows] = kind[opened_rows]
+    pop.case_months_left[opened_rows] = rng.geometric(
+        1.0 / accusation.investigation_months, opened_rows.size
+    )
+    pop.reputation_at_case[opened_rows] = pop.reputation[opened_rows]
+    pop.reputation[opened_rows] *= 1.0 - accusation.reputation_damage
+    falsely_accused = opened & (kind == FALSE_REPORT)
+    pop.idealism[falsely_accused] *= 1.0 - 0.5 * params.behaviour.idealism_erosion

@@ -1,0 +1,154 @@
+"""Monthly learning and slow variables (ODD 7.9 to 7.12).
+
+Beliefs about false accusation, exemption and vindication move towards what
+each cadre saw this month (its own case, its unit's, public events); long-run
+idealism decays with service and idealism recovers towards it; reputations
+drift back to the baseline while no case is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.model.agents import CaseKind
+from sim.model.constants import BELIEF_SPEED, IDEALISM_TENURE_DECAY, REPUTATION_BASELINE
+from sim.model.processes.cases import Verdicts
+from sim.model.processes.reports import visibility
+from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
+from sim.parameters.values import Params
+
+__all__ = ["group_mean", "learn", "learn_monthly", "recover"]
+
+
+def group_mean(
+    groups: IntArray, values: FloatArray, mask: BoolArray, n_groups: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per-group mean of ``values`` over ``mask``, and the per-group count.
+
+    Groups with no member in ``mask`` get mean 0 and count 0.
+    """
+    g = groups[mask]
+    count = np.bincount(g, minlength=n_groups).astype(np.float64)
+    total = np.bincount(g, weights=values[mask], minlength=n_groups)
+    mean = np.divide(total, count, out=np.zeros(n_groups), where=count > 0)
+    return mean, count
+
+
+def learn(
+    belief: FloatArray,
+    sources: Sequence[tuple[FloatArray | float, float, BoolArray | bool]],
+    speed: float,
+) -> FloatArray:
+    """Move beliefs towards what each cadre observed; returns the new beliefs.
+
+    ``sources`` is a list of ``(signal, weight, available)``: own experience,
+    colleagues in the unit and public events, each with its weight
+    (``behaviour.learning_own`` and so on) and a mask of cadres who observed
+    it. The belief moves by ``speed * sum(w * available * (signal -
+    belief)) / sum(w)``: the more (and the more vivid) the sources a cadre
+    saw, the more it moves; with no source it stays put.
+    """
+    total_weight = sum(w for _, w, _ in sources)
+    if total_weight <= 0:
+        return belief
+    step = np.zeros_like(belief)
+    for signal, weight, available in sources:
+        step += weight * np.asarray(available, dtype=np.float64) * (signal - belief)
+    return np.clip(belief + speed * step / total_weight, 0.0, 1.0)
+
+
+def learn_monthly(
+    pop: Population,
+    org: Organisation,
+    params: Params,
+    false_report: BoolArray,
+    verdicts: Verdicts,
+    reach_draw: FloatArray,
+) -> None:
+    """Update beliefs from own experience, colleagues and public events.
+
+    * False accusation (``pop.belief_false``): this month's false reports per
+      unit of visibility, for oneself, one's unit and everyone.
+    * Exemption and vindication (``pop.belief_exemption``,
+      ``pop.belief_vindication``): the verdicts on the cases concluded this
+      month (``verdicts``), seen by those whose case it was, by their unit and
+      by the public; a clarification reaches the public only where
+      ``reach_draw < clarification.reach`` (one uniform number per row).
+    """
+    behaviour = params.behaviour
+    alive = pop.alive
+    n = alive.size
+    unit = org.post_unit[pop.post]
+    w_own, w_peer, w_pub = (
+        behaviour.learning_own,
+        behaviour.learning_peer,
+        behaviour.learning_public,
+    )
+
+    # false accusations: a rate per unit of visibility
+    vis = visibility(params.accusation.visibility_active)[pop.state] * alive
+    own_rate = false_report / np.maximum(vis, 1e-9)
+    unit_reports = np.bincount(unit, weights=false_report.astype(float), minlength=org.n_units)
+    unit_vis = np.bincount(unit, weights=vis, minlength=org.n_units)
+    unit_rate = np.divide(unit_reports, unit_vis, out=np.zeros(org.n_units), where=unit_vis > 0)[
+        unit
+    ]
+    public_rate = false_report.sum() / max(vis.sum(), 1e-9)
+    pop.belief_false = learn(
+        pop.belief_false,
+        [(own_rate, w_own, alive), (unit_rate, w_peer, alive), (public_rate, w_pub, alive)],
+        BELIEF_SPEED,
+    )
+
+    # conditional beliefs from concluded cases
+    for rows, verdict, belief_name, public_mask in (
+        (verdicts.mistake_rows, verdicts.exempted, "belief_exemption", alive),
+        (
+            verdicts.false_rows,
+            verdicts.vindicated,
+            "belief_vindication",
+            alive & (reach_draw < params.clarification.reach),
+        ),
+    ):
+        if rows.size == 0:
+            continue
+        outcome = np.zeros(n)
+        outcome[rows] = verdict
+        had_case = np.zeros(n, dtype=bool)
+        had_case[rows] = True
+        unit_mean, unit_count = group_mean(unit, outcome, had_case, org.n_units)
+        public_share = float(outcome[rows].mean())
+        belief = getattr(pop, belief_name)
+        setattr(
+            pop,
+            belief_name,
+            learn(
+                belief,
+                [
+                    (outcome, w_own, had_case),
+                    (unit_mean[unit], w_peer, alive & (unit_count[unit] > 0)),
+                    (public_share, w_pub, public_mask),
+                ],
+                BELIEF_SPEED,
+            ),
+        )
+
+
+def recover(pop: Population, params: Params) -> None:
+    """Slow variables: idealism decays and recovers; reputation drifts back to its baseline.
+
+    Long-run idealism decays with service (``IDEALISM_TENURE_DECAY``) and
+    idealism recovers towards it; reputation drifts back to
+    ``REPUTATION_BASELINE`` while no case is open.
+    """
+    behaviour = params.behaviour
+    pop.idealism_base *= 1.0 - IDEALISM_TENURE_DECAY
+    pop.idealism += behaviour.idealism_recovery * (pop.idealism_base - pop.idealism)
+    not_investigated = pop.case_kind == int(CaseKind.NONE)
+    pop.reputation += np.where(
+        not_investigated,
+        behaviour.reputation_recovery * (REPUTATION_BASELINE - pop.reputation),
+        0.0,
+    )
