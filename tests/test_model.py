@@ -302,9 +302,9 @@ def test_schedule_change_applies_from_next_month_with_a_timeseries_column():
 
 def test_schedule_change_rejects_structural_unknown_and_bad_settings():
     model = CadreModel(rng=1, **SMALL)
-    with pytest.raises(ValueError, match="fixed at the start"):
+    with pytest.raises(ValueError, match="fixed when the model is built"):
         model.schedule_change({"workforce.population": 400})
-    with pytest.raises(ValueError, match="fault_tolerance.coverage"):
+    with pytest.raises(ValueError, match="did you mean 'coverage'"):
         model.schedule_change({"fault_tolerance.coverag": 0.5})
     with pytest.raises(ValueError, match="out of range"):
         model.schedule_change({"fault_tolerance.coverage": 2.0})

@@ -44,7 +44,7 @@ from sim.model.processes import (
 from sim.model.state import FloatArray, IntArray, Organisation, Population, build_organisation
 from sim.parameters import registry as P
 from sim.parameters.timeline import PolicyChange, coerce_timeline, params_at, switch_months
-from sim.parameters.values import Params, coerce_value
+from sim.parameters.values import Params
 
 __all__ = ["CadreModel"]
 
@@ -73,26 +73,6 @@ def _params_from_kwargs(kwargs: Mapping[str, Any]) -> Params:
             extra = _did_you_mean(kwarg, [p.kwarg for p in P.PARAMS])
             raise TypeError(f"CadreModel got an unknown parameter {kwarg!r}{extra}") from None
     return Params.from_kwargs(kwargs)
-
-
-def _checked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Dotted-name settings of a policy change, each value coerced to its parameter's type.
-
-    Raises:
-        ValueError: no settings, an unknown name, or a bad value.
-
-    """
-    if not settings:
-        raise ValueError("a policy change needs at least one setting")
-    checked: dict[str, Any] = {}
-    for name, value in settings.items():
-        try:
-            param = P.by_name(name)
-        except KeyError:
-            extra = _did_you_mean(str(name), [p.name for p in P.PARAMS])
-            raise ValueError(f"unknown parameter {name!r}{extra}") from None
-        checked[name] = coerce_value(param, value)
-    return checked
 
 
 class CadreModel(mesa.Model):
@@ -256,7 +236,9 @@ class CadreModel(mesa.Model):
                 (fixed at the start) or a bad value.
 
         """
-        change = PolicyChange(self.month + 1, None, _checked_settings(settings), str(label))
+        if not settings:
+            raise ValueError("a policy change needs at least one setting")
+        change = PolicyChange(self.month + 1, None, dict(settings), str(label))
         self.timeline = (*self.timeline, change)
         self.policy_marks = switch_months(self.timeline)
         return change
