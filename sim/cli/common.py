@@ -225,7 +225,7 @@ def print_input_error(exc: InputError, args: argparse.Namespace | None) -> None:
     """Print each problem as ``error: ...`` on one line, with the option to change."""
     resume = ""
     if isinstance(exc, IncompleteResultsError):
-        resume = f"; redo them with: {batch_resume_command(exc.folder)}"
+        resume = f" ({batch_resume_command(exc.folder)})"
     for problem in exc.problems:
         print(f"error: {problem}{_hint(problem, args)}{resume}", file=sys.stderr)
 

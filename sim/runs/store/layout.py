@@ -118,8 +118,7 @@ def check_batch_folder(folder: Path, resume: bool) -> bool:
     if (folder / MANIFEST).exists():
         if not resume:
             raise InputError(
-                f"{folder} already holds a batch; continue it (resume) or choose another "
-                "results folder",
+                f"{folder} already holds a batch: resume it or choose another results folder",
                 arguments=("resume", "out"),
             )
         return True

@@ -60,7 +60,7 @@ def _finished_runs(
     ]
     if not runs:
         raise IncompleteResultsError(
-            f"no finished runs in {folder} yet; resuming its batch runs them", folder
+            f"no finished runs in {folder} yet: resume its batch to run them", folder
         )
     return runs
 
@@ -68,7 +68,7 @@ def _finished_runs(
 def _unreadable(file: Path, folder: Path, exc: BaseException) -> InputError:
     """Return the error for a damaged run file (resuming the batch redoes it)."""
     return IncompleteResultsError(
-        f"run file {file} is unreadable (corrupt?): {exc}; resuming the batch reruns it", folder
+        f"run file {file} is unreadable (corrupt?): {exc}; resume its batch to rerun it", folder
     )
 
 
