@@ -43,7 +43,7 @@ MEMORY_SCENARIOS = ["baseline", "fault_tolerance", "clarification", "demotion"]
 
 def measure_throughput(workers: int, replicates: int, population: int, steps: int) -> dict:
     """Time one batch on ``workers`` processes after a warm-up (run in a fresh interpreter)."""
-    from sim.runs.batch import run_batch
+    from sim.batch import run_batch
 
     folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
@@ -86,7 +86,7 @@ def measure_ceiling(workers: int, replicates: int, population: int, steps: int) 
     """Time the same model runs on a bare multiprocessing pool (the hardware's ceiling)."""
     import multiprocessing
 
-    from sim.runs.batch import replicate_seed
+    from sim.batch import replicate_seed
     from sim.scenarios import load
 
     jobs = [
@@ -106,7 +106,7 @@ def measure_ceiling(workers: int, replicates: int, population: int, steps: int) 
 
 def measure_memory(runs: int) -> dict:
     """Run ``runs`` short runs on 2 workers; report the parent's peak RSS (fresh interpreter)."""
-    from sim.runs.batch import run_batch
+    from sim.batch import run_batch
 
     folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:

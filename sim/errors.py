@@ -1,8 +1,41 @@
-"""Errors that the command line reports as one line, with exit status 2."""
+"""Errors that the command line reports as one line, with exit status 2.
+
+Library code says *what* is wrong, in its own terms (argument names such as
+``steps`` or ``out``); it never names a command-line option. A problem can
+carry the names of the library arguments that caused it
+(:class:`Problem`), and the command line turns those into the option to
+use (``--steps``, ``--out``).
+"""
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["IncompleteResultsError", "InputError", "Problem", "arguments_of", "one_line"]
+
+
+class Problem(str):
+    """The one-line text of one problem, and the arguments that caused it.
+
+    A :class:`Problem` is the plain message string (it prints, compares and
+    joins as one); ``arguments`` names the keyword arguments of the library
+    call whose values are at fault, e.g. ``("steps",)``, so that the command
+    line can say which option to change.
+    """
+
+    arguments: tuple[str, ...]
+
+    def __new__(cls, text: str, arguments: Iterable[str] = ()) -> Problem:
+        """Return the problem ``text`` caused by ``arguments``."""
+        problem = super().__new__(cls, text)
+        problem.arguments = tuple(arguments)
+        return problem
+
+
+def arguments_of(problem: str) -> tuple[str, ...]:
+    """The library arguments a problem names (none for a plain string)."""
+    return getattr(problem, "arguments", ())
 
 
 class InputError(Exception):
@@ -12,8 +45,40 @@ class InputError(Exception):
     and what is allowed; the command line prints it without a traceback and
     exits with status 2. Several problems can be reported at once by passing
     them as ``problems``; ``str()`` then joins them one per line.
+    ``arguments`` names the library arguments at fault (for every problem
+    that does not name its own, see :class:`Problem`).
     """
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        self.problems: list[str] = list(problems) if problems else [message]
+    def __init__(
+        self,
+        message: str,
+        problems: Iterable[str] | None = None,
+        *,
+        arguments: Iterable[str] = (),
+    ) -> None:
+        given = list(problems) if problems else [message]
+        blame = tuple(arguments)
+        self.problems: list[str] = [
+            Problem(p, blame) if blame and not arguments_of(p) else p for p in given
+        ]
         super().__init__("\n".join(self.problems))
+
+
+class IncompleteResultsError(InputError):
+    """A results folder lacks finished or readable runs that its batch can redo.
+
+    Attributes:
+        folder: the results folder; resuming its batch there runs what is
+            missing or damaged.
+
+    """
+
+    def __init__(self, message: str, folder: Path) -> None:
+        self.folder = Path(folder)
+        super().__init__(message)
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` of an exception, on one line (just ``Type`` without a message)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,15 +1,23 @@
-"""Reading user files: locating them, parsing TOML, and naming them in messages.
+"""User files and safe writing: locating, parsing TOML, naming files, atomic writes.
 
-Scenario files (:mod:`sim.scenario`) and experiment files
-(:mod:`sim.experiment`) are found, read and reported on the same way; this
-module holds that shared part. Every problem becomes a one-line message that
-names the file as the user would type it.
+Scenario files (:mod:`sim.scenarios`) and experiment files
+(:mod:`sim.analysis.experiment`) are found, read and reported on the same
+way; this module holds that shared part. Every problem becomes a one-line
+message that names the file as the user would type it.
+
+Every file the package writes goes through :func:`atomic_write` (or its
+text, bytes and JSON forms): the data go to a hidden temporary file next to
+the target, are flushed to disk and renamed into place, so a file under its
+final name is always complete. Temporary names end in :data:`TEMPORARY_SUFFIX`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import tomllib
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
@@ -18,7 +26,21 @@ from typing import Any
 from sim.errors import InputError
 from sim.parameters import registry as params
 
-__all__ = ["atomic_write_text", "display_path", "locate", "read_toml", "show_value"]
+__all__ = [
+    "TEMPORARY_SUFFIX",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "display_path",
+    "locate",
+    "read_toml",
+    "show_value",
+    "temporary_path",
+]
+
+#: Ending of every temporary file name (hidden files ``.<name>.<pid>.<tag>.tmp``).
+TEMPORARY_SUFFIX = ".tmp"
 
 
 def display_path(path: Path) -> str:
@@ -98,8 +120,54 @@ def show_value(value: Any) -> str:
     return repr(value)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to a temporary file next to ``path`` and rename it into place."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+def temporary_path(path: Path) -> Path:
+    """Return an unused hidden name next to ``path``: ``.<name>.<pid>.<tag>.tmp``."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{TEMPORARY_SUFFIX}")
+
+
+def _sync(path: Path) -> None:
+    """Flush a written file's data to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> None:
+    """Write a file atomically: ``write(temporary)``, flush to disk, rename to ``path``.
+
+    ``write`` is given a hidden temporary path in the same folder and
+    writes the whole file there (e.g. a Parquet writer); the file is then
+    flushed to disk and renamed over ``path`` with :func:`os.replace`, so
+    readers see the old file or the new one, never a part. The temporary
+    file is removed if anything fails.
+    """
+    target = Path(path)
+    temporary = temporary_path(target)
+    try:
+        write(temporary)
+        _sync(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write bytes to ``path`` atomically (see :func:`atomic_write`)."""
+    atomic_write(path, lambda temporary: temporary.write_bytes(data))
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write UTF-8 text to ``path`` atomically (see :func:`atomic_write`)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(
+    path: str | os.PathLike[str], data: Any, *, indent: int | None = 1, ensure_ascii: bool = True
+) -> None:
+    """Write ``data`` as JSON (NaN allowed) and a final newline to ``path`` atomically."""
+    text = json.dumps(data, indent=indent, allow_nan=True, ensure_ascii=ensure_ascii)
+    atomic_write_text(path, text + "\n")

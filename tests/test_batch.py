@@ -411,9 +411,9 @@ def test_resume_with_another_batch_is_rejected(reference: Path, tmp_path: Path) 
     before = (out / "manifest.json").read_bytes()
     with pytest.raises(InputError, match="already holds a batch"):
         run_batch(SCENARIOS, out=out, executor="serial", **SMALL)
-    with pytest.raises(InputError, match="--steps 30 differs"):
+    with pytest.raises(InputError, match="steps 30 differs"):
         run_batch(SCENARIOS, out=out, resume=True, executor="serial", **{**SMALL, "steps": 30})
-    with pytest.raises(InputError, match="--seed 12 differs"):
+    with pytest.raises(InputError, match="root seed 12 differs"):
         run_batch(SCENARIOS, out=out, resume=True, executor="serial", **{**SMALL, "root_seed": 12})
     with pytest.raises(InputError, match="'baseline' differs"):
         run_batch(
@@ -510,7 +510,7 @@ def test_interrupt_in_the_api_raises_with_the_summary(
     with pytest.raises(BatchInterrupted) as stop:
         run_batch(SCENARIOS, out=out, executor="serial", **SMALL)
     assert stop.value.summary.done == 2 and stop.value.summary.interrupted
-    assert "resume with: cadre-sim batch --resume" in str(stop.value)
+    assert f"kept in {out.resolve()}" in str(stop.value) and "resum" in str(stop.value)
     assert results.read_manifest(out)["status"] == "interrupted"
     assert len(_run_files(out)) == 2 and not list(out.rglob("*.tmp"))
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import sim.cli
+from sim.cli import run as run_commands
 from sim.parameters import registry as params
 from sim.scenarios import SCENARIO_DIR, Scenario, load, shipped
 
@@ -25,16 +26,15 @@ Cli = Callable[..., tuple[int, str, str]]
 def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
     """Call ``sim.cli.main`` in-process from ``tmp_path``; return (status, stdout, stderr).
 
-    Only ``sim.cli_run``'s commands are registered, so these tests exercise
+    Only :mod:`sim.cli.run`'s commands are registered, so these tests exercise
     ``run``, ``show`` and ``list`` alone; the full command set is checked by
     the ``python -m sim --help`` subprocess test.
     """
-    monkeypatch.setattr(sim.cli, "COMMAND_MODULES", ("sim.cli.run",))
     monkeypatch.chdir(tmp_path)
 
     def call(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()
-        status = sim.cli.main(list(argv))
+        status = sim.cli.main(list(argv), commands=(run_commands,))
         captured = capsys.readouterr()
         return status, captured.out, captured.err
 
@@ -135,7 +135,8 @@ def test_run_refuses_to_replace_a_folder_that_is_not_a_run(cli: Cli, tmp_path: P
     (tmp_path / "precious" / "notes.txt").write_text("keep")
     status, out, err = cli("run", "baseline", *SMALL, "--out", "precious")
     assert status == 2
-    assert "--out precious: folder exists and is not a cadre-sim run folder" in err
+    assert "precious: folder exists and is not a cadre-sim run folder" in err
+    assert err.rstrip().endswith("(option --out)") and err.count("\n") == 1
     assert entries(tmp_path / "precious") == {"notes.txt"}
 
 
@@ -275,13 +276,10 @@ def test_list_shows_every_shipped_scenario_with_its_description(cli: Cli) -> Non
     assert str(SCENARIO_DIR) in out
 
 
-def test_help_text_shows_examples(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(sim.cli, "COMMAND_MODULES", ("sim.cli.run",))
+def test_help_text_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("run", "show", "list"):
         with pytest.raises(SystemExit):
-            sim.cli.main([command, "--help"])
+            sim.cli.main([command, "--help"], commands=(run_commands,))
         text = capsys.readouterr().out
         assert "examples:" in text and f"cadre-sim {command}" in text
 

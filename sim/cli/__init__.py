@@ -1,23 +1,35 @@
 """The ``cadre-sim`` command line.
 
-Each subcommand lives in its own module, which provides
+Each subcommand lives in its own module (:mod:`sim.cli.run`: run, show,
+list; :mod:`sim.cli.batch`: batch, compare; :mod:`sim.cli.viz`: viz;
+:mod:`sim.cli.experiments`: sweep, sensitivity, validate), which provides
 ``register(subparsers) -> None``: it adds its parser(s) and sets
-``handler=<function(args) -> int>`` as a default. This module only assembles
-them and turns :class:`sim.errors.InputError` into a one-line message on
-standard error with exit status 2 (no traceback, nothing written).
+``handler=<function(args) -> int>`` as a default. Command modules share
+:mod:`sim.cli.common` and never import this package's top. This module only
+assembles them and turns :class:`sim.errors.InputError` into one line per
+problem on standard error, with the option to change, and exit status 2 (no
+traceback, nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from sim import __version__
+from sim.cli import batch, experiments, run, viz
+from sim.cli.common import (
+    add_execution_options,
+    non_negative_int,
+    positive_int,
+    print_input_error,
+)
 from sim.errors import InputError
 
 __all__ = [
+    "COMMANDS",
     "add_execution_options",
     "build_parser",
     "main",
@@ -26,12 +38,7 @@ __all__ = [
 ]
 
 #: Modules that each register one or more subcommands, in help order.
-COMMAND_MODULES: tuple[str, ...] = (
-    "sim.cli.run",  # run, show, list
-    "sim.cli.batch",  # batch, compare
-    "sim.cli.viz",  # viz
-    "sim.cli.experiments",  # sweep, sensitivity, validate
-)
+COMMANDS: tuple[ModuleType, ...] = (run, batch, viz, experiments)
 
 EPILOG = """examples:
   cadre-sim list
@@ -54,50 +61,8 @@ class _Parser(argparse.ArgumentParser):
         raise ArgumentError(f"{self.prog}: {message}")
 
 
-def _whole(text: str, low: int) -> int:
-    """Parse a whole number >= ``low`` or raise ``argparse.ArgumentTypeError``."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {text!r}") from None
-    if value < low:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {value}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """Parse a whole number >= 1 (an argparse ``type``)."""
-    return _whole(text, 1)
-
-
-def non_negative_int(text: str) -> int:
-    """Parse a whole number >= 0 (an argparse ``type``)."""
-    return _whole(text, 0)
-
-
-def add_execution_options(group: argparse._ActionsContainer) -> None:
-    """Add ``--workers``, ``--executor`` and ``--scheduler`` (batch, sweep, ...)."""
-    group.add_argument(
-        "--workers",
-        "-w",
-        type=positive_int,
-        metavar="W",
-        help="worker processes or Dask workers (default: one per core)",
-    )
-    group.add_argument(
-        "--executor",
-        choices=("process", "serial", "dask"),
-        help="where runs execute: local processes (default), this process, or Dask",
-    )
-    group.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="connect to a running Dask scheduler, e.g. tcp://host:8786 (implies --executor dask)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every registered subcommand."""
+def build_parser(commands: Sequence[ModuleType] | None = None) -> argparse.ArgumentParser:
+    """The full argument parser with the subcommands of ``commands`` (default: all)."""
     parser = _Parser(
         prog="cadre-sim",
         description=(
@@ -110,24 +75,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cadre-sim {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    for module in COMMANDS if commands is None else commands:
+        module.register(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, commands: Sequence[ModuleType] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+        commands: the command modules to offer (default: :data:`COMMANDS`).
+
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(commands)
+    args: argparse.Namespace | None = None
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
+        args.command_line = ["cadre-sim", *words]
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
             return 2
         return int(handler(args) or 0)
     except InputError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+        print_input_error(exc, args)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

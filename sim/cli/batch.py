@@ -1,22 +1,30 @@
 """The ``batch`` and ``compare`` subcommands of ``cadre-sim``.
 
 ``batch`` runs scenarios x replicates with paired seeds on any executor into
-a crash-safe results folder (:mod:`sim.batch`); ``compare`` reports means,
-confidence intervals and paired differences from a baseline
-(:mod:`sim.compare`).
+a crash-safe results folder (:func:`sim.runs.batch.run_batch`); ``compare``
+reports means, confidence intervals and paired differences from a baseline
+(:mod:`sim.analysis.compare`).
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from sim.cli import add_execution_options, non_negative_int, positive_int
+from sim.cli.common import (
+    add_execution_options,
+    batch_resume_command,
+    command_line,
+    default_out,
+    executor_name,
+    non_negative_int,
+    positive_int,
+    print_failures,
+    print_interrupted,
+    print_notes,
+    sigterm_as_interrupt,
+)
 from sim.errors import InputError
 
 __all__ = ["register"]
@@ -181,58 +189,44 @@ def register(subparsers: Any) -> None:
     comparison.set_defaults(handler=run_compare_command)
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into Ctrl-C, so a terminated batch stops as cleanly."""
-    raise KeyboardInterrupt
-
-
 def run_batch_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim batch``; return the exit status.
 
     0 when every run finished, 1 when some runs raised (listed), 130 after
     Ctrl-C or SIGTERM (with the command that resumes).
     """
-    from sim.runs.batch import BatchInterrupted, run_batch
+    from sim.runs.batch import run_batch
+    from sim.runs.summary import BatchInterrupted
     from sim.scenarios import parse_set
 
     if args.resume and args.out is None:
         raise InputError("--resume needs --out DIR: the folder of the batch to continue")
     if not args.scenarios and not args.resume:
         raise InputError("give at least one SCENARIO (a shipped name or a .toml file), or --resume")
-    executor = args.executor or ("dask" if args.scheduler else "process")
-    overrides = parse_set(args.settings) if args.settings else None
-    out = args.out or Path("results") / datetime.now().strftime("batch-%Y%m%d-%H%M%S")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    overrides = parse_set(args.settings, origin="--set") if args.settings else None
+    out = args.out or default_out("batch")
     try:
-        summary = run_batch(
-            args.scenarios or None,
-            args.replicates,
-            steps=args.steps,
-            root_seed=args.seed,
-            out=out,
-            executor=executor,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            population=args.population,
-            overrides=overrides,
-            summary_metrics=("flat_share",),
-            summary_window=args.window,
-            progress=args.progress,
-            command=["cadre-sim", *sys.argv[1:]],
-        )
+        with sigterm_as_interrupt():
+            summary = run_batch(
+                args.scenarios or None,
+                args.replicates,
+                steps=args.steps,
+                root_seed=args.seed,
+                out=out,
+                executor=executor_name(args),
+                workers=args.workers,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                population=args.population,
+                overrides=overrides,
+                summary_metrics=("flat_share",),
+                summary_window=args.window,
+                progress=args.progress,
+                command=command_line(args),
+            )
     except BatchInterrupted as stop:
-        done = stop.summary.done + stop.summary.skipped
-        print(
-            f"interrupted: {done} of {stop.summary.total} runs finished and kept in {out}; "
-            f"resume with: cadre-sim batch --resume --out {out}",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    for note in summary.notes:
-        print(f"note: {note}", file=sys.stderr)
+        return print_interrupted(stop.summary, out, batch_resume_command(out))
+    print_notes(summary.notes)
     print(
         f"batch: {summary.total} runs ({summary.done} run now, {summary.skipped} already done, "
         f"{summary.failed} failed) in {summary.wall_time:.1f} s on "
@@ -245,21 +239,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         for name, row in means.iterrows():
             print(f"  {name:<28} {row['mean']:.4f}  (n={int(row['count'])})")
     if summary.failed:
-        print(
-            f"{summary.failed} run(s) failed (tracebacks in {summary.out}/errors/):",
-            file=sys.stderr,
-        )
-        for row in summary.failures.head(10).itertuples(index=False):
-            print(
-                f"  {row.scenario} replicate {row.replicate} (seed {row.seed}): {row.error}",
-                file=sys.stderr,
-            )
-        if summary.failed > 10:
-            print(f"  ... and {summary.failed - 10} more", file=sys.stderr)
-        print(
-            f"rerun the failed runs with: cadre-sim batch --resume --out {summary.out}",
-            file=sys.stderr,
-        )
+        print_failures(summary, batch_resume_command(out))
         return 1
     print(f"compare with: cadre-sim compare {summary.out}")
     return 0

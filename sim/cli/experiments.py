@@ -1,11 +1,11 @@
 """The ``sweep``, ``sensitivity`` and ``validate`` subcommands of ``cadre-sim``.
 
 ``sweep`` runs an experiment file's grid, Latin hypercube or list of
-scenarios and draws the response (:mod:`sim.experiment`); ``sensitivity``
-runs a Morris or Sobol' analysis of the varied parameters
-(:mod:`sim.sensitivity`); ``validate`` judges the model brief's eight
-stylized facts (:mod:`sim.validation`). All three run through the batch
-machinery (:func:`sim.batch.run_batch`): the same results store, paired
+scenarios and draws the response (:mod:`sim.analysis.experiment`);
+``sensitivity`` runs a Morris or Sobol' analysis of the varied parameters
+(:mod:`sim.analysis.sensitivity`); ``validate`` judges the model brief's
+eight stylized facts (:mod:`sim.analysis.validation`). All three run through
+the batch machinery (:func:`sim.batch.run_batch`): the same results store, paired
 seeds, executors, resume and progress bar as ``cadre-sim batch``.
 
 Exit status: 0 on success, 1 when runs failed (or, for ``validate``, a fact
@@ -15,24 +15,31 @@ failed), 2 for bad input, 130 after Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.cli import add_execution_options, non_negative_int, positive_int
+from sim.cli.common import (
+    add_execution_options,
+    command_line,
+    default_out,
+    executor_name,
+    non_negative_int,
+    positive_int,
+    print_failures,
+    print_interrupted,
+    resume_command,
+    sigterm_as_interrupt,
+)
 from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.analysis.experiment import Design, Experiment
-    from sim.runs.batch import BatchInterrupted, BatchSummary
+    from sim.runs.summary import BatchSummary
 
 __all__ = ["register", "run_sensitivity_command", "run_sweep_command", "run_validate_command"]
 
@@ -241,31 +248,6 @@ def register(subparsers: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into Ctrl-C, so a terminated run stops as cleanly."""
-    raise KeyboardInterrupt
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while a batch runs."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _executor(args: argparse.Namespace) -> str:
-    """The executor name: as given, else dask with a scheduler, else process."""
-    return args.executor or ("dask" if args.scheduler else "process")
-
-
-def _command() -> list[str]:
-    """The command line, for the batch manifest."""
-    return ["cadre-sim", *sys.argv[1:]]
-
-
 def _experiment(args: argparse.Namespace, **extra: Any) -> Experiment:
     """Load the experiment and apply the command line's sizes and ``--set``."""
     from sim.analysis import experiment as experiments
@@ -282,7 +264,7 @@ def _experiment(args: argparse.Namespace, **extra: Any) -> Experiment:
         **extra,
     )
     if args.settings:
-        loaded = loaded.with_overrides(parse_set(args.settings))
+        loaded = loaded.with_overrides(parse_set(args.settings, origin="--set"), origin="--set")
     return loaded
 
 
@@ -290,38 +272,13 @@ def _out_folder(args: argparse.Namespace, kind: str, name: str) -> Path:
     """``--out``, or ``results/<kind>-<name>-YYYYMMDD-HHMMSS``."""
     if args.resume and args.out is None:
         raise InputError("--resume needs --out DIR: the folder of the run to continue")
-    if args.out is not None:
-        return args.out
-    return Path("results") / f"{kind}-{name}-{datetime.now():%Y%m%d-%H%M%S}"
-
-
-def _report_failures(summary: BatchSummary, out: Path | None) -> None:
-    """Print the runs that raised, and how to rerun them."""
-    print(f"{summary.failed} run(s) failed:", file=sys.stderr)
-    for row in summary.failures.head(10).itertuples(index=False):
-        print(
-            f"  {row.scenario} replicate {row.replicate} (seed {row.seed}): {row.error}",
-            file=sys.stderr,
-        )
-    if summary.failed > 10:
-        print(f"  ... and {summary.failed - 10} more", file=sys.stderr)
-    if out is not None:
-        print(f"rerun them with --resume --out {out}", file=sys.stderr)
-
-
-def _interrupted(out: Path | None, exc: BatchInterrupted) -> int:
-    """Report a Ctrl-C'd batch and return 130."""
-    summary = getattr(exc, "summary", None)
-    done = f"{summary.done + summary.skipped} of {summary.total} runs" if summary else "runs"
-    where = f" kept in {out}; continue with --resume --out {out}" if out is not None else ""
-    print(f"interrupted: {done} finished{where}", file=sys.stderr)
-    return 130
+    return args.out if args.out is not None else default_out(kind, name)
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim sweep``: run the design, print means, write report and figures."""
     from sim.analysis import experiment as experiments
-    from sim.runs.batch import BatchInterrupted
+    from sim.runs.summary import BatchInterrupted
 
     loaded = _experiment(args)
     if loaded.design in ("morris", "sobol"):
@@ -340,19 +297,19 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             run = experiments.run_design(
                 design,
                 out=out,
                 resume=args.resume,
-                executor=_executor(args),
+                executor=executor_name(args),
                 workers=args.workers,
                 scheduler=args.scheduler,
                 progress=args.progress,
-                command=_command(),
+                command=command_line(args),
             )
     except BatchInterrupted as stop:
-        return _interrupted(out, stop)
+        return print_interrupted(stop.summary, out, resume_command(args, out))
     summary = run.batch
     print(
         f"sweep: {summary.total} runs ({summary.done} run now, {summary.skipped} already done, "
@@ -378,7 +335,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     for path in [out / experiments.DESIGN_FILE, *written]:
         print(f"wrote {path}")
     if summary.failed:
-        _report_failures(summary, out)
+        print_failures(summary, resume_command(args, out))
         return 1
     return 0
 
@@ -482,11 +439,11 @@ def _model_evaluator(
             design,
             out=out,
             resume=args.resume,
-            executor=_executor(args),
+            executor=executor_name(args),
             workers=args.workers,
             scheduler=args.scheduler,
             progress=args.progress,
-            command=_command(),
+            command=command_line(args),
         )
         keep["run"] = run
         if run.batch.failed:
@@ -499,7 +456,7 @@ def _model_evaluator(
 def run_sensitivity_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim sensitivity``: sample, run, analyse, print and write the report."""
     from sim.analysis import sensitivity
-    from sim.runs.batch import BatchInterrupted
+    from sim.runs.summary import BatchInterrupted
 
     loaded = _experiment(args, trajectories=args.trajectories, base_samples=args.base_samples)
     method = args.method or loaded.design
@@ -519,7 +476,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
         + "."
     )
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             result = sensitivity.run(
                 method,
                 problem,
@@ -531,9 +488,9 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
                 note=note,
             )
     except BatchInterrupted as stop:
-        return _interrupted(out, stop)
+        return print_interrupted(stop.summary, out, resume_command(args, out))
     except _RunsFailedError as failed:
-        _report_failures(failed.summary, out)
+        print_failures(failed.summary, resume_command(args, out))
         print("the analysis needs every point: no indices computed", file=sys.stderr)
         return 1
     run = keep["run"]
@@ -553,16 +510,16 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
 def run_validate_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim validate``: print the facts table; exit 1 if a fact fails."""
     from sim.analysis import validation
-    from sim.runs.batch import BatchInterrupted
+    from sim.runs.summary import BatchInterrupted
     from sim.scenarios import parse_set
 
     facts = validation.parse_only(args.only)
-    overrides = parse_set(args.settings) if args.settings else None
+    overrides = parse_set(args.settings, origin="--set") if args.settings else None
     if args.resume and args.out is None:
         raise InputError("--resume needs --out DIR: the folder of the validation to continue")
     population = args.population or validation.DEFAULT_POPULATION
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             outcome = validation.run(
                 facts,
                 replicates=args.replicates or validation.DEFAULT_REPLICATES,
@@ -572,14 +529,16 @@ def run_validate_command(args: argparse.Namespace) -> int:
                 overrides=overrides,
                 out=args.out,
                 resume=args.resume,
-                executor=_executor(args),
+                executor=executor_name(args),
                 workers=args.workers,
                 scheduler=args.scheduler,
                 progress=args.progress,
-                command=_command(),
+                command=command_line(args),
             )
     except BatchInterrupted as stop:
-        return _interrupted(args.out, stop)
+        return print_interrupted(
+            stop.summary, args.out, resume_command(args, args.out) if args.out else None
+        )
     print(outcome.describe())
     print()
     print(outcome.to_text(), end="")

@@ -1,0 +1,167 @@
+"""Executing runs: one model run, and the worker side of a batch.
+
+:func:`simulate` runs the model of one scenario with one seed and returns
+its monthly time series; a single run (:mod:`sim.runs.single`) and every
+run of a batch go through it. :func:`execute_run` is what a batch's worker
+does with one :class:`RunTask`: simulate, write the run file through the
+store, and hand back a small summary.
+
+A run's data depend only on its scenario, its seed and the number of steps,
+so they are identical whatever the executor, the number of workers or the
+order runs finish in.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.errors import one_line
+from sim.runs import provenance, store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.scenarios import Scenario
+
+__all__ = ["RunTask", "execute_run", "simulate"]
+
+
+def simulate(scenario: Scenario, *, steps: int, seed: int, progress: bool = False) -> pd.DataFrame:
+    """Run one simulation and return its monthly time series.
+
+    Args:
+        scenario: the resolved scenario.
+        steps: months to simulate.
+        seed: random seed (``rng`` of the model).
+        progress: show a progress bar of the months on standard error when
+            it is a terminal.
+
+    """
+    from sim.model import CadreModel
+
+    model = CadreModel(**scenario.model_kwargs(), rng=seed)
+    if progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        with tqdm(
+            total=steps, desc=scenario.name, unit="month", file=sys.stderr, leave=False
+        ) as bar:
+            for _ in range(steps):
+                model.step()
+                bar.update(1)
+    else:
+        model.run(steps)
+    return model.timeseries()
+
+
+@dataclass(frozen=True, slots=True)
+class RunTask:
+    """Everything a worker needs for one run; small and picklable.
+
+    Attributes:
+        out: absolute path of the results folder.
+        scenario: the resolved scenario as plain data (:meth:`Scenario.to_dict`).
+        scenario_name: the scenario's name (its folder under ``runs/``).
+        digest: the scenario's :meth:`~sim.scenarios.Scenario.digest`.
+        replicate: replicate number ``k`` (from 0).
+        seed: :func:`~sim.runs.seeding.replicate_seed` of the root seed and ``k``.
+        steps: months to simulate.
+        metrics: outputs to summarise for the parent.
+        window: months at the end of the run the summaries average over.
+        attempt: 1 for the first try, more after a worker process died.
+
+    """
+
+    out: str
+    scenario: Mapping[str, Any]
+    scenario_name: str
+    digest: str
+    replicate: int
+    seed: int
+    steps: int
+    metrics: tuple[str, ...]
+    window: int
+    attempt: int = 1
+
+
+def execute_run(task: RunTask) -> dict[str, Any]:
+    """Run one replicate of one scenario, store it, and return a small summary.
+
+    Simulates ``task.steps`` months with ``task.seed`` and writes the run
+    file through the store (atomically). An exception from the model is
+    caught and reported in the result, so one failing run never stops the
+    others.
+
+    Returns:
+        ``scenario``, ``replicate``, ``seed``, ``attempt``, ``status``
+        (``"done"`` or ``"error"``), ``wall_time`` (seconds to build and run
+        the model), ``started``, ``finished``, ``host``, ``pid``, ``summary``
+        (metric -> mean over the last ``window`` months) and, for an error,
+        ``error`` (one line) and ``traceback``.
+
+    """
+    started = provenance.timestamp()
+    clock = time.perf_counter()
+    final = store.run_file(task.out, task.scenario_name, task.replicate)
+    stamp = provenance.run_stamp()
+    result: dict[str, Any] = {
+        "scenario": task.scenario_name,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        "attempt": task.attempt,
+        "started": started,
+        "host": stamp["host"],
+        "pid": os.getpid(),
+        "summary": {},
+    }
+    try:
+        if not final.parent.is_dir():
+            raise RuntimeError(
+                f"results folder {final.parent} does not exist on host {stamp['host']}: "
+                "workers write the run files themselves, so a Dask cluster needs the "
+                "results folder on a shared filesystem at the same path"
+            )
+        from sim.scenarios import Scenario
+
+        scenario = Scenario.from_dict(task.scenario, origin=f"scenario {task.scenario_name}")
+        frame = simulate(scenario, steps=task.steps, seed=task.seed)
+        frame.insert(0, "scenario", task.scenario_name)
+        frame.insert(1, "replicate", np.int64(task.replicate))
+        frame.insert(2, "seed", np.int64(task.seed))
+        wall_time = time.perf_counter() - clock
+        finished = provenance.timestamp()
+        meta = {
+            "scenario": task.scenario_name,
+            "digest": task.digest,
+            "replicate": task.replicate,
+            "seed": task.seed,
+            "steps": task.steps,
+            "started": started,
+            "finished": finished,
+            "wall_time": wall_time,
+            **stamp,
+        }
+        store.write_run(frame, final, meta)
+        result.update(
+            status="done",
+            wall_time=wall_time,
+            finished=finished,
+            summary=store.window_means(frame, task.metrics, task.window),
+        )
+    except Exception as exc:
+        result.update(
+            status="error",
+            wall_time=time.perf_counter() - clock,
+            finished=provenance.timestamp(),
+            error=one_line(exc),
+            traceback=traceback.format_exc(),
+        )
+    return result

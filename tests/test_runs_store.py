@@ -1,0 +1,89 @@
+"""The one atomic write, the store's run folder, provenance and the error types."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import fileio
+from sim.errors import InputError, Problem, arguments_of, one_line
+from sim.runs import provenance, single, store
+from sim.runs.checks import check_names
+from sim.scenarios import load
+
+
+def test_atomic_write_leaves_the_old_file_and_no_temporary_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "data.json"
+    fileio.atomic_write_json(target, {"a": float("nan")})
+    assert target.read_text() == '{\n "a": NaN\n}\n'
+
+    def half_then_fail(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        fileio.atomic_write(target, half_then_fail)
+    assert target.read_text() == '{\n "a": NaN\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["data.json"]
+
+
+def test_atomic_write_forms_write_text_bytes_and_callbacks(tmp_path: Path) -> None:
+    fileio.atomic_write_text(tmp_path / "t.txt", "é\n")
+    fileio.atomic_write_bytes(tmp_path / "b.bin", b"\x00\x01")
+    frame = pd.DataFrame({"x": [1, 2]})
+    fileio.atomic_write(tmp_path / "f.parquet", lambda p: frame.to_parquet(p, index=False))
+    assert (tmp_path / "t.txt").read_text(encoding="utf-8") == "é\n"
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), frame)
+    temporary = fileio.temporary_path(tmp_path / "t.txt")
+    assert temporary.name.startswith(".t.txt.") and temporary.name.endswith(".tmp")
+
+
+def test_problems_keep_their_arguments_through_merging_and_pickling() -> None:
+    error = InputError("x", problems=["a", Problem("b", ("steps",))], arguments=("out",))
+    assert str(error) == "a\nb"
+    assert [arguments_of(p) for p in error.problems] == [("out",), ("steps",)]
+    merged = InputError("m", problems=[*error.problems, "c"])
+    assert [arguments_of(p) for p in merged.problems] == [("out",), ("steps",), ()]
+    again = pickle.loads(pickle.dumps(error.problems[1]))
+    assert again == "b" and again.arguments == ("steps",)
+    assert one_line(ValueError("two\nlines")) == "ValueError: two lines"
+
+
+def test_scenario_names_follow_the_one_name_rule() -> None:
+    base = load("baseline")
+    check_names([base, base.with_overrides({}, name="a.b-c_1")])
+    for bad in ("../x", ".hidden", "x" * 129, "a b"):
+        with pytest.raises(InputError, match="cannot name a results folder") as caught:
+            check_names([dataclasses.replace(base, name=bad)])
+        assert caught.value.problems[0].arguments == ("scenarios",)
+
+
+def test_a_single_run_writes_and_reads_back_its_folder(tmp_path: Path) -> None:
+    scenario = load("baseline").with_overrides({"workforce.population": 80})
+    done = single.run_single(scenario, steps=3, seed=2, out=tmp_path / "one", command=["x"])
+    assert sorted(p.name for p in done.out.iterdir()) == sorted(store.RUN_FILES)
+    back = store.read_run_folder(done.out)
+    assert back.scenario == scenario
+    pd.testing.assert_frame_equal(back.timeseries, done.timeseries)
+    assert back.metadata == json.loads((done.out / store.METADATA_FILE).read_text())
+    assert back.metadata["command"] == ["x"] and back.metadata["steps"] == 3
+    with pytest.raises(InputError, match="seed must be a whole number") as caught:
+        single.run_single(scenario, steps=3, seed=-1, out=tmp_path / "two")
+    assert caught.value.problems[0].arguments == ("seed",)
+    with pytest.raises(InputError, match="not a cadre-sim run folder"):
+        store.read_run_folder(tmp_path)
+
+
+def test_provenance_records_versions_and_git_state() -> None:
+    environment = provenance.environment()
+    assert environment["cadre_sim"] and environment["mesa"].startswith("3.")
+    assert {"numpy", "pandas", "pyarrow", "python", "host", "git_commit"} <= set(environment)
+    session = provenance.session(["cadre-sim", "batch"], resumed=False, recorded=environment)
+    assert session["provenance"] is environment and session["command"] == ["cadre-sim", "batch"]
+    assert set(provenance.run_stamp()) == {"host", "cadre_sim", "mesa"}
