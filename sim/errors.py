@@ -1,18 +1,31 @@
-"""Errors that the command line reports as one line, with exit status 2.
+"""Errors that the command line reports as one line, with exit status 2, and their wording.
 
 Library code says *what* is wrong, in its own terms (argument names such as
 ``steps`` or ``out``); it never names a command-line option. A problem can
 carry the names of the library arguments that caused it
 (:class:`Problem`), and the command line turns those into the option to
 use (``--steps``, ``--out``).
+
+The "did you mean" wording of every message is owned here too
+(:func:`suggest`, :func:`did_you_mean`, :func:`hint`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["IncompleteResultsError", "InputError", "Problem", "arguments_of", "one_line"]
+__all__ = [
+    "IncompleteResultsError",
+    "InputError",
+    "Problem",
+    "arguments_of",
+    "did_you_mean",
+    "hint",
+    "one_line",
+    "suggest",
+]
 
 
 class Problem(str):
@@ -82,3 +95,23 @@ def one_line(exc: BaseException) -> str:
     """``Type: message`` of an exception, on one line (just ``Type`` without a message)."""
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """The closest of ``candidates`` to a mistyped ``word``, if any is close (difflib)."""
+    hits = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
+def did_you_mean(names: Sequence[str]) -> str:
+    """Format ``did you mean 'a'?`` or ``did you mean 'a' or 'b'?``."""
+    quoted = [f"'{name}'" for name in names]
+    if len(quoted) == 1:
+        return f"did you mean {quoted[0]}?"
+    return f"did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?"
+
+
+def hint(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``candidates`` to ``word``, or ``""``."""
+    close = suggest(word, candidates)
+    return f" ({did_you_mean([close])})" if close else ""

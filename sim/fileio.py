@@ -23,8 +23,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sim.errors import InputError
-from sim.parameters import registry as params
+from sim.errors import InputError, suggest
 
 __all__ = [
     "TEMPORARY_SUFFIX",
@@ -72,7 +71,7 @@ def locate(
     if path.is_file():
         return path
     names = shipped()
-    hint = params.suggest(ref, names)
+    hint = suggest(ref, names)
     did_you_mean = f" (did you mean '{hint}'?)" if hint else ""
     raise InputError(
         f"unknown {kind} '{ref}'{did_you_mean}; shipped {kind}s: "

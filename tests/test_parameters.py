@@ -61,7 +61,7 @@ def _timeline_file(name: str, value: Any, tmp_path: Path) -> str:
 
 def _set_option(name: str, value: Any, tmp_path: Path) -> str:
     with pytest.raises(InputError) as caught:
-        parse_set([f"{name}={_toml(value)}"])
+        parse_set([f"{name}={_toml(value)}"], origin="--set")
     (problem,) = caught.value.problems
     return problem
 

@@ -478,7 +478,7 @@ def test_parse_set_reads_values_as_toml() -> None:
 )
 def test_bad_set_option_is_explained(item: str, expected: str) -> None:
     with pytest.raises(InputError) as caught:
-        parse_set([item])
+        parse_set([item], origin="--set")
     assert expected in str(caught.value)
 
 
@@ -499,7 +499,7 @@ def test_bad_set_option_is_explained(item: str, expected: str) -> None:
 def test_set_takes_exactly_one_scalar_value(text: str, expected: str) -> None:
     item = f"fault_tolerance.coverage={text}"
     with pytest.raises(InputError) as caught:
-        parse_set([item, "discipline.severity=2"])
+        parse_set([item, "discipline.severity=2"], origin="--set")
     (problem,) = caught.value.problems
     assert problem.startswith(f"--set {item!r}: ")
     assert expected in problem
@@ -507,7 +507,7 @@ def test_set_takes_exactly_one_scalar_value(text: str, expected: str) -> None:
 
 def test_set_never_drops_a_second_assignment_silently() -> None:
     with pytest.raises(InputError, match="line break"):
-        parse_set(["fault_tolerance.coverage=0.5\nworkforce.population=5"])
+        parse_set(["fault_tolerance.coverage=0.5\nworkforce.population=5"], origin="--set")
 
 
 def test_set_reads_every_scalar_spelling() -> None:

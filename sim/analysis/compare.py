@@ -37,8 +37,7 @@ import pandas as pd
 from sim.analysis import figures
 from sim.analysis.stats import CONFIDENCE, EFFECT_SIZE, paired_test, summarize
 from sim.analysis.text import align, number, p_value, percent
-from sim.errors import InputError
-from sim.parameters import registry as params
+from sim.errors import IncompleteResultsError, InputError, suggest
 from sim.runs import store
 
 __all__ = [
@@ -225,11 +224,12 @@ def _choose_baseline(names: Sequence[str], baseline: str | None, folder: Path) -
     if baseline is None:
         return "baseline" if "baseline" in names else names[0]
     if baseline not in names:
-        hint = params.suggest(baseline, names)
+        hint = suggest(baseline, names)
         extra = f" (did you mean {hint!r}?)" if hint else ""
         raise InputError(
             f"baseline {baseline!r} is not a scenario of the batch in {folder}{extra}; "
-            f"it has: {', '.join(names)}"
+            f"it has: {', '.join(names)}",
+            arguments=("baseline",),
         )
     return baseline
 
@@ -292,16 +292,19 @@ def compare(
     """
     folder = Path(path)
     if not 0.0 < confidence < 1.0:
-        raise InputError(f"confidence level {confidence} must be between 0 and 1, e.g. 0.95")
+        raise InputError(
+            f"confidence level {confidence} must be between 0 and 1, e.g. 0.95",
+            arguments=("confidence",),
+        )
     manifest = store.read_manifest(folder)
     names = [entry["name"] for entry in manifest["scenarios"]]
     chosen = _choose_baseline(names, baseline, folder)
     wanted = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
     summaries = store.summaries(folder, wanted, window)
     if not (summaries["scenario"] == chosen).any():
-        raise InputError(
-            f"baseline {chosen!r} has no finished runs in {folder}; finish the batch with: "
-            f"cadre-sim batch --resume --out {folder}"
+        raise IncompleteResultsError(
+            f"baseline {chosen!r} has no finished runs in {folder}: resume its batch to run them",
+            folder,
         )
     rows = [row for metric in wanted for row in _rows(summaries, names, chosen, metric, confidence)]
     return Comparison(

@@ -28,6 +28,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.errors import hint
 from sim.model import state
 from sim.model.agents import AGENT_REPORTERS, Cadre
 from sim.model.outputs import month_outputs, output_names, read_output
@@ -52,12 +53,6 @@ __all__ = ["CadreModel"]
 Events = dict[str, int]
 
 
-def _did_you_mean(word: str, candidates: list[str]) -> str:
-    """`` (did you mean 'x'?)`` naming the closest of ``candidates`` to ``word``, or ``""``."""
-    hint = P.suggest(word, candidates)
-    return f" (did you mean {hint!r}?)" if hint else ""
-
-
 def _params_from_kwargs(kwargs: Mapping[str, Any]) -> Params:
     """Validated parameters from ``group_key`` keyword arguments; the rest default.
 
@@ -70,7 +65,7 @@ def _params_from_kwargs(kwargs: Mapping[str, Any]) -> Params:
         try:
             P.by_kwarg(kwarg)
         except KeyError:
-            extra = _did_you_mean(kwarg, [p.kwarg for p in P.PARAMS])
+            extra = hint(kwarg, [p.kwarg for p in P.PARAMS])
             raise TypeError(f"CadreModel got an unknown parameter {kwarg!r}{extra}") from None
     return Params.from_kwargs(kwargs)
 

@@ -19,8 +19,7 @@ options and results; as ``group_key`` keyword arguments in Python.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -38,7 +37,6 @@ __all__ = [
     "levers",
     "markdown_table",
     "nest",
-    "suggest",
 ]
 
 
@@ -336,12 +334,6 @@ def levers() -> tuple[Param, ...]:
 def defaults() -> dict[str, float | int | bool]:
     """Default value of every parameter, keyed by dotted name."""
     return {p.name: p.default for p in PARAMS}
-
-
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """The closest of ``candidates`` to a mistyped ``word``, if any is close."""
-    hits = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return hits[0] if hits else None
 
 
 def flatten(nested: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

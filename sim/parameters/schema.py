@@ -47,8 +47,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from sim.errors import did_you_mean, suggest
 from sim.fileio import show_value
-from sim.parameters.registry import GROUPS, PARAMS, Param, by_name, group_params, suggest
+from sim.parameters.registry import GROUPS, PARAMS, Param, by_name, group_params
 
 if TYPE_CHECKING:
     from sim.parameters.values import Value
@@ -58,7 +59,6 @@ __all__ = [
     "check_settings",
     "check_value",
     "check_values",
-    "did_you_mean",
     "dotted",
     "group_model",
     "names_with_key",
@@ -419,11 +419,3 @@ def names_with_key(key: str) -> list[str]:
             return []
         key = hint
     return [p.name for p in PARAMS if p.key == key]
-
-
-def did_you_mean(names: Sequence[str]) -> str:
-    """Format ``did you mean 'a'?`` or ``did you mean 'a' or 'b'?``."""
-    quoted = [f"'{name}'" for name in names]
-    if len(quoted) == 1:
-        return f"did you mean {quoted[0]}?"
-    return f"did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?"

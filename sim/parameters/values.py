@@ -19,8 +19,9 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
+from sim.errors import suggest
 from sim.parameters import schema
-from sim.parameters.registry import GROUPS, PARAMS, Param, by_kwarg, by_name, group_params, suggest
+from sim.parameters.registry import GROUPS, PARAMS, Param, by_kwarg, by_name, group_params
 from sim.parameters.schema import plain_number
 
 __all__ = ["GROUP_CLASSES", "Params", "Value", "coerce_value", "plain_number"]

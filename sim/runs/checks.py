@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.errors import InputError, Problem
+from sim.errors import InputError, Problem, suggest
 from sim.parameters.names import name_problem
 from sim.runs import store
 from sim.runs.seeding import SEEDING
@@ -164,13 +164,12 @@ def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
 
     """
     from sim.model import OUTPUTS
-    from sim.parameters import registry as params
 
     wanted = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     problems = []
     for metric in wanted:
         if not store.is_known_output(metric):
-            hint = params.suggest(metric, OUTPUTS)
+            hint = suggest(metric, OUTPUTS)
             extra = f" (did you mean {hint!r}?)" if hint else ""
             problems.append(f"unknown summary metric {metric!r}{extra}; see sim.model.OUTPUTS")
     if problems:

@@ -27,15 +27,15 @@ __all__ = ["parse_set", "read_scalar"]
 #: Text kept as a bare word when it is not TOML: no spaces, quotes, brackets, '=', '#' or ','.
 _BARE_WORD = re.compile(r"^[^\s\"'\[\]{}=#,]*$")
 
-_EXAMPLE = "e.g. --set fault_tolerance.coverage=0.6"
+_EXAMPLE = "e.g. fault_tolerance.coverage=0.6"
 
 
-def parse_set(items: Iterable[str], origin: str = "--set") -> dict[str, Value]:
-    """Parse ``--set group.key=value`` options into checked dotted-name values.
+def parse_set(items: Iterable[str], origin: str = "overrides") -> dict[str, Value]:
+    """Parse ``group.key=value`` overrides (one per item) into checked dotted-name values.
 
     Args:
         items: the options' texts, one ``group.key=value`` each.
-        origin: what to call the options in messages.
+        origin: what to call the items in messages (the CLI passes ``"--set"``).
 
     Raises:
         InputError: a missing ``=``, more than one assignment, a value that is

@@ -59,11 +59,11 @@ from pathlib import Path
 from typing import Any
 
 from sim import fileio as files
-from sim.errors import InputError
+from sim.errors import InputError, did_you_mean, suggest
 from sim.fileio import display_path, show_value
 from sim.parameters import registry as params
 from sim.parameters.names import name_message
-from sim.parameters.schema import check_group, did_you_mean, names_with_key, unknown_key
+from sim.parameters.schema import check_group, names_with_key, unknown_key
 from sim.parameters.timeline import PolicyChange, check_timeline
 from sim.parameters.values import Value
 
@@ -211,14 +211,14 @@ def _resolve_parent(
 def _unknown_top_level(key: str, value: Any, origin: str) -> str:
     """Explain an unknown top-level key or table."""
     if isinstance(value, dict):
-        hint = params.suggest(key, list(params.GROUPS))
+        hint = suggest(key, list(params.GROUPS))
         if hint:
             return f"{origin}: [{key}]: unknown parameter group (did you mean '{hint}'?)"
         return (
             f"{origin}: [{key}]: unknown parameter group "
             f"(groups: {', '.join(params.GROUPS)}; other tables: scenario, timeline)"
         )
-    hint = params.suggest(key, TOP_LEVEL_KEYS)
+    hint = suggest(key, TOP_LEVEL_KEYS)
     if hint:
         return f"{origin}: {key}: unknown top-level key (did you mean '{hint}'?)"
     owners = names_with_key(key)

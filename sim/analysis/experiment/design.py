@@ -112,7 +112,8 @@ class Design:
             raise InputError(
                 f"cannot resume: {path} holds another design than {self.experiment.origin} "
                 f"gives now ({len(stored)} vs {len(mine)} points, or other values): the file, "
-                "its seed or the sampling options changed; choose another results folder"
+                "its seed or the sampling options changed; choose another results folder",
+                arguments=("out",),
             )
 
 

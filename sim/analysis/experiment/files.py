@@ -36,7 +36,7 @@ from sim.analysis.experiment.schema import (
     whole_number,
 )
 from sim.analysis.experiment.spec import Experiment, Vary
-from sim.errors import InputError
+from sim.errors import InputError, suggest
 from sim.fileio import display_path, show_value
 from sim.parameters import registry as params
 from sim.parameters.names import name_problem
@@ -158,7 +158,7 @@ def _design(meta: Mapping[str, Any], origin: str, problems: list[str]) -> str:
     design = meta.get("design", DEFAULTS["design"])
     if design in DESIGNS:
         return design
-    hint = params.suggest(str(design), DESIGNS)
+    hint = suggest(str(design), DESIGNS)
     extra = f" (did you mean '{hint}'?)" if hint else ""
     problems.append(
         f"{origin}: experiment.design = {show_value(design)} is not a design{extra}; "

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sim
+from sim.errors import suggest
 from sim.fileio import show_value
 from sim.model import OUTPUTS
 from sim.parameters import registry as params
@@ -109,7 +110,7 @@ VARY_KEYS: tuple[str, ...] = ("parameter", "values", "low", "high", "points")
 
 def unknown_key(origin: str, where: str, key: str, allowed_keys: Sequence[str], what: str) -> str:
     """Return a one-line message for an unknown key, with the closest allowed one."""
-    hint = params.suggest(key, allowed_keys)
+    hint = suggest(key, allowed_keys)
     if hint:
         return f"{origin}: {where}: unknown {what} (did you mean '{hint}'?)"
     return f"{origin}: {where}: unknown {what} (allowed: {', '.join(allowed_keys)})"
@@ -120,7 +121,7 @@ def known_parameter(name: str, where: str, problems: list[str]) -> params.Param 
     try:
         return params.by_name(name)
     except KeyError:
-        hint = params.suggest(name, [p.name for p in params.PARAMS])
+        hint = suggest(name, [p.name for p in params.PARAMS])
         extra = f" (did you mean '{hint}'?)" if hint else " (names are group.key)"
         problems.append(f"{where}: unknown parameter{extra}")
         return None
@@ -168,7 +169,7 @@ def _check_metrics(value: Any, where: str, problems: list[str]) -> tuple[str, ..
     good: list[str] = []
     for item in value:
         if not isinstance(item, str) or not store.is_known_output(item):
-            hint = params.suggest(str(item), OUTPUTS)
+            hint = suggest(str(item), OUTPUTS)
             extra = f" (did you mean '{hint}'?)" if hint else ""
             problems.append(
                 f"{where}: {show_value(item)} is not a model output{extra}; see sim.model.OUTPUTS"

@@ -184,7 +184,8 @@ class Experiment:
         if self.population is not None and "workforce.population" in settings:
             raise InputError(
                 f"{origin}: workforce.population: the experiment sets population = "
-                f"{self.population}; change the experiment's population instead"
+                f"{self.population}; change the experiment's population instead",
+                arguments=("population",),
             )
         base = self.base.with_overrides(settings, name=self.base.name, origin=origin)
         scenarios = tuple(

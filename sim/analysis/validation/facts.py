@@ -363,7 +363,8 @@ def parse_only(text: str | None) -> tuple[Fact, ...]:
             numbers = range(int(first), int(last) + 1) if dash else [int(piece)]
         except ValueError:
             raise InputError(
-                f"stylized facts {text!r}: expected fact numbers like 1,3 or 2-4"
+                f"stylized facts {text!r}: expected fact numbers like 1,3 or 2-4",
+                arguments=("only",),
             ) from None
         wanted.extend(numbers)
     known = {item.id for item in FACTS}
@@ -371,6 +372,7 @@ def parse_only(text: str | None) -> tuple[Fact, ...]:
     if unknown or not wanted:
         raise InputError(
             f"stylized facts {text!r}: no stylized fact {unknown[0] if unknown else ''}; "
-            f"the brief has facts {min(known)}-{max(known)}"
+            f"the brief has facts {min(known)}-{max(known)}",
+            arguments=("only",),
         )
     return tuple(item for item in FACTS if item.id in set(wanted))

@@ -86,11 +86,11 @@ def run(
             f"{item.needs_steps} months (its windows reach month {item.needs_steps})"
             for item in too_short
         ]
-        raise InputError(problems[0], problems=problems)
+        raise InputError(problems[0], problems=problems, arguments=("steps",))
     base = load("baseline")
     settings: dict[str, Any] = {}
     if overrides:
-        base = base.with_overrides(dict(overrides), name=base.name, origin="--set")
+        base = base.with_overrides(dict(overrides), name=base.name, origin="overrides")
         settings = {name: base.params[name] for name in overrides}
     scenarios = regime_scenarios(chosen, base)
     metrics = tuple(dict.fromkeys(m for item in chosen for m in item.metrics))

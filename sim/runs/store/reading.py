@@ -9,7 +9,6 @@ status), so they see every run that has finished.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import IncompleteResultsError, InputError
+from sim.errors import IncompleteResultsError, InputError, suggest
+from sim.model.outputs import is_output_name
 from sim.parameters import registry as params
 from sim.runs.store.layout import ID_COLUMNS, run_files
 from sim.runs.store.manifest import read_manifest, scenario_names
 from sim.runs.store.runfile import read_run_meta, summarise_file
 
 __all__ = ["check_metrics", "is_known_output", "load", "summaries"]
-
-_BY_LEVEL = re.compile(r"^(flat|active)_share_level[1-9]\d*$")
 
 
 def _select_scenarios(
@@ -41,7 +39,7 @@ def _select_scenarios(
     if unknown:
         problems = []
         for name in unknown:
-            hint = params.suggest(name, names)
+            hint = suggest(name, names)
             extra = f" (did you mean {hint!r}?)" if hint else ""
             problems.append(
                 f"scenario {name!r} is not in the batch in {folder}{extra}; "
@@ -103,7 +101,7 @@ def check_metrics(metrics: Iterable[str], available: Sequence[str], where: str) 
     problems = []
     for metric in wanted:
         if metric not in candidates:
-            hint = params.suggest(metric, candidates)
+            hint = suggest(metric, candidates)
             extra = f" (did you mean {hint!r}?)" if hint else ""
             problems.append(
                 f"unknown metric {metric!r} in {where}{extra}; outputs include "
@@ -217,9 +215,7 @@ def summaries(
 
 def is_known_output(name: str) -> bool:
     """Whether ``name`` can be a column of a run file (an output or a parameter)."""
-    from sim.model import OUTPUTS
-
-    if name in OUTPUTS or _BY_LEVEL.match(name):
+    if is_output_name(name):
         return True
     try:
         params.by_name(name)
