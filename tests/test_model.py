@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from sim.model import OUTPUTS, CadreModel, build_organisation, is_output_name
-from sim.model.agents import Cadre, Orientation, Status, WorkState
+from sim.model.agents import Cadre
+from sim.model.kinds import Orientation, Status, WorkState
 from sim.parameters import registry as P
 from sim.parameters.timeline import PolicyChange
 from sim.parameters.values import Params

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.model.agents import CaseKind, WorkState
 from sim.model.constants import EFFORT, RECRUIT_AGE, REPUTATION_BASELINE, RETIREMENT_AGE
+from sim.model.kinds import CaseKind, WorkState
 from sim.model.outputs import EVENT_COUNTS, month_outputs, output_names
 from sim.model.processes import (
     cases,

@@ -1,4 +1,4 @@
-"""The cadre agent, its categorical states and the agent-level reporters.
+"""The cadre agent and the agent-level reporters.
 
 The population's state lives in numpy arrays held by the model
 (:class:`sim.model.Population`), so that every process runs vectorised over
@@ -11,54 +11,16 @@ all see live values.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 import mesa
 
+from sim.model.kinds import Orientation, Status, WorkState
+
 if TYPE_CHECKING:
     from sim.model import CadreModel
 
-__all__ = ["AGENT_REPORTERS", "Cadre", "CaseKind", "Orientation", "Status", "WorkState"]
-
-
-class WorkState(IntEnum):
-    """The work state a cadre chooses each month.
-
-    ``ACTIVE``: takes initiative, reforms, innovates; most visible and most
-    exposed to mistakes and complaints. ``ROUTINE``: does what is assigned,
-    safely (includes busy-looking formalism). ``FLAT``: lying flat, hidden
-    withdrawal: minimal effort, neither resigns nor speaks out.
-    """
-
-    ACTIVE = 0
-    ROUTINE = 1
-    FLAT = 2
-
-
-class Orientation(IntEnum):
-    """Gao Xiang's two logics of cadres' career choices."""
-
-    REALIST = 0  # short-term realist: career rewards, experience, environment
-    IDEALIST = 1  # long-term idealist: public service, lasting achievement
-
-
-class Status(IntEnum):
-    """A cadre's standing with the discipline system."""
-
-    NORMAL = 0
-    UNDER_INVESTIGATION = 1
-    PUNISHED = 2
-    CLEARED = 3  # cleared of a report within the last year
-
-
-class CaseKind(IntEnum):
-    """What an open investigation is really about (unknown to investigators)."""
-
-    NONE = 0
-    FALSE_REPORT = 1
-    HONEST_MISTAKE = 2
-    MISCONDUCT = 3
+__all__ = ["AGENT_REPORTERS", "Cadre"]
 
 
 class Cadre(mesa.Agent):

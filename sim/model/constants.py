@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model.agents import Orientation, WorkState
+from sim.model.kinds import Orientation, WorkState
 
 __all__ = [
     "ACTIVE",

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.agents import CaseKind, Orientation
 from sim.model.constants import ACTIVE, CLEARED_WINDOW, EFFORT, FLAT, N_STATES, ROUTINE
+from sim.model.kinds import CaseKind, Orientation
 from sim.model.state import Organisation, Population
 
 if TYPE_CHECKING:

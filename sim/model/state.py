@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model.agents import CaseKind, Status
 from sim.model.constants import CLEARED_WINDOW
+from sim.model.kinds import CaseKind, Status
 
 __all__ = [
     "BoolArray",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.agents import CaseKind
+from sim.model.kinds import CaseKind
 from sim.model.processes.reports import Reports
 from sim.model.state import BoolArray, FloatArray, IntArray, Population
 from sim.parameters.values import Params

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.agents import CaseKind
 from sim.model.constants import (
     ACTIVE,
     ANNUAL_BELIEF_SPEED,
@@ -24,6 +23,7 @@ from sim.model.constants import (
     REPUTATION_SCORE_WEIGHT,
     ROUTINE,
 )
+from sim.model.kinds import CaseKind
 from sim.model.processes.learning import group_mean, learn
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population, move
 from sim.parameters.values import Params

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.model.agents import CaseKind
 from sim.model.constants import BELIEF_SPEED, IDEALISM_TENURE_DECAY, REPUTATION_BASELINE
+from sim.model.kinds import CaseKind
 from sim.model.processes.cases import Verdicts
 from sim.model.processes.reports import visibility
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population

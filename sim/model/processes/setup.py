@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.agents import CaseKind, Orientation
 from sim.model.constants import (
     BURN_IN_ROUNDS,
     IDEALISM_BETA,
@@ -23,6 +22,7 @@ from sim.model.constants import (
     RETIREMENT_AGE,
     ROUTINE,
 )
+from sim.model.kinds import CaseKind, Orientation
 from sim.model.processes.decision import decide
 from sim.model.processes.evaluation import expected_unfit_rates
 from sim.model.processes.reports import visibility
