@@ -1,9 +1,10 @@
 """cadre-sim: an agent-based model of cadres lying flat under incentive regimes.
 
 The public entry points are :class:`sim.model.CadreModel` (the Mesa model),
-:mod:`sim.params` (every parameter's single typed definition),
-:mod:`sim.scenario` (TOML scenario files), :mod:`sim.batch` (scenario batches)
-and :mod:`sim.results` (loading stored results). Nothing is built at import.
+:mod:`sim.parameters.registry` (every parameter's single typed definition),
+:mod:`sim.scenarios` (TOML scenario files), :mod:`sim.batch` (scenario batches)
+and :mod:`sim.results` (loading stored results). The layers and who owns which
+fact are described in ``docs/dev/ARCHITECTURE.md``. Nothing is built at import.
 """
 
 from importlib.metadata import PackageNotFoundError, version
