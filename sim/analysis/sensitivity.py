@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,6 +283,12 @@ def _as_outputs(values: Any, points: int) -> pd.DataFrame:
     return frame
 
 
+def _indices(problem: Problem, result: Any, keys: Sequence[str]) -> pd.DataFrame:
+    """One row per parameter: SALib's ``result[key]`` for each of ``keys``, as float64."""
+    columns = {key: np.asarray(result[key], dtype="float64") for key in keys}
+    return pd.DataFrame({"parameter": list(problem.names), **columns})
+
+
 def analyse(
     method: str,
     problem: Problem,
@@ -325,15 +331,7 @@ def analyse(
                 num_levels=int(levels),
                 seed=int(seed),
             )
-            block = pd.DataFrame(
-                {
-                    "parameter": list(problem.names),
-                    "mu": np.asarray(result["mu"], dtype="float64"),
-                    "mu_star": np.asarray(result["mu_star"], dtype="float64"),
-                    "mu_star_conf": np.asarray(result["mu_star_conf"], dtype="float64"),
-                    "sigma": np.asarray(result["sigma"], dtype="float64"),
-                }
-            )
+            block = _indices(problem, result, ("mu", "mu_star", "mu_star_conf", "sigma"))
             key = "mu_star"
         else:
             from SALib.analyze import sobol
@@ -347,15 +345,7 @@ def analyse(
                     conf_level=confidence,
                     seed=int(seed),
                 )
-            block = pd.DataFrame(
-                {
-                    "parameter": list(problem.names),
-                    "S1": np.asarray(result["S1"], dtype="float64"),
-                    "S1_conf": np.asarray(result["S1_conf"], dtype="float64"),
-                    "ST": np.asarray(result["ST"], dtype="float64"),
-                    "ST_conf": np.asarray(result["ST_conf"], dtype="float64"),
-                }
-            )
+            block = _indices(problem, result, ("S1", "S1_conf", "ST", "ST_conf"))
             key = "ST"
         block.insert(0, "output", output)
         order = block[key].fillna(-np.inf).rank(ascending=False, method="first")

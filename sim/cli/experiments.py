@@ -149,6 +149,16 @@ def _add_run_options(
     )
 
 
+def _add_report_options(parser: argparse.ArgumentParser, metric_help: str) -> None:
+    """``--metric`` (repeatable, extends) and ``--no-figures``, shared by sweep and sensitivity."""
+    parser.add_argument(
+        "--metric", dest="metrics", action="extend", nargs="+", metavar="METRIC", help=metric_help
+    )
+    parser.add_argument(
+        "--no-figures", dest="figures", action="store_false", help="write the tables only"
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add the ``sweep``, ``sensitivity`` and ``validate`` subcommands."""
     sweep = subparsers.add_parser(
@@ -162,17 +172,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment .toml file or name")
-    sweep.add_argument(
-        "--metric",
-        dest="metrics",
-        action="extend",
-        nargs="+",
-        metavar="METRIC",
-        help="outputs to summarise (default: the file's metrics)",
-    )
-    sweep.add_argument(
-        "--no-figures", dest="figures", action="store_false", help="write the tables only"
-    )
+    _add_report_options(sweep, "outputs to summarise (default: the file's metrics)")
     _add_run_options(sweep)
     sweep.set_defaults(handler=run_sweep_command)
 
@@ -204,17 +204,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="Sobol' base samples, a power of two (N * (D + 2) points)",
     )
-    sensitivity.add_argument(
-        "--metric",
-        dest="metrics",
-        action="extend",
-        nargs="+",
-        metavar="METRIC",
-        help="outputs to analyse (default: the file's metrics)",
-    )
-    sensitivity.add_argument(
-        "--no-figures", dest="figures", action="store_false", help="write the tables only"
-    )
+    _add_report_options(sensitivity, "outputs to analyse (default: the file's metrics)")
     _add_run_options(sensitivity)
     sensitivity.set_defaults(handler=run_sensitivity_command)
 
