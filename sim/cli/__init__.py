@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.cli.batch",  # batch, compare
     "sim.cli.viz",  # viz
     "sim.cli.experiments",  # sweep, sensitivity, validate
+    "sim.cli.decide",  # search, discover, calibrate
 )
 
 EPILOG = """examples:

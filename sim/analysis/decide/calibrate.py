@@ -37,11 +37,10 @@ the posterior predictive mean and 90% interval), :func:`calibrated_scenario`
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,8 @@ import pandas as pd
 
 from sim.analysis.decide.evaluate import Evaluate
 from sim.analysis.decide.report import figure, markdown_table, number
-from sim.analysis.decide.space import Range, as_values, seed_for
+from sim.analysis.decide.smc import BatchModel, BatchSampler, global_numpy_seed, keys, quiet_pyabc
+from sim.analysis.decide.space import Range, as_values
 from sim.errors import InputError
 from sim.fileio import atomic_write_text
 
@@ -63,7 +63,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CREDIBLE",
     "STATISTICS",
-    "BatchSampler",
     "CalibrateProblem",
     "CalibrationResult",
     "Target",
@@ -251,160 +250,6 @@ def distance_function(problem: CalibrateProblem) -> Callable[[dict, dict], float
     return distance
 
 
-class _Deferred(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Raised by the model while a round's proposals are being recorded."""
-
-    def __init__(self, key: tuple[float, ...]) -> None:
-        self.key = key
-        super().__init__("proposal recorded")
-
-
-def _keys(problem: CalibrateProblem) -> list[str]:
-    """The names pyabc knows the parameters by (``p0``, ``p1``, ...: no dots in names)."""
-    return [f"p{i}" for i in range(len(problem.parameters))]
-
-
-class BatchModel:
-    """A pyabc model whose simulations are looked up from rounds evaluated in batches.
-
-    ``recording`` makes :meth:`sample` raise after noting the proposal;
-    :meth:`evaluate_round` evaluates the noted proposals at once.
-    """
-
-    def __init__(self, problem: CalibrateProblem, evaluate: Evaluate) -> None:
-        self.problem = problem
-        self.evaluate = evaluate
-        self.recording = False
-        self.cache: dict[tuple[float, ...], dict[str, float]] = {}
-        self.pyabc_model = _pyabc_model(self)
-
-    def key(self, pars: Any) -> tuple[float, ...]:
-        """The proposal as a tuple of floats, in parameter order."""
-        return tuple(float(pars[k]) for k in _keys(self.problem))
-
-    def sample(self, pars: Any) -> dict[str, float]:
-        """Simulated moments of a proposal (raises while recording)."""
-        key = self.key(pars)
-        if self.recording:
-            raise _Deferred(key)
-        return self.cache[key]
-
-    def evaluate_round(self, keys: list[tuple[float, ...]], label: str) -> None:
-        """Evaluate a round of proposals through ``evaluate`` and store their moments."""
-        names = [r.name for r in self.problem.parameters]
-        points = pd.DataFrame(
-            [as_values(self.problem.parameters, dict(zip(names, k, strict=True))) for k in keys],
-            columns=names,
-        )
-        runs = self.evaluate(points, label)
-        moments = simulated_moments(self.problem, runs, len(keys))
-        for key, row in zip(keys, moments.to_dict("records"), strict=True):
-            self.cache[key] = {k: float(v) for k, v in row.items()}
-
-
-def _pyabc_model(batch: BatchModel) -> Any:
-    """A :class:`pyabc.Model` that hands every simulation to ``batch``."""
-    import pyabc
-
-    class _Model(pyabc.Model):
-        def sample(self, pars: Any) -> dict[str, float]:
-            return batch.sample(pars)
-
-    return _Model(name="cadre_sim")
-
-
-def _sampler_class() -> type:
-    """:class:`BatchSampler`'s base needs pyabc, imported only when a calibration runs."""
-    from pyabc.sampler import Sampler
-
-    class _BatchSampler(Sampler):
-        """Rounds of proposals: record, evaluate in one batch, replay (module docstring)."""
-
-        def __init__(self, model: BatchModel, seed: int) -> None:
-            super().__init__()
-            self.model = model
-            self.seed = seed
-            self.rate = 0.5
-            self.proposed = 0
-
-        def _draw(self, simulate_one: Callable[[], Any], seed: int) -> Any:
-            np.random.seed(seed)
-            return simulate_one()
-
-        def sample_until_n_accepted(
-            self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None
-        ):  # noqa: D102 - pyabc's interface
-            sample = self._create_empty_sample()
-            accepted = evaluated = proposed = rounds = 0
-            rate = 1.0 if all_accepted else self.rate
-            while accepted < n and evaluated < max_eval:
-                size = math.ceil((n - accepted) / max(rate, 0.02) * 1.2)
-                size = int(min(max(size, n - accepted), 20 * n, max_eval - evaluated))
-                seeds = [seed_for(self.seed, 3, t + 1, proposed + j) for j in range(size)]
-                proposed += size
-                keys = []
-                self.model.recording = True
-                try:
-                    for seed in seeds:
-                        try:
-                            self._draw(simulate_one, seed)
-                        except _Deferred as deferred:
-                            keys.append(deferred.key)
-                finally:
-                    self.model.recording = False
-                stage = "calibration" if t < 0 else f"generation_{t:02d}"
-                self.model.evaluate_round(keys, f"{stage}_round_{rounds:02d}")
-                rounds += 1
-                for seed in seeds:
-                    particle = self._draw(simulate_one, seed)
-                    evaluated += 1
-                    sample.append(particle)
-                    if particle.accepted:
-                        accepted += 1
-                        if accepted == n:
-                            break
-                rate = accepted / evaluated
-            self.proposed += proposed
-            if not all_accepted:
-                self.rate = max(accepted / max(evaluated, 1), 0.02)
-            self.nr_evaluations_ = evaluated
-            if accepted < n:
-                sample.ok = False
-            return sample
-
-    return _BatchSampler
-
-
-def BatchSampler(model: BatchModel, seed: int) -> Any:  # noqa: N802 - a class made on demand
-    """The batched pyabc sampler of ``model`` (see the module docstring)."""
-    return _sampler_class()(model, seed)
-
-
-@contextlib.contextmanager
-def _global_numpy_seed(seed: int) -> Iterator[None]:
-    """Seed numpy's global generator (which pyabc draws from) and restore it afterwards."""
-    state = np.random.get_state()
-    np.random.seed(seed_for(seed, 4))
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
-@contextlib.contextmanager
-def _quiet_pyabc() -> Iterator[None]:
-    """Keep pyabc's loggers (INFO every generation) to warnings."""
-    loggers = [logging.getLogger(name) for name in ("ABC", "pyabc", "Sampler", "Epsilon")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
 def calibrate(
     problem: CalibrateProblem,
     evaluate: Evaluate,
@@ -421,14 +266,18 @@ def calibrate(
     """
     import pyabc
 
-    keys = _keys(problem)
+    names = keys(problem.parameters)
     prior = pyabc.Distribution(
         **{
             k: pyabc.RV("uniform", r.low, r.high - r.low)
-            for k, r in zip(keys, problem.parameters, strict=True)
+            for k, r in zip(names, problem.parameters, strict=True)
         }
     )
-    model = BatchModel(problem, evaluate)
+
+    def simulate(points: pd.DataFrame, label: str) -> pd.DataFrame:
+        return simulated_moments(problem, evaluate(points, label), len(points))
+
+    model = BatchModel(problem.parameters, simulate)
     sampler = BatchSampler(model, problem.seed)
     observed = {t.name: float(t.observed) for t in problem.targets}
     with contextlib.ExitStack() as stack:
@@ -438,8 +287,8 @@ def calibrate(
         else:
             path = Path(database).expanduser().resolve()
             path.unlink(missing_ok=True)
-        stack.enter_context(_global_numpy_seed(problem.seed))
-        stack.enter_context(_quiet_pyabc())
+        stack.enter_context(global_numpy_seed(problem.seed))
+        stack.enter_context(quiet_pyabc())
         abc = pyabc.ABCSMC(
             model.pyabc_model,
             prior,
@@ -463,11 +312,11 @@ def calibrate(
 def _last_population(problem: CalibrateProblem, history: Any) -> pd.DataFrame:
     """The last population as a table: constants, weight, distance, simulated moments."""
     particles = history.get_population(t=history.max_t).particles
-    keys = _keys(problem)
+    names = keys(problem.parameters)
     table = pd.DataFrame(
         {
             r.name: [float(p.parameter[k]) for p in particles]
-            for k, r in zip(keys, problem.parameters, strict=True)
+            for k, r in zip(names, problem.parameters, strict=True)
         }
     )
     weights = np.array([float(p.weight) for p in particles])

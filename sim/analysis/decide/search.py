@@ -378,7 +378,9 @@ def front_table(result: SearchResult, confidence: float = CONFIDENCE) -> pd.Data
         front[f"{name}_low"] = [min(lo, hi) for _, lo, hi in intervals]
         front[f"{name}_high"] = [max(lo, hi) for _, lo, hi in intervals]
     order = front.sort_values(list(result.problem.names), kind="stable").index
-    front = front.loc[order].reset_index(drop=True)
+    columns = ["generation", "candidate", *(r.name for r in result.problem.levers)]
+    columns += [f"{n}{end}" for n in result.problem.names for end in ("", "_low", "_high")]
+    front = front.loc[order, columns].reset_index(drop=True)
     front.insert(0, "point", [f"front_{i:02d}" for i in range(len(front))])
     return front
 
