@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class Reader:
     origin: str
     kind: str
     problems: list[str]
+    seen: dict[str, int] = field(default_factory=dict)
 
     def problem(self, text: str) -> None:
         """Record a problem."""
@@ -149,10 +150,10 @@ class Reader:
         )
         return "flat_share"
 
-    def need(self, entries: list[Any], entry: str, example: str) -> None:
-        """At least one entry of a kind."""
-        if not entries:
-            self.problem(f"{entry} is missing: add e.g. {example}")
+    def need(self, entries: list[str], example: str) -> None:
+        """At least one entry of one of the kinds ``entries`` (counting bad ones too)."""
+        if not any(self.seen.get(entry) for entry in entries):
+            self.problem(f"{' or '.join(entries)} is missing: add e.g. {example}")
 
     def scenario(self, ref: Any, folder: Path) -> Scenario | None:
         """The base scenario (shipped name, or a path relative to the file's folder)."""
@@ -212,6 +213,7 @@ class Reader:
             self.problem(f"{entry} must be an array of tables ([[{entry}]]), got {show_value(raw)}")
             return []
         good = []
+        self.seen[entry] = len(raw)
         for number, item in enumerate(raw, start=1):
             where = f"{entry}[{number}]"
             if not isinstance(item, dict):

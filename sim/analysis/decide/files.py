@@ -46,7 +46,7 @@ from sim.parameters import registry
 from sim.parameters.names import name_problem
 from sim.scenarios import Scenario
 
-__all__ = ["KINDS", "DecideExperiment", "load", "shipped"]
+__all__ = ["KINDS", "SMALL", "DecideExperiment", "at_scale", "from_dict", "load", "shipped"]
 
 #: The three kinds of decision experiment, each named by its file's first table.
 KINDS: tuple[str, ...] = ("search", "discover", "calibrate")
@@ -224,6 +224,33 @@ class DecideExperiment:
         }
 
 
+#: Each kind's sizes at the notebooks' ``small`` scale (seconds, for the test suite).
+SMALL: Mapping[str, Mapping[str, int]] = {
+    "search": {"candidates": 4, "generations": 2, "samples": 1},
+    "discover": {"samples": 16},
+    "calibrate": {"particles": 6, "generations": 2},
+}
+
+
+def at_scale(experiment: DecideExperiment, scale: str) -> DecideExperiment:
+    """The experiment at a notebook scale (``CADRE_SIM_NOTEBOOK_SCALE``).
+
+    ``small``: one replicate of 100 cadres over 12 months after a 12-month
+    warm-up and the smallest designs (:data:`SMALL`); ``default``: as
+    shipped; ``large``: four times the replicates.
+    """
+    if scale == "small":
+        problem = experiment.problem
+        own = {k: min(v, getattr(problem, k)) for k, v in SMALL[experiment.kind].items()}
+        if experiment.kind == "search" and not problem.samples:
+            own.pop("samples")
+        smaller = experiment.with_sizes(replicates=1, population=100, steps=12, window=6, **own)
+        return smaller.with_overrides({"simulation.warmup_months": 12}, origin="small scale")
+    if scale == "large":
+        return experiment.with_sizes(replicates=experiment.plan.replicates * 4)
+    return experiment
+
+
 def shipped(kind: str | None = None) -> list[str]:
     """Names of the shipped decision experiments (``experiments/<kind>_*.toml``)."""
     kinds = KINDS if kind is None else (kind,)
@@ -301,10 +328,11 @@ def from_dict(
         problems.append(f"{origin}: set.{n}: the parameter is also varied; fix it or vary it")
     if sizes.get("window", 0) > sizes.get("steps", math.inf):
         problems.append(f"{origin}: {own}.window is longer than the run ({own}.steps)")
-    if problems or base is None:
-        raise InputError(problems[0] if problems else f"{origin}: invalid", problems=problems)
-    if settings:
+    if settings and base is not None and not problems:
         base = base.with_overrides(settings, name=base.name, origin=f"{origin}: set")
+    problem = _BUILDERS[own](reader, meta, entries, sizes, base)
+    if problems or base is None or problem is None:
+        raise InputError(problems[0] if problems else f"{origin}: invalid", problems=problems)
     plan = RunPlan(
         base=base,
         replicates=sizes["replicates"],
@@ -313,9 +341,6 @@ def from_dict(
         population=sizes.get("population"),
         window=sizes["window"],
     )
-    problem = _BUILDERS[own](reader, meta, entries, sizes, base)
-    if problems:
-        raise InputError(problems[0], problems=problems)
     return DecideExperiment(own, name, description, path, plan, problem, settings)
 
 
@@ -343,12 +368,14 @@ def _search(
     """The search problem."""
     robustness = reader.choice(meta, "robustness", ROBUSTNESS, "mean")
     percentile = reader.number(meta, "percentile", 90.0, low=0.0, high=100.0, open_ends=True)
-    reader.need(entries["lever"], "lever", '[[lever]] parameter = "fault_tolerance.coverage"')
-    reader.need(entries["objective"], "objective", '[[objective]] metric = "flat_share"')
+    reader.need(["lever"], '[[lever]] parameter = "fault_tolerance.coverage"')
+    reader.need(["objective"], '[[objective]] metric = "flat_share"')
     if robustness != "mean" and not (entries["uncertain"] and sizes["samples"]):
-        reader.problem(f"robustness = {robustness!r} needs [[uncertain]] entries and samples >= 1")
+        reader.problem(
+            f"search.robustness = {robustness!r} needs [[uncertain]] entries and samples >= 1"
+        )
     if entries["uncertain"] and not sizes["samples"]:
-        reader.problem("[[uncertain]] entries are sampled only with samples >= 1")
+        reader.problem("uncertain: [[uncertain]] entries are sampled only with search.samples >= 1")
     metrics = [o["metric"] for o in entries["objective"]]
     if len(set(metrics)) != len(metrics):
         reader.problem("an objective metric is listed twice")
@@ -389,9 +416,7 @@ def _discover(
             ("mass_min", 0.05),
         )
     }
-    reader.need(
-        entries["lever"] + entries["uncertain"], "lever", "[[lever]] or [[uncertain]] entries"
-    )
+    reader.need(["lever", "uncertain"], '[[lever]] parameter = "fault_tolerance.coverage"')
     if paired is True and not entries["lever"]:
         reader.problem(
             "paired = true compares with the levers' base values: it needs [[lever]] entries"
@@ -417,12 +442,9 @@ def _calibrate(
 ) -> CalibrateProblem:
     """The calibration problem."""
     quantile = reader.number(meta, "quantile", 0.5, low=0.0, high=1.0, open_ends=True)
+    reader.need(["parameter"], '[[parameter]] parameter = "behaviour.risk_aversion"')
     reader.need(
-        entries["parameter"], "parameter", '[[parameter]] parameter = "behaviour.risk_aversion"'
-    )
-    reader.need(
-        entries["target"],
-        "target",
+        ["target"],
         '[[target]] metric = "flat_share" observed = 0.2 tolerance = 0.03',
     )
     names = [t["name"] for t in entries["target"]]
