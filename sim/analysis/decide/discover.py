@@ -232,14 +232,14 @@ def outcomes(problem: DiscoverProblem, runs: pd.DataFrame, n_points: int) -> pd.
 
 def find_boxes(problem: DiscoverProblem, x: pd.DataFrame, case: np.ndarray) -> list[Box]:
     """Run PRIM on the points ``x`` (one column per dimension) and the cases of interest."""
-    from ema_workbench.analysis import prim
-
     if not case.any():
         return []
     # Every column as float: PRIM's pasting fails on whole-number columns with pandas 3.
     data = x[[r.name for r in problem.ranges]].astype("float64").reset_index(drop=True)
     with warnings.catch_warnings(), _quiet("EMA"):
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # ema_workbench warns about optional packages
+        from ema_workbench.analysis import prim
+
         algorithm = prim.Prim(
             data,
             np.asarray(case, dtype=bool),
