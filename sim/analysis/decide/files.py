@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,7 +37,7 @@ from sim.analysis.decide.calibrate import CalibrateProblem, Target
 from sim.analysis.decide.checks import SIZES, Reader
 from sim.analysis.decide.discover import DIRECTIONS as SIDES
 from sim.analysis.decide.discover import DiscoverProblem
-from sim.analysis.decide.evaluate import Evaluate, RunPlan
+from sim.analysis.decide.evaluate import SETTINGS_FILE, Evaluate, RunPlan
 from sim.analysis.decide.search import ROBUSTNESS, Objective, SearchProblem
 from sim.analysis.decide.space import Range
 from sim.analysis.experiment import EXPERIMENT_DIR
@@ -46,7 +47,16 @@ from sim.parameters import registry
 from sim.parameters.names import name_problem
 from sim.scenarios import Scenario
 
-__all__ = ["KINDS", "SMALL", "DecideExperiment", "at_scale", "from_dict", "load", "shipped"]
+__all__ = [
+    "KINDS",
+    "SMALL",
+    "DecideExperiment",
+    "at_scale",
+    "from_dict",
+    "load",
+    "notebook_folder",
+    "shipped",
+]
 
 #: The three kinds of decision experiment, each named by its file's first table.
 KINDS: tuple[str, ...] = ("search", "discover", "calibrate")
@@ -228,7 +238,7 @@ class DecideExperiment:
 SMALL: Mapping[str, Mapping[str, int]] = {
     "search": {"candidates": 4, "generations": 2, "samples": 1},
     "discover": {"samples": 16},
-    "calibrate": {"particles": 6, "generations": 2},
+    "calibrate": {"particles": 4, "generations": 2},
 }
 
 
@@ -249,6 +259,24 @@ def at_scale(experiment: DecideExperiment, scale: str) -> DecideExperiment:
     if scale == "large":
         return experiment.with_sizes(replicates=experiment.plan.replicates * 4)
     return experiment
+
+
+def notebook_folder(root: str | os.PathLike[str], notebook: str, scale: str) -> Path:
+    """A fresh results folder ``ROOT/<notebook>-<scale>`` for a decision notebook.
+
+    A previous folder of the same notebook and scale (it holds
+    ``decide.json``) is removed first; any other non-empty folder is left
+    alone (``InputError``).
+    """
+    target = Path(root) / f"{notebook}-{scale}"
+    if target.exists():
+        if not target.is_dir() or (
+            any(target.iterdir()) and not (target / SETTINGS_FILE).is_file()
+        ):
+            raise InputError(f"{target} exists and is not a cadre-sim decision results folder")
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def shipped(kind: str | None = None) -> list[str]:
