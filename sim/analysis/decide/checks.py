@@ -12,7 +12,6 @@ and returns the checked value. Parameter values pass through
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,6 @@ from typing import Any
 
 from sim.analysis.decide.calibrate import STATISTICS
 from sim.analysis.decide.search import DIRECTIONS
-from sim.errors import InputError
 from sim.fileio import show_value
 from sim.parameters import registry
 from sim.parameters.values import Value, coerce_value
@@ -157,22 +155,9 @@ class Reader:
 
     def scenario(self, ref: Any, folder: Path) -> Scenario | None:
         """The base scenario (shipped name, or a path relative to the file's folder)."""
-        from sim.scenarios import load as load_scenario
+        from sim.analysis.experiment import _load_scenario
 
-        if not isinstance(ref, str) or not ref:
-            self.problem(
-                f"{self.kind}.scenario must be a scenario name or .toml path, got {show_value(ref)}"
-            )
-            return None
-        target: str | Path = ref
-        if ref.endswith(".toml") or "/" in ref or os.sep in ref:
-            path = Path(ref).expanduser()
-            target = path if path.is_absolute() else folder / path
-        try:
-            return load_scenario(target)
-        except InputError as exc:
-            self.problems.extend(f"{self.origin}: {self.kind}.scenario: {p}" for p in exc.problems)
-            return None
+        return _load_scenario(ref, f"{self.origin}: {self.kind}.scenario", folder, self.problems)
 
     def settings(self, raw: Any) -> dict[str, Value]:
         """The ``[set]`` table (dotted names or group tables), each value coerced."""
