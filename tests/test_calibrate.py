@@ -215,7 +215,7 @@ tolerance = 1.0
     assert "calibrate.particles must be a whole number >= 4" in text
     assert "career.prize is not a behavioural constant" in text
     assert "behaviour.nonsense" in text and "unknown parameter" in text
-    assert "target[1].tolerance must be above 0" in text
+    assert "target[1].tolerance must be a number in (0, inf), got 0" in text
     assert "statistic = 'difference' goes with minus" in text
     with pytest.raises(InputError, match="not a 'calibrate' one"):
         files.load("search_reform_bundle", kind="calibrate")

@@ -106,21 +106,19 @@ class Reader:
         low: float = -math.inf,
         high: float = math.inf,
         open_ends: bool = False,
+        where: str | None = None,
     ) -> float:
         """A finite number within ``[low, high]`` (``(low, high)`` with ``open_ends``)."""
         value = table.get(key, default)
-        inside = (low < value < high) if open_ends else (low <= value <= high)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not inside
-        ):
-            ends = f"({low:g}, {high:g})" if open_ends else f"[{low:g}, {high:g}]"
-            bounded = "" if math.isinf(low) and math.isinf(high) else f" in {ends}"
-            self.problem(f"{self.kind}.{key} must be a number{bounded}, got {show_value(value)}")
-            return default
-        return float(value)
+        number = not isinstance(value, bool) and isinstance(value, int | float)
+        if number and math.isfinite(value):
+            if (low < value < high) if open_ends else (low <= value <= high):
+                return float(value)
+        ends = f"({low:g}, {high:g})" if open_ends else f"[{low:g}, {high:g}]"
+        bounded = "" if math.isinf(low) and math.isinf(high) else f" in {ends}"
+        place = where or f"{self.kind}.{key}"
+        self.problem(f"{place} must be a number{bounded}, got {show_value(value)}")
+        return default
 
     def choice(
         self, table: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str
@@ -246,7 +244,7 @@ class Reader:
             return None
         out = {"parameter": param.name, "low": low, "high": high}
         if role == "lever":
-            out["cost"] = self.number(item, "cost", 0.0, low=0.0) if "cost" in item else 0.0
+            out["cost"] = self.number(item, "cost", 0.0, low=0.0, where=f"{where}.cost")
         return out
 
     def objective(self, item: Mapping[str, Any], where: str) -> dict[str, Any] | None:
@@ -269,16 +267,10 @@ class Reader:
             minus = self.metric(minus, f"{where}.minus")
         if (statistic == "difference") != (minus is not None):
             self.problem(f"{where}: statistic = 'difference' goes with minus = '<another output>'")
-        for key in ("observed", "tolerance"):
-            value = item.get(key)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-            ):
-                self.problem(f"{where}.{key} must be a number, got {show_value(value)}")
-        if isinstance(item.get("tolerance"), int | float) and not item.get("tolerance", 0) > 0:
-            self.problem(f"{where}.tolerance must be above 0")
+        observed = self.number(item, "observed", math.nan, where=f"{where}.observed")
+        tolerance = self.number(
+            item, "tolerance", math.nan, low=0.0, open_ends=True, where=f"{where}.tolerance"
+        )
         name = item.get("name", metric)
         source = item.get("source", "")
         if not isinstance(name, str) or not isinstance(source, str):
@@ -288,8 +280,8 @@ class Reader:
             "metric": metric,
             "statistic": statistic,
             "minus": minus,
-            "observed": float(item.get("observed", 0) or 0),
-            "tolerance": float(item.get("tolerance", 1) or 1),
+            "observed": observed,
+            "tolerance": tolerance,
             "source": source,
         }
 

@@ -398,9 +398,10 @@ def front_scenario(result: SearchResult, point: int | str, base: Scenario) -> Sc
 
     """
     front = front_table(result)
-    rows = front[front["point"] == point] if isinstance(point, str) else front.iloc[[point]]
-    if isinstance(point, int) and not 0 <= point < len(front):
-        rows = front.iloc[[]]
+    if isinstance(point, str):
+        rows = front[front["point"] == point]
+    else:
+        rows = front.iloc[[int(point)]] if 0 <= int(point) < len(front) else front.iloc[[]]
     if rows.empty:
         raise InputError(f"no front point {point!r}; the front has {len(front)} points")
     return _row_scenario(result, rows.iloc[0], base)
