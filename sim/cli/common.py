@@ -31,11 +31,13 @@ __all__ = [
     "OPTIONS",
     "RESULTS_DIR",
     "add_execution_options",
+    "add_run_options",
     "batch_resume_command",
     "command_line",
     "default_out",
     "executor_name",
     "non_negative_int",
+    "out_folder",
     "positive_int",
     "print_failures",
     "print_input_error",
@@ -234,3 +236,58 @@ def print_notes(notes: Sequence[str]) -> None:
     """Print things worth telling the user, one ``note:`` line each."""
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+
+
+def add_run_options(
+    parser: argparse.ArgumentParser,
+    *,
+    window: bool = True,
+    sizes_title: str = "run size (override the experiment file's values)",
+    set_help: str = "change a parameter of the base scenario (repeatable), "
+    "e.g. discipline.severity=25",
+    unit: str = "point",
+) -> None:
+    """Options of the experiment commands: sizes, seed, ``--set``, executor, output, resume."""
+    sizes = parser.add_argument_group(sizes_title)
+    sizes.add_argument(
+        "--replicates", "-r", type=positive_int, metavar="R", help=f"runs per {unit}"
+    )
+    sizes.add_argument("--steps", type=positive_int, metavar="N", help="months per run")
+    sizes.add_argument(
+        "--population", type=positive_int, metavar="N", help="workforce.population of every run"
+    )
+    sizes.add_argument("--seed", type=non_negative_int, metavar="SEED", help="root seed")
+    if window:
+        sizes.add_argument(
+            "--window",
+            type=positive_int,
+            metavar="MONTHS",
+            help="months at the end of each run that are averaged",
+        )
+    sizes.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="GROUP.KEY=VALUE",
+        help=set_help,
+    )
+    where = parser.add_argument_group("where runs execute and where results go")
+    add_execution_options(where)
+    where.add_argument("--out", "-o", type=Path, metavar="DIR", help="results folder")
+    where.add_argument(
+        "--resume", action="store_true", help="continue the batch in --out (same design)"
+    )
+    where.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only when stderr is a terminal)",
+    )
+
+
+def out_folder(args: argparse.Namespace, kind: str, name: str) -> Path:
+    """``--out``, or ``results/<kind>-<name>-YYYYMMDD-HHMMSS``."""
+    if args.resume and args.out is None:
+        raise InputError("--resume needs --out DIR: the folder of the run to continue")
+    return args.out if args.out is not None else default_out(kind, name)

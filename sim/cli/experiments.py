@@ -24,11 +24,10 @@ import numpy as np
 import pandas as pd
 
 from sim.cli.common import (
-    add_execution_options,
+    add_run_options,
     command_line,
-    default_out,
     executor_name,
-    non_negative_int,
+    out_folder,
     positive_int,
     print_failures,
     print_interrupted,
@@ -101,54 +100,6 @@ status 1 when a fact fails.
 # ---------------------------------------------------------------------------
 
 
-def _add_run_options(
-    parser: argparse.ArgumentParser,
-    *,
-    window: bool = True,
-    sizes_title: str = "run size (override the experiment file's values)",
-    set_help: str = "change a parameter of the base scenario (repeatable), "
-    "e.g. discipline.severity=25",
-    unit: str = "point",
-) -> None:
-    """Options shared by the three commands: sizes, seed, executor, output, resume."""
-    sizes = parser.add_argument_group(sizes_title)
-    sizes.add_argument(
-        "--replicates", "-r", type=positive_int, metavar="R", help=f"runs per {unit}"
-    )
-    sizes.add_argument("--steps", type=positive_int, metavar="N", help="months per run")
-    sizes.add_argument(
-        "--population", type=positive_int, metavar="N", help="workforce.population of every run"
-    )
-    sizes.add_argument("--seed", type=non_negative_int, metavar="SEED", help="root seed")
-    if window:
-        sizes.add_argument(
-            "--window",
-            type=positive_int,
-            metavar="MONTHS",
-            help="months at the end of each run that are averaged",
-        )
-    sizes.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="GROUP.KEY=VALUE",
-        help=set_help,
-    )
-    where = parser.add_argument_group("where runs execute and where results go")
-    add_execution_options(where)
-    where.add_argument("--out", "-o", type=Path, metavar="DIR", help="results folder")
-    where.add_argument(
-        "--resume", action="store_true", help="continue the batch in --out (same design)"
-    )
-    where.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show a progress bar (default: only when stderr is a terminal)",
-    )
-
-
 def _add_report_options(parser: argparse.ArgumentParser, metric_help: str) -> None:
     """``--metric`` (repeatable, extends) and ``--no-figures``, shared by sweep and sensitivity."""
     parser.add_argument(
@@ -173,7 +124,7 @@ def register(subparsers: Any) -> None:
     )
     sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment .toml file or name")
     _add_report_options(sweep, "outputs to summarise (default: the file's metrics)")
-    _add_run_options(sweep)
+    add_run_options(sweep)
     sweep.set_defaults(handler=run_sweep_command)
 
     sensitivity = subparsers.add_parser(
@@ -205,7 +156,7 @@ def register(subparsers: Any) -> None:
         help="Sobol' base samples, a power of two (N * (D + 2) points)",
     )
     _add_report_options(sensitivity, "outputs to analyse (default: the file's metrics)")
-    _add_run_options(sensitivity)
+    add_run_options(sensitivity)
     sensitivity.set_defaults(handler=run_sensitivity_command)
 
     validate = subparsers.add_parser(
@@ -222,7 +173,7 @@ def register(subparsers: Any) -> None:
     validate.add_argument(
         "--only", metavar="FACTS", help="facts to run, e.g. 1,3 or 2-4 (default: all eight)"
     )
-    _add_run_options(
+    add_run_options(
         validate,
         window=False,
         sizes_title="run size (default 20 replicates x 1000 cadres x 96 months, root seed 0)",
@@ -258,13 +209,6 @@ def _experiment(args: argparse.Namespace, **extra: Any) -> Experiment:
     return loaded
 
 
-def _out_folder(args: argparse.Namespace, kind: str, name: str) -> Path:
-    """``--out``, or ``results/<kind>-<name>-YYYYMMDD-HHMMSS``."""
-    if args.resume and args.out is None:
-        raise InputError("--resume needs --out DIR: the folder of the run to continue")
-    return args.out if args.out is not None else default_out(kind, name)
-
-
 def run_sweep_command(args: argparse.Namespace) -> int:
     """Handle ``cadre-sim sweep``: run the design, print means, write report and figures."""
     from sim.analysis import experiment as experiments
@@ -277,7 +221,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
             f"cadre-sim sensitivity {args.experiment}, not swept"
         )
     design = loaded.build_design()
-    out = _out_folder(args, "sweep", loaded.name)
+    out = out_folder(args, "sweep", loaded.name)
     if args.resume:
         design.check_against(out)
     print(
@@ -456,7 +400,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
             "with --method morris or --method sobol (or set design = 'morris' in the file)"
         )
     problem = loaded.problem()
-    out = _out_folder(args, "sensitivity", loaded.name)
+    out = out_folder(args, "sensitivity", loaded.name)
     keep: dict[str, Any] = {}
     note = (
         f"Each point's output is the mean over {loaded.replicates} replicate(s) (common seeds "

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim import fileio
 from sim.analysis.experiment.schema import (
+    DECISION_KINDS,
     DEFAULTS,
     DESIGNS,
     EXPERIMENT_DIR,
@@ -51,7 +52,10 @@ def shipped() -> list[str]:
     """Names of the shipped experiments (``experiments/*.toml``)."""
     if not EXPERIMENT_DIR.is_dir():
         return []
-    return sorted(path.stem for path in EXPERIMENT_DIR.glob("*.toml"))
+    decisions = tuple(f"{kind}_" for kind in DECISION_KINDS)
+    return sorted(
+        path.stem for path in EXPERIMENT_DIR.glob("*.toml") if not path.stem.startswith(decisions)
+    )
 
 
 def load(ref: str | os.PathLike[str]) -> Experiment:
@@ -213,7 +217,7 @@ def _settings(raw: Any, origin: str, problems: list[str]) -> dict[str, Value]:
     return checked
 
 
-def _load_scenario(ref: Any, where: str, folder: Path, problems: list[str]) -> Scenario | None:
+def load_scenario_ref(ref: Any, where: str, folder: Path, problems: list[str]) -> Scenario | None:
     """Load a scenario named in an experiment (shipped name or path relative to ``folder``)."""
     if not isinstance(ref, str) or not ref:
         problems.append(
@@ -252,7 +256,7 @@ def _scenarios(
                 f"{origin}: experiment.scenarios applies to design = 'scenarios'; "
                 "a design that varies parameters takes one base: experiment.scenario"
             )
-        base = _load_scenario(
+        base = load_scenario_ref(
             meta.get("scenario", "baseline"), f"{origin}: experiment.scenario", folder, problems
         )
         return (fixed(base) if base is not None else None), []
@@ -272,7 +276,7 @@ def _scenarios(
         return None, []
     loaded: list[Scenario] = []
     for number, ref in enumerate(refs, start=1):
-        scenario = _load_scenario(
+        scenario = load_scenario_ref(
             ref, f"{origin}: experiment.scenarios[{number}]", folder, problems
         )
         if scenario is not None:

@@ -45,6 +45,9 @@ __all__ = [
 
 #: The folder of the shipped experiments (``experiments/`` in the repository).
 EXPERIMENT_DIR: Path = Path(sim.__file__).resolve().parent.parent / "experiments"
+#: Kinds of decision experiments (``cadre-sim search|discover|calibrate``); their files
+#: are named ``<kind>_*.toml`` and are not sweeps.
+DECISION_KINDS: tuple[str, ...] = ("search", "discover", "calibrate")
 #: Designs an experiment file can name.
 DESIGNS: tuple[str, ...] = ("grid", "lhs", "morris", "sobol", "scenarios")
 #: Designs whose ``[[vary]]`` entries are ranges (``low``/``high``), not value lists.
