@@ -128,6 +128,7 @@ def test_command_modules_are_imported_explicitly_and_never_import_the_package_to
         "sim.cli.batch",
         "sim.cli.viz",
         "sim.cli.experiments",
+        "sim.cli.decide",
     ]
     folder = Path(sim.cli.__file__).parent
     for module in folder.glob("*.py"):
@@ -150,6 +151,9 @@ def test_every_command_is_offered_with_its_options() -> None:
         "sweep",
         "sensitivity",
         "validate",
+        "search",
+        "discover",
+        "calibrate",
     ]
     batch = {o for a in commands["batch"]._actions for o in a.option_strings}
     assert {"--replicates", "--steps", "--seed", "--workers", "--executor", "--scheduler"} <= batch

@@ -4,7 +4,7 @@ The notebooks are jupytext percent-format scripts (``experiments/0[5-7]_*.py``);
 each is converted with jupytext and executed with nbclient in a clean
 ``python3`` kernel of this interpreter, with ``CADRE_SIM_NOTEBOOK_SCALE=small``
 and its results under a temporary folder (the fixture of
-``tests/test_notebooks.py``). A failing cell fails the test.
+``tests/conftest.py``). A failing cell fails the test.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from pathlib import Path
 import jupytext
 import pytest
 from nbclient import NotebookClient
-
-from tests.test_notebooks import kernel_environment  # noqa: F401 - a fixture
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NOTEBOOKS = {
@@ -36,7 +34,7 @@ def test_search_discover_calibrate_notebooks_are_shipped_as_percent_scripts():
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("stem", list(NOTEBOOKS))
-def test_search_discover_calibrate_notebook_runs_at_small_scale(stem, kernel_environment):  # noqa: F811
+def test_search_discover_calibrate_notebook_runs_at_small_scale(stem, kernel_environment):
     notebook = jupytext.read(EXPERIMENTS / f"{stem}.py")
     client = NotebookClient(
         notebook,

@@ -19,7 +19,7 @@ from typing import Any
 
 from sim.analysis.decide.calibrate import STATISTICS
 from sim.analysis.decide.search import DIRECTIONS
-from sim.errors import hint
+from sim.errors import hint, suggest
 from sim.fileio import show_value
 from sim.parameters import registry, schema
 from sim.parameters.values import Value, coerce_value
@@ -68,7 +68,7 @@ class Reader:
 
     def unknown(self, where: str, key: str, allowed: tuple[str, ...], what: str) -> str:
         """A message for an unknown key, with the closest allowed one."""
-        hint = registry.suggest(key, allowed)
+        hint = suggest(key, allowed)
         extra = f"did you mean '{hint}'?" if hint else f"allowed: {', '.join(allowed)}"
         return f"{self.origin}: {where}: unknown {what} ({extra})"
 
@@ -127,7 +127,7 @@ class Reader:
         """One of ``allowed``."""
         value = table.get(key, default)
         if value not in allowed:
-            hint = registry.suggest(str(value), allowed)
+            hint = suggest(str(value), allowed)
             extra = f" (did you mean '{hint}'?)" if hint else ""
             shown = f"{self.kind}.{key} = {show_value(value)}{extra}"
             self.problem(f"{shown}: choose one of {', '.join(allowed)}")
@@ -140,7 +140,7 @@ class Reader:
             return value
         from sim.model import OUTPUTS
 
-        hint = registry.suggest(str(value), OUTPUTS)
+        hint = suggest(str(value), OUTPUTS)
         extra = f" (did you mean '{hint}'?)" if hint else ""
         self.problem(
             f"{where} = {show_value(value)} is not a model output{extra}; see sim.model.OUTPUTS"

@@ -369,7 +369,7 @@ def front_table(result: SearchResult, confidence: float = CONFIDENCE) -> pd.Data
     the lever values, and each objective with ``<name>_low`` and
     ``<name>_high``: its t-interval over the replicates (NaN with one).
     """
-    from sim.analysis.compare import mean_interval
+    from sim.analysis.stats import mean_interval
 
     rows = np.flatnonzero(result.archive["front"].to_numpy())
     front = result.archive.iloc[rows].drop(columns=["front"]).reset_index(drop=True)
