@@ -152,11 +152,11 @@ def plot_timeseries(
             axes.axvspan(steps - window + 0.5, steps + 0.5, color="0.88", zorder=0)
             axes.text(
                 steps - window / 2 + 0.5,
-                1.0,
+                0.99,
                 "averaged",
                 transform=axes.get_xaxis_transform(),
                 ha="center",
-                va="bottom",
+                va="top",
                 fontsize="small",
                 color="0.35",
             )
