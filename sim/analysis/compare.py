@@ -35,6 +35,7 @@ table per metric) and the figures ``figures/timeseries_<metric>.png`` and
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -274,7 +275,8 @@ def _targets(precision: float | Mapping[str, float], metrics: Sequence[str]) -> 
                 f"compared: {', '.join(metrics)}",
                 arguments=("precision",),
             )
-        if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (number and np.isfinite(value) and value > 0):
             raise InputError(
                 f"precision {value!r} for {metric} must be a positive half-width, e.g. 0.005",
                 arguments=("precision",),
@@ -340,10 +342,12 @@ def _judge(table: pd.DataFrame, baseline: str, confidence: float) -> pd.DataFram
     has_interval = contrast & ~np.isnan(low) & ~np.isnan(high)
     p_holm = holm(np.where(contrast, table["p_value"].to_numpy(dtype="float64"), np.nan))
     has_p = ~np.isnan(p_holm)
-    table["clear"] = pd.array(np.where(has_interval, excludes_zero(low, high), None), "boolean")
-    table["p_holm"] = p_holm
-    table["clear_holm"] = pd.array(np.where(has_p, p_holm < 1.0 - confidence, None), "boolean")
-    return table[list(TABLE_COLUMNS)]
+    judged = table.assign(
+        clear=pd.array(np.where(has_interval, excludes_zero(low, high), None), "boolean"),
+        p_holm=p_holm,
+        clear_holm=pd.array(np.where(has_p, p_holm < 1.0 - confidence, None), "boolean"),
+    )
+    return judged[list(TABLE_COLUMNS)]
 
 
 def compare(

@@ -45,7 +45,7 @@ def describe(comparison: Comparison) -> str:
     level = percent(comparison.confidence)
     alpha = number(1.0 - comparison.confidence)
     scenarios = comparison.contrasts["scenario"].nunique()
-    return (
+    text = (
         f"Each run is reduced to its mean over months {first}-{last}. "
         f"'mean' is the mean over replicates with its {level} t-interval; "
         f"'difference' is the mean paired difference from '{comparison.baseline}' "
@@ -53,8 +53,12 @@ def describe(comparison: Comparison) -> str:
         f"with its {level} t-interval and paired t-test p-value; "
         f"effect size: {EFFECT_SIZE}. "
         f"An effect is clear when its {level} interval excludes 0 (p < {alpha}); "
-        "'not clear' means the replicates do not tell its sign. "
-        f"'p Holm' adjusts p by {ADJUSTMENT} over the family of all "
+        "'not clear' means the replicates do not tell its sign."
+    )
+    if not comparison.family_size:
+        return text
+    return (
+        f"{text} 'p Holm' adjusts p by {ADJUSTMENT} over the family of all "
         f"{comparison.family_size} contrasts of this report ({scenarios} scenarios x "
         f"{len(comparison.metrics)} metrics); 'not after Holm' marks a clear effect whose "
         f"adjusted p is {alpha} or more."
