@@ -11,8 +11,25 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.analysis.compare import compare, paired_differences, write_report
-from sim.analysis.stats import mean_interval, paired_test, summarize
+from sim.analysis import compare as compare_module
+from sim.analysis.compare import (
+    PRECISION_COLUMNS,
+    SUMMARY_BEGIN,
+    SUMMARY_END,
+    compare,
+    paired_differences,
+    write_report,
+)
+from sim.analysis.stats import (
+    excludes_zero,
+    half_width,
+    holm,
+    mean_interval,
+    paired_test,
+    replicates_for_half_width,
+    summarize,
+)
+from sim.analysis.text import clarity
 from sim.cli import main as cli_main
 from sim.errors import InputError
 from sim.runs import store as results
@@ -183,3 +200,166 @@ def test_bad_requests_are_clear_errors(batch: Path, tmp_path: Path) -> None:
     (foreign / "data.csv").write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match="not a cadre-sim batch results folder"):
         compare(foreign)
+
+
+# ---------------------------------------------------------------------------
+# Clear effects, Holm adjustment, replicates needed
+# ---------------------------------------------------------------------------
+
+
+def test_holm_against_a_hand_computed_example() -> None:
+    # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> kept
+    # non-decreasing: 0.06; missing values are not part of the family
+    p = [0.01, 0.04, math.nan, 0.03, 0.005]
+    adjusted = holm(p)
+    assert adjusted[[0, 1, 3, 4]] == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert math.isnan(adjusted[2])
+    assert holm([0.2, 0.6]) == pytest.approx([0.4, 0.6])
+    assert holm([0.7, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm([]).size == 0 and math.isnan(holm([math.nan])[0])
+
+
+def test_excludes_zero() -> None:
+    low = np.array([0.01, -0.02, -0.03, 0.0, math.nan])
+    high = np.array([0.02, 0.01, -0.001, 0.0, 0.1])
+    assert excludes_zero(low, high).tolist() == [True, False, True, False, False]
+
+
+def test_replicates_for_half_width_known_cases() -> None:
+    # sd = half-width: n = 6 gives t(0.975, 5) / sqrt(6) = 1.0494 > 1; n = 7 gives 0.9248
+    assert replicates_for_half_width(1.0, 1.0) == 7
+    assert stats.t.ppf(0.975, 5) / math.sqrt(6) > 1.0 >= stats.t.ppf(0.975, 6) / math.sqrt(7)
+    # large n: just above the normal-theory n = (z sd / h)^2 = 38414.6
+    big = int(replicates_for_half_width(100.0, 1.0))
+    assert 38415 <= big <= 38420
+    for sd, target in [(0.0123, 0.005), (0.3, 0.01), (2.2, 1.0), (1.0, 5.0), (5.0, 0.7)]:
+        n = int(replicates_for_half_width(sd, target))
+        widths = [stats.t.ppf(0.975, m - 1) * sd / math.sqrt(m) for m in (n - 1, n)]
+        assert widths[1] <= target and (n == 2 or widths[0] > target)
+    wider = replicates_for_half_width(1.0, 1.0, confidence=0.99)
+    assert wider > 7
+    vector = replicates_for_half_width(np.array([0.0, math.nan, 1.0]), 1.0)
+    assert vector[0] == 2 and math.isnan(vector[1]) and vector[2] == 7
+    assert half_width(1.0, 7) == pytest.approx(stats.t.ppf(0.975, 6) / math.sqrt(7))
+    with pytest.raises(InputError, match="positive"):
+        replicates_for_half_width(1.0, 0.0)
+
+
+def test_effects_whose_interval_includes_zero_are_marked(batch: Path) -> None:
+    comparison = compare(batch, metrics=METRICS)
+    contrasts = comparison.table[comparison.table["scenario"] != "baseline"]
+    low, high = contrasts["difference_ci_low"], contrasts["difference_ci_high"]
+    assert (contrasts["clear"] == ((low > 0) | (high < 0))).all()
+    # the interval and the paired t-test agree: clear exactly when p < 0.05
+    assert (contrasts["clear"] == (contrasts["p_value"] < 0.05)).all()
+    own = comparison.table[comparison.table["scenario"] == "baseline"]
+    assert own["clear"].isna().all() and own["p_holm"].isna().all()
+    for metric in METRICS:  # a copy of the baseline differs by exactly 0: never clear
+        assert not _row(comparison.table, metric, "baseline_copy")["clear"]
+    text = comparison.to_text()
+    assert text.count("not clear (CI includes 0)") >= len(METRICS)
+    markdown = comparison.to_markdown(figures=False)
+    assert "| **not clear (CI includes 0)** |" in markdown
+    summary = comparison.summary_markdown()
+    assert summary.startswith(SUMMARY_BEGIN) and summary.endswith(SUMMARY_END)
+    copy_line = next(line for line in summary.splitlines() if "`baseline_copy`" in line)
+    assert copy_line.count("**not clear**") == len(METRICS)
+    assert "(level)" in next(line for line in summary.splitlines() if "| `baseline` |" in line)
+
+
+def test_holm_family_is_every_scenario_and_metric(batch: Path, tmp_path: Path) -> None:
+    comparison = compare(batch, metrics=METRICS)
+    contrasts = comparison.table[comparison.table["scenario"] != "baseline"]
+    assert comparison.family_size == 2 * len(METRICS)
+    assert contrasts["p_holm"].to_numpy() == pytest.approx(holm(contrasts["p_value"]))
+    assert (contrasts["p_holm"] >= contrasts["p_value"]).all()
+    assert (contrasts["clear_holm"] == (contrasts["p_holm"] < 0.05)).all()
+    assert "over the family of all 6 contrasts of this report (2 scenarios x 3 metrics)" in (
+        comparison.describe()
+    )
+    # fewer metrics: a smaller family, so adjusted p-values can only shrink
+    alone = compare(batch, metrics=["flat_share"])
+    row = _row(alone.table, "flat_share", "fault_tolerance")
+    assert row["p_holm"] <= _row(comparison.table, "flat_share", "fault_tolerance")["p_holm"]
+    folder = tmp_path / "holm"
+    shutil.copytree(batch, folder)
+    write_report(compare(folder, metrics=METRICS), figures=False)
+    csv = pd.read_csv(folder / "comparison.csv")
+    assert {"p_value", "p_holm", "clear", "clear_holm"} <= set(csv.columns)
+    markdown = (folder / "comparison.md").read_text()
+    assert "| d_z | p | p Holm |" in markdown and "## Summary" in markdown
+
+
+def test_clear_alone_but_not_after_holm_is_marked(batch: Path) -> None:
+    # a hand-made family of three contrasts: all clear alone, Holm keeps only the first
+    comparison = compare(batch, metrics=["flat_share"])
+    table = comparison.table.copy()
+    names = ["baseline", "baseline_copy", "fault_tolerance"]
+    table = table.set_index("scenario").loc[names].reset_index()
+    table = pd.concat([table, table.iloc[[2]].assign(scenario="third")], ignore_index=True)
+    table["difference"] = [0.0, 0.02, 0.03, 0.01]
+    table["difference_ci_low"] = [0.0, 0.005, 0.001, 0.0005]
+    table["difference_ci_high"] = [0.0, 0.035, 0.059, 0.0195]
+    table["p_value"] = [1.0, 0.01, 0.04, 0.03]
+    judged = compare_module._judge(table, "baseline", 0.95)
+    assert judged["p_holm"].tolist()[1:] == pytest.approx([0.03, 0.06, 0.06])
+    assert judged["clear"].tolist()[1:] == [True, True, True]
+    assert judged["clear_holm"].tolist()[1:] == [True, False, False]
+    comparison.table = judged
+    comparison.metrics = ("flat_share",)
+    rows = [line for line in comparison.summary_markdown().splitlines() if line.startswith("| `")]
+    assert sum("*not after Holm*" in line for line in rows) == 2
+    assert comparison.to_text().count("yes, not after Holm") == 2
+    assert clarity(True, True) == "yes" and clarity(None) == "-"
+
+
+def test_replicates_needed_from_the_paired_variance(batch: Path) -> None:
+    comparison = compare(batch, metrics=["flat_share", "active_share"])
+    current = comparison.table[comparison.table["scenario"] != "baseline"]
+    # asking for the current half-width gives the current number of pairs
+    ft = current[current["scenario"] == "fault_tolerance"].set_index("metric")
+    exact = ft["difference_ci_high"] - ft["difference"]
+    needed = comparison.replicates_needed({m: w * (1 + 1e-9) for m, w in exact.items()})
+    row = needed[needed["scenario"] == "fault_tolerance"]
+    assert (row["replicates_needed"] == REPLICATES).all()
+    assert row["half_width"].to_numpy() == pytest.approx(exact.to_numpy())
+    # half the width: the fewest n whose t-interval from the same sd is that narrow
+    half = comparison.replicates_needed({m: w / 2 for m, w in exact.items()})
+    for row in half[half["scenario"] == "fault_tolerance"].itertuples(index=False):
+        n, sd, target = int(row.replicates_needed), row.difference_sd, row.target_half_width
+        assert stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) <= target
+        assert stats.t.ppf(0.975, n - 2) * sd / math.sqrt(n - 1) > target
+        assert n < 4 * REPLICATES  # fewer than 4x: t shrinks as n grows
+    every = comparison.replicates_needed(0.005)
+    assert list(every.columns) == list(PRECISION_COLUMNS) and len(every) == 4
+    copy = every[every["scenario"] == "baseline_copy"]
+    assert (copy["difference_sd"] == 0).all() and (copy["replicates_needed"] == 2).all()
+    assert "Replicates needed" in comparison.precision_text(0.005)
+    with pytest.raises(InputError, match="did you mean 'flat_share'"):
+        comparison.replicates_needed({"flat_shar": 0.005})
+    with pytest.raises(InputError, match="positive half-width"):
+        comparison.replicates_needed(-0.005)
+
+
+def test_compare_command_precision(
+    batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "precision"
+    shutil.copytree(batch, folder)
+    argv = ["compare", str(folder), "--metric", "flat_share", "innovations", "--no-figures"]
+    status = cli_main([*argv, "--precision", "0.005", "innovations=2"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Replicates needed for a 95% t-interval" in out and "half-width now" in out
+    lines = [line.split() for line in out.splitlines()]
+    rows = [w for w in lines if len(w) == 7 and w[0] in ("flat_share", "innovations")]
+    assert len(rows) == 4 and {w[5] for w in rows if w[0] == "innovations"} == {"2"}
+    assert all(w[6].isdigit() and int(w[6]) >= 2 for w in rows)
+    assert "p Holm" in out and "not clear (CI includes 0)" in out
+    for bad in ("0", "-0.1", "abc", "=0.1"):
+        status = cli_main([*argv, "--precision", bad])
+        err = capsys.readouterr().err
+        assert status == 2 and "--precision" in err and err.count("\n") == 1
+    status = cli_main([*argv, "--precision", "active_share=0.01"])
+    err = capsys.readouterr().err
+    assert status == 2 and "not a compared metric" in err and err.count("\n") == 1

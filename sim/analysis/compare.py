@@ -10,39 +10,63 @@ a scenario this gives (:mod:`sim.analysis.stats`)
   scenario shares its seed (common random numbers, :func:`sim.batch.replicate_seed`),
   so the differences ``scenario_k - baseline_k`` are paired; their mean,
   its t-based interval and a two-sided paired t-test p-value;
+* whether the difference is **clear**: its interval excludes 0 (equivalently
+  its p-value is below ``1 - confidence``); an effect whose interval includes
+  0 is reported as *not clear*, since the replicates do not tell its sign;
+* **Holm-adjusted p-values**: the family is every scenario x metric contrast
+  of the comparison (all scenarios but the baseline, all metrics compared),
+  so asking about more metrics or scenarios makes each adjusted p larger; an
+  effect is **clear after Holm** when its adjusted p is below
+  ``1 - confidence`` (the family-wise error rate);
 * the **effect size**: Cohen's ``d_z``, the mean paired difference divided
   by the standard deviation of the paired differences (the standardised
   effect a paired test sees; it is not Hedges' g of two independent
   groups). When all paired differences are equal ``d_z`` is 0 if they are
-  zero and +/-inf otherwise.
+  zero and +/-inf otherwise;
+* **replicates needed** (:meth:`Comparison.replicates_needed`): from the
+  standard deviation of the paired differences, the fewest replicates whose
+  interval of the difference would have a given half-width.
 
 :func:`compare` computes the table; :func:`write_report` writes
-``comparison.csv``, ``comparison.md`` and the figures
-``figures/timeseries_<metric>.png`` (mean time series with confidence bands
-per scenario) and ``figures/differences.png`` (paired differences with
-their intervals), drawn with seaborn on matplotlib's non-interactive Agg
-canvas (:mod:`sim.analysis.figures`).
+``comparison.csv``, ``comparison.md`` (a summary of every contrast, then one
+table per metric) and the figures ``figures/timeseries_<metric>.png`` and
+``figures/differences.png`` (:mod:`sim.analysis.figures`).
 """
 
 from __future__ import annotations
 
+import numbers
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.analysis import figures
-from sim.analysis.stats import CONFIDENCE, EFFECT_SIZE, paired_test, summarize
-from sim.analysis.text import align, number, p_value, percent
-from sim.errors import IncompleteResultsError, InputError, suggest
+from sim.analysis import compare_text
+from sim.analysis.compare_text import SUMMARY_BEGIN, SUMMARY_END
+from sim.analysis.figures import plot_differences, plot_timeseries
+from sim.analysis.stats import (
+    CONFIDENCE,
+    EFFECT_SIZE,
+    excludes_zero,
+    half_width,
+    holm,
+    paired_test,
+    replicates_for_half_width,
+    summarize,
+)
+from sim.errors import IncompleteResultsError, InputError, hint
 from sim.runs import store
 
 __all__ = [
     "CONFIDENCE",
     "EFFECT_SIZE",
+    "PRECISION_COLUMNS",
+    "SUMMARY_BEGIN",
+    "SUMMARY_END",
+    "TABLE_COLUMNS",
     "Comparison",
     "compare",
     "paired_differences",
@@ -62,10 +86,28 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "ci_high",
     "n_pairs",
     "difference",
+    "difference_sd",
     "difference_ci_low",
     "difference_ci_high",
+    "clear",
     "d_z",
     "p_value",
+    "p_holm",
+    "clear_holm",
+)
+
+#: The columns :func:`compare` adds once every contrast is known (the Holm family).
+_JUDGED: tuple[str, ...] = ("clear", "p_holm", "clear_holm")
+
+#: Columns of :meth:`Comparison.replicates_needed`, in order.
+PRECISION_COLUMNS: tuple[str, ...] = (
+    "metric",
+    "scenario",
+    "n_pairs",
+    "difference_sd",
+    "half_width",
+    "target_half_width",
+    "replicates_needed",
 )
 
 
@@ -112,9 +154,17 @@ class Comparison:
         table: one row per metric and scenario, columns :data:`TABLE_COLUMNS`:
             ``n`` runs, ``mean``, ``sd`` and ``ci_low``/``ci_high`` of the
             per-run window means; ``n_pairs`` replicates paired with the
-            baseline, the mean paired ``difference`` and its interval,
-            Cohen's ``d_z`` and the paired t-test ``p_value``.
+            baseline, the mean paired ``difference``, the standard deviation
+            ``difference_sd`` of the paired differences and the interval;
+            ``clear`` (the interval excludes 0), Cohen's ``d_z``, the paired
+            t-test's raw ``p_value``, its Holm-adjusted ``p_holm`` over all
+            the table's contrasts and ``clear_holm`` (``p_holm`` below
+            ``1 - confidence``). ``clear``, ``p_holm`` and ``clear_holm``
+            are missing for the baseline's own rows and without an interval.
         summaries: one row per run (scenario, replicate, seed, metrics).
+        differences: one row per metric, scenario and replicate paired with
+            the baseline: ``metric``, ``scenario``, ``replicate``, ``seed``,
+            ``difference``.
         baseline: the scenario differences are taken from.
         metrics: the metrics compared.
         window: months at the end of each run that are averaged.
@@ -127,6 +177,7 @@ class Comparison:
     path: Path
     table: pd.DataFrame
     summaries: pd.DataFrame
+    differences: pd.DataFrame
     baseline: str
     metrics: tuple[str, ...]
     window: int
@@ -139,84 +190,98 @@ class Comparison:
         """First and last month averaged."""
         return self.steps - self.window + 1, self.steps
 
+    @property
+    def contrasts(self) -> pd.DataFrame:
+        """The rows that contrast a scenario with the baseline (the baseline's own left out)."""
+        return self.table[self.table["scenario"] != self.baseline]
+
+    @property
+    def family_size(self) -> int:
+        """Contrasts with a p-value: the family of the Holm adjustment."""
+        return int(self.contrasts["p_value"].notna().sum())
+
     def describe(self) -> str:
-        """Return a sentence on how the numbers were computed."""
-        first, last = self.window_months
-        level = percent(self.confidence)
-        return (
-            f"Each run is reduced to its mean over months {first}-{last}. "
-            f"'mean' is the mean over replicates with its {level} t-interval; "
-            f"'difference' is the mean paired difference from '{self.baseline}' "
-            f"(replicate k of every scenario shares its seed; root seed {self.root_seed}) "
-            f"with its {level} t-interval and paired t-test p-value; "
-            f"effect size: {EFFECT_SIZE}."
-        )
+        """Return how the numbers were computed: intervals, clear effects, the adjustment."""
+        return compare_text.describe(self)
 
     def to_text(self) -> str:
         """Return the table as aligned plain text, one block per metric."""
-        level = percent(self.confidence)
-        header = ["scenario", "n", "mean", f"{level} CI", "difference", f"{level} CI", "d_z", "p"]
-        first, last = self.window_months
-        blocks = []
-        for metric in self.metrics:
-            rows = self.table[self.table["metric"] == metric]
-            body = [_cells(row, self.baseline) for row in rows.itertuples(index=False)]
-            lines = align([header, *body], right=range(1, len(header)))
-            blocks.append("\n".join([f"{metric} (months {first}-{last})", *lines]))
-        return "\n\n".join(blocks) + "\n"
+        return compare_text.text_table(self)
+
+    def summary_markdown(self) -> str:
+        """Return every contrast in one Markdown table (:func:`compare_text.summary_markdown`)."""
+        return compare_text.summary_markdown(self)
 
     def to_markdown(self, figures: bool = True) -> str:
-        """Return the report as Markdown: method, one table per metric, figure links."""
-        level = percent(self.confidence)
-        first, last = self.window_months
-        out = [f"# Scenario comparison: {self.path.name}", "", self.describe(), ""]
-        for metric in self.metrics:
-            out += [
-                f"## {metric}, months {first}-{last}",
-                "",
-                f"| scenario | n | mean | {level} CI | difference from {self.baseline} "
-                f"| {level} CI | d_z | p |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|",
-            ]
-            rows = self.table[self.table["metric"] == metric]
-            for row in rows.itertuples(index=False):
-                cells = _cells(row, self.baseline)
-                cells[0] = f"`{cells[0]}`"
-                out.append("| " + " | ".join(cells) + " |")
-            out.append("")
-            if figures:
-                out += [f"![{metric} over time](figures/timeseries_{metric}.png)", ""]
-        if figures and (self.table["scenario"] != self.baseline).any():
-            out += [
-                f"![paired differences from {self.baseline}](figures/differences.png)",
-                "",
-            ]
-        if figures:
-            out += [
-                f"Time series: mean over replicates with {level} t-bands; the shaded "
-                "months are the ones averaged. Differences: one dot per replicate, the "
-                f"mean and its {level} t-interval.",
-                "",
-            ]
-        return "\n".join(out)
+        """Return the report as Markdown: method, summary, one table per metric, figures."""
+        return compare_text.markdown(self, figures)
+
+    def replicates_needed(self, precision: float | Mapping[str, float]) -> pd.DataFrame:
+        """Return the replicates each contrast needs for an interval of a given half-width.
+
+        From the standard deviation of the paired differences, the fewest
+        replicates whose t-interval of the mean difference (at the
+        comparison's confidence level) would have half-width at most
+        ``precision``, beside the current half-width
+        (:func:`sim.analysis.stats.replicates_for_half_width`). A planning
+        estimate: the standard deviation is itself estimated from the
+        ``n_pairs`` replicates.
+
+        Args:
+            precision: the wanted half-width in the metrics' own units: one
+                number for every metric, or a mapping ``metric -> half-width``
+                (metrics it leaves out are left out of the result).
+
+        Returns:
+            One row per contrast, columns :data:`PRECISION_COLUMNS`.
+
+        Raises:
+            InputError: a half-width that is not a positive number, or a
+                metric that is not compared.
+
+        """
+        targets = _targets(precision, self.metrics)
+        rows = self.contrasts[self.contrasts["metric"].isin(list(targets))]
+        target = rows["metric"].map(targets).to_numpy(dtype="float64")
+        sd = rows["difference_sd"].to_numpy(dtype="float64")
+        needed = replicates_for_half_width(sd, target, self.confidence)
+        return pd.DataFrame(
+            {
+                "metric": rows["metric"].to_numpy(),
+                "scenario": rows["scenario"].to_numpy(),
+                "n_pairs": rows["n_pairs"].to_numpy(),
+                "difference_sd": sd,
+                "half_width": half_width(sd, rows["n_pairs"].to_numpy(), self.confidence),
+                "target_half_width": target,
+                "replicates_needed": pd.array(
+                    np.where(np.isnan(needed), None, needed), dtype="Int64"
+                ),
+            },
+            columns=list(PRECISION_COLUMNS),
+        )
+
+    def precision_text(self, precision: float | Mapping[str, float]) -> str:
+        """Return :meth:`replicates_needed` as aligned plain text with a heading."""
+        return compare_text.precision_text(self, precision)
 
 
-def _cells(row: object, baseline: str) -> list[str]:
-    """Return the printed cells of one table row."""
-    mean_ci = f"[{number(row.ci_low)}, {number(row.ci_high)}]"
-    if row.scenario == baseline:
-        return [str(row.scenario), str(row.n), number(row.mean), mean_ci, "(baseline)", "", "", ""]
-    diff_ci = f"[{number(row.difference_ci_low)}, {number(row.difference_ci_high)}]"
-    return [
-        str(row.scenario),
-        str(row.n),
-        number(row.mean),
-        mean_ci,
-        number(row.difference),
-        diff_ci,
-        number(row.d_z),
-        p_value(row.p_value),
-    ]
+def _targets(precision: float | Mapping[str, float], metrics: Sequence[str]) -> dict[str, float]:
+    """Return the wanted half-width of each metric, checked."""
+    given = precision if isinstance(precision, Mapping) else dict.fromkeys(metrics, precision)
+    for metric, value in given.items():
+        if metric not in metrics:
+            raise InputError(
+                f"precision for {metric!r}: it is not a compared metric{hint(metric, metrics)}; "
+                f"compared: {', '.join(metrics)}",
+                arguments=("precision",),
+            )
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (number and np.isfinite(value) and value > 0):
+            raise InputError(
+                f"precision {value!r} for {metric} must be a positive half-width, e.g. 0.005",
+                arguments=("precision",),
+            )
+    return {metric: float(value) for metric, value in given.items()}
 
 
 def _choose_baseline(names: Sequence[str], baseline: str | None, folder: Path) -> str:
@@ -224,21 +289,22 @@ def _choose_baseline(names: Sequence[str], baseline: str | None, folder: Path) -
     if baseline is None:
         return "baseline" if "baseline" in names else names[0]
     if baseline not in names:
-        hint = suggest(baseline, names)
-        extra = f" (did you mean {hint!r}?)" if hint else ""
         raise InputError(
-            f"baseline {baseline!r} is not a scenario of the batch in {folder}{extra}; "
-            f"it has: {', '.join(names)}",
+            f"baseline {baseline!r} is not a scenario of the batch in {folder}"
+            f"{hint(baseline, names)}; it has: {', '.join(names)}",
             arguments=("baseline",),
         )
     return baseline
 
 
 def _rows(
-    summaries: pd.DataFrame, names: Sequence[str], baseline: str, metric: str, confidence: float
+    summaries: pd.DataFrame,
+    differences: pd.DataFrame,
+    names: Sequence[str],
+    metric: str,
+    confidence: float,
 ) -> list[dict[str, object]]:
     """Return the table rows of one metric: each scenario's mean and paired difference."""
-    differences = paired_differences(summaries, baseline, metric)
     rows = []
     for name in names:
         values = summaries.loc[summaries["scenario"] == name, metric].dropna()
@@ -258,6 +324,7 @@ def _rows(
                 "ci_high": level.ci_high,
                 "n_pairs": paired.n,
                 "difference": paired.mean,
+                "difference_sd": paired.sd,
                 "difference_ci_low": paired.ci_low,
                 "difference_ci_high": paired.ci_high,
                 "d_z": paired.d_z,
@@ -265,6 +332,22 @@ def _rows(
             }
         )
     return rows
+
+
+def _judge(table: pd.DataFrame, baseline: str, confidence: float) -> pd.DataFrame:
+    """Add ``clear``, ``p_holm`` and ``clear_holm``: the family is every contrast of ``table``."""
+    contrast = (table["scenario"] != baseline).to_numpy()
+    low = table["difference_ci_low"].to_numpy(dtype="float64")
+    high = table["difference_ci_high"].to_numpy(dtype="float64")
+    has_interval = contrast & ~np.isnan(low) & ~np.isnan(high)
+    p_holm = holm(np.where(contrast, table["p_value"].to_numpy(dtype="float64"), np.nan))
+    has_p = ~np.isnan(p_holm)
+    judged = table.assign(
+        clear=pd.array(np.where(has_interval, excludes_zero(low, high), None), "boolean"),
+        p_holm=p_holm,
+        clear_holm=pd.array(np.where(has_p, p_holm < 1.0 - confidence, None), "boolean"),
+    )
+    return judged[list(TABLE_COLUMNS)]
 
 
 def compare(
@@ -306,11 +389,21 @@ def compare(
             f"baseline {chosen!r} has no finished runs in {folder}: resume its batch to run them",
             folder,
         )
-    rows = [row for metric in wanted for row in _rows(summaries, names, chosen, metric, confidence)]
+    differences = {metric: paired_differences(summaries, chosen, metric) for metric in wanted}
+    rows = [
+        row
+        for metric in wanted
+        for row in _rows(summaries, differences[metric], names, metric, confidence)
+    ]
+    table = pd.DataFrame.from_records(rows, columns=[c for c in TABLE_COLUMNS if c not in _JUDGED])
     return Comparison(
         path=folder,
-        table=pd.DataFrame.from_records(rows, columns=list(TABLE_COLUMNS)),
+        table=_judge(table, chosen, confidence),
         summaries=summaries,
+        differences=pd.concat(
+            [frame.assign(metric=metric) for metric, frame in differences.items()],
+            ignore_index=True,
+        )[["metric", "scenario", "replicate", "seed", "difference"]],
         baseline=chosen,
         metrics=tuple(wanted),
         window=int(window),
@@ -318,143 +411,6 @@ def compare(
         confidence=confidence,
         root_seed=int(manifest["root_seed"]),
     )
-
-
-# ---------------------------------------------------------------------------
-# Figures
-# ---------------------------------------------------------------------------
-
-
-def _palette(names: Sequence[str], baseline: str | None) -> dict[str, object]:
-    """Return a distinct colour per scenario (tab10, tab20, then husl); the baseline black."""
-    import seaborn as sns
-
-    others = [name for name in names if name != baseline]
-    n = len(others)
-    colours = sns.color_palette("tab10" if n <= 10 else "tab20" if n <= 20 else "husl", n)
-    palette: dict[str, object] = dict(zip(others, colours, strict=True))
-    if baseline in names:
-        palette[baseline] = (0.0, 0.0, 0.0)
-    return palette
-
-
-def plot_timeseries(
-    path: str | os.PathLike[str],
-    metric: str,
-    out_file: str | os.PathLike[str],
-    window: int | None = None,
-    confidence: float = CONFIDENCE,
-    baseline: str | None = None,
-) -> Path:
-    """Draw a metric's mean time series per scenario with t-based confidence bands.
-
-    Args:
-        path: the results folder.
-        metric: the output to draw.
-        out_file: the PNG file to write.
-        window: if given, shade the last ``window`` months (the averaged ones).
-        confidence: level of the bands.
-        baseline: a scenario to draw in black (the others get distinct colours).
-
-    Returns:
-        The written file.
-
-    """
-    import seaborn as sns
-
-    frame = store.load(path, columns=[metric])
-    steps = int(frame["month"].max())
-    with figures.style():
-        figure = figures.new_figure(9.0, 5.0)
-        axes = figure.subplots()
-        if window is not None:
-            axes.axvspan(steps - window + 0.5, steps + 0.5, color="0.88", zorder=0)
-            axes.text(
-                steps - window / 2 + 0.5,
-                1.0,
-                "averaged",
-                transform=axes.get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize="small",
-                color="0.35",
-            )
-        sns.lineplot(
-            data=frame,
-            x="month",
-            y=metric,
-            hue="scenario",
-            palette=_palette(list(frame["scenario"].cat.categories), baseline),
-            errorbar=figures.t_errorbar(confidence),
-            ax=axes,
-        )
-        replicates = frame.groupby("scenario", observed=True)["replicate"].nunique()
-        axes.set_title(
-            f"{metric}: mean over replicates (n = {int(replicates.min())}"
-            + (f"-{int(replicates.max())}" if replicates.max() != replicates.min() else "")
-            + f") with {percent(confidence)} t-bands",
-            loc="left",
-        )
-        axes.set_xlim(0, steps)
-        sns.move_legend(axes, "upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        return figures.save(figure, out_file)
-
-
-def plot_differences(comparison: Comparison, out_file: str | os.PathLike[str]) -> Path | None:
-    """Draw each scenario's paired differences from the baseline, one panel per metric.
-
-    Every replicate's difference is a dot; the mean and its t-interval are
-    drawn on top, with a line at zero. Returns None (nothing drawn) when the
-    batch has no scenario besides the baseline.
-    """
-    import seaborn as sns
-
-    others = [name for name in comparison.table["scenario"].unique() if name != comparison.baseline]
-    if not others:
-        return None
-    with figures.style():
-        n = len(comparison.metrics)
-        figure = figures.new_figure(4.2 * n + 1.5, 0.45 * len(others) + 1.8)
-        panels = np.atleast_1d(figure.subplots(1, n, sharey=True, squeeze=False)[0])
-        for axes, metric in zip(panels, comparison.metrics, strict=True):
-            diffs = paired_differences(comparison.summaries, comparison.baseline, metric)
-            diffs = diffs[diffs["scenario"] != comparison.baseline].copy()
-            diffs["scenario"] = pd.Categorical(diffs["scenario"].astype(str), categories=others)
-            axes.axvline(0.0, color="0.3", linewidth=1.0)
-            sns.stripplot(
-                data=diffs,
-                x="difference",
-                y="scenario",
-                order=others,
-                color="0.55",
-                alpha=0.5,
-                size=4,
-                jitter=0.15,
-                ax=axes,
-            )
-            sns.pointplot(
-                data=diffs,
-                x="difference",
-                y="scenario",
-                order=others,
-                errorbar=figures.t_errorbar(comparison.confidence),
-                linestyle="none",
-                color="C3",
-                markers="D",
-                capsize=0.2,
-                ax=axes,
-            )
-            axes.set_title(metric, loc="left")
-            axes.set_xlabel(f"difference from {comparison.baseline}")
-            axes.set_ylabel("")
-        first, last = comparison.window_months
-        figure.suptitle(
-            f"Paired differences from {comparison.baseline} (months {first}-{last}):\n"
-            f"mean and {percent(comparison.confidence)} t-interval; dots are replicates",
-            x=0.01,
-            ha="left",
-        )
-        return figures.save(figure, out_file)
 
 
 def write_report(comparison: Comparison, figures: bool = True) -> list[Path]:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["align", "cell", "number", "p_value", "param_value", "percent"]
+__all__ = ["align", "cell", "clarity", "number", "p_value", "param_value", "percent"]
 
 
 def percent(confidence: float) -> str:
@@ -37,6 +37,23 @@ def p_value(value: float) -> str:
     if pd.isna(value):
         return "-"
     return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def clarity(clear: Any, clear_holm: Any = None) -> str:
+    """Return whether an effect is clear, as reports print it.
+
+    ``yes`` (its interval excludes 0, and so does the Holm-adjusted test if
+    known), ``yes, not after Holm`` (clear on its own, not once the family of
+    comparisons is adjusted for), ``not clear (CI includes 0)``, or ``-``
+    when there is no interval.
+    """
+    if clear is None or pd.isna(clear):
+        return "-"
+    if not clear:
+        return "not clear (CI includes 0)"
+    if clear_holm is not None and not pd.isna(clear_holm) and not clear_holm:
+        return "yes, not after Holm"
+    return "yes"
 
 
 def param_value(value: Any) -> str:

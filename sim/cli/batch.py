@@ -9,6 +9,7 @@ reports means, confidence intervals and paired differences from a baseline
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +53,22 @@ COMPARE_EPILOG = """examples:
   cadre-sim compare results/demo
   cadre-sim compare results/demo --baseline baseline --metric flat_share active_share
   cadre-sim compare results/demo --window 24 --no-figures
+  cadre-sim compare results/demo --precision 0.005       # replicates for a +/-0.005 CI
+  cadre-sim compare results/demo --metric flat_share innovations \
+      --precision 0.005 innovations=1                    # per-metric half-widths
 
 Each run is reduced to the metric's mean over its last --window months. For
 each scenario: the mean over replicates with its t-based confidence interval;
 the paired difference from the baseline (replicates share seeds) with its
 interval and p-value; the effect size Cohen's d_z (mean paired difference /
-standard deviation of the paired differences). Writes RESULTS/comparison.csv,
-RESULTS/comparison.md and PNG figures in RESULTS/figures/.
+standard deviation of the paired differences). An effect is "not clear" when
+its interval includes 0. p-values are also given Holm-adjusted over all
+scenario x metric contrasts of the report; "yes, not after Holm" marks an
+effect that is clear alone but not once adjusted. --precision H prints, from
+the standard deviation of the paired differences, how many replicates would
+give each difference an interval of half-width H (in the metric's units).
+Writes RESULTS/comparison.csv, RESULTS/comparison.md and PNG figures in
+RESULTS/figures/.
 """
 
 
@@ -181,6 +191,16 @@ def register(subparsers: Any) -> None:
         help="confidence level of the intervals (default 0.95)",
     )
     comparison.add_argument(
+        "--precision",
+        nargs="+",
+        type=_half_width,
+        metavar="H",
+        help=(
+            "also print the replicates each difference needs for a CI of half-width H "
+            "(a number for every metric, or METRIC=H), e.g. --precision 0.005 innovations=1"
+        ),
+    )
+    comparison.add_argument(
         "--no-figures",
         dest="figures",
         action="store_false",
@@ -245,8 +265,34 @@ def run_batch_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _half_width(text: str) -> tuple[str | None, float]:
+    """Parse ``H`` or ``METRIC=H``, a positive half-width (an argparse ``type``)."""
+    metric, _, value = text.rpartition("=")
+    try:
+        width = float(value)
+    except ValueError:
+        width = math.nan
+    if not (math.isfinite(width) and width > 0.0) or (metric == "" and "=" in text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive half-width H or METRIC=H, e.g. 0.005 or innovations=1"
+        )
+    return (metric or None, width)
+
+
+def _precision(given: list[tuple[str | None, float]], metrics: tuple[str, ...]) -> dict[str, float]:
+    """Return each metric's wanted half-width: a bare H for all, METRIC=H for one."""
+    every = [width for metric, width in given if metric is None]
+    targets = dict.fromkeys(metrics, every[-1]) if every else {}
+    targets.update({metric: width for metric, width in given if metric is not None})
+    return targets
+
+
 def run_compare_command(args: argparse.Namespace) -> int:
-    """Handle ``cadre-sim compare``: print the table, write CSV, Markdown and figures."""
+    """Handle ``cadre-sim compare``: print the table, write CSV, Markdown and figures.
+
+    With ``--precision``, also print the replicates needed for the wanted
+    half-widths.
+    """
     from sim.analysis.compare import compare, write_report
 
     comparison = compare(
@@ -256,9 +302,14 @@ def run_compare_command(args: argparse.Namespace) -> int:
         window=args.window,
         confidence=args.confidence,
     )
+    precision = None
+    if args.precision:
+        precision = comparison.precision_text(_precision(args.precision, comparison.metrics))
     print(comparison.describe())
     print()
     print(comparison.to_text())
+    if precision is not None:
+        print(precision)
     for path in write_report(comparison, figures=args.figures):
         print(f"wrote {path}")
     return 0
