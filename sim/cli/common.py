@@ -69,6 +69,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "baseline": ("--baseline", "baseline"),
     "confidence": ("--confidence", "confidence"),
     "only": ("--only", "only"),
+    "precision": ("--precision", "precision"),
     "port": ("--port", "port"),
 }
 
