@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import IncompleteResultsError, InputError, arguments_of
 
@@ -34,6 +34,7 @@ __all__ = [
     "add_run_options",
     "batch_resume_command",
     "command_line",
+    "experiment_parser",
     "default_out",
     "executor_name",
     "non_negative_int",
@@ -292,3 +293,18 @@ def out_folder(args: argparse.Namespace, kind: str, name: str) -> Path:
     if args.resume and args.out is None:
         raise InputError("--resume needs --out DIR: the folder of the run to continue")
     return args.out if args.out is not None else default_out(kind, name)
+
+
+def experiment_parser(
+    subparsers: Any, name: str, help_text: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A subcommand that takes an experiment file: its parser with the ``EXPERIMENT`` argument."""
+    parser = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("experiment", metavar="EXPERIMENT", help="experiment .toml file or name")
+    return parser

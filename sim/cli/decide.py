@@ -24,6 +24,7 @@ from sim.cli.common import (
     add_run_options,
     command_line,
     executor_name,
+    experiment_parser,
     out_folder,
     positive_int,
     print_failures,
@@ -101,15 +102,8 @@ SIZES: dict[str, tuple[tuple[str, str, str], ...]] = {
 def register(subparsers: Any) -> None:
     """Add the ``search``, ``discover`` and ``calibrate`` subcommands."""
     for kind in ("search", "discover", "calibrate"):
-        parser = subparsers.add_parser(
-            kind,
-            help=HELP[kind],
-            description=HELP[kind][0].upper() + HELP[kind][1:] + ".",
-            epilog=EPILOG[kind],
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        parser.add_argument(
-            "experiment", metavar="EXPERIMENT", help="experiment .toml file or name"
+        parser = experiment_parser(
+            subparsers, kind, HELP[kind], HELP[kind][0].upper() + HELP[kind][1:] + ".", EPILOG[kind]
         )
         own = parser.add_argument_group(f"{kind} size (override the experiment file's values)")
         for flag, dest, text in SIZES[kind]:

@@ -27,6 +27,7 @@ from sim.cli.common import (
     add_run_options,
     command_line,
     executor_name,
+    experiment_parser,
     out_folder,
     positive_int,
     print_failures,
@@ -112,34 +113,26 @@ def _add_report_options(parser: argparse.ArgumentParser, metric_help: str) -> No
 
 def register(subparsers: Any) -> None:
     """Add the ``sweep``, ``sensitivity`` and ``validate`` subcommands."""
-    sweep = subparsers.add_parser(
+    sweep = experiment_parser(
+        subparsers,
         "sweep",
-        help="run an experiment file (grid, Latin hypercube, scenarios) and draw the response",
-        description=(
-            "Run every point of EXPERIMENT's design --replicates times with paired seeds "
-            "through the batch machinery; write design.csv, sweep.csv/.md and figures."
-        ),
-        epilog=SWEEP_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run an experiment file (grid, Latin hypercube, scenarios) and draw the response",
+        "Run every point of EXPERIMENT's design --replicates times with paired seeds "
+        "through the batch machinery; write design.csv, sweep.csv/.md and figures.",
+        SWEEP_EPILOG,
     )
-    sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment .toml file or name")
     _add_report_options(sweep, "outputs to summarise (default: the file's metrics)")
     add_run_options(sweep)
     sweep.set_defaults(handler=run_sweep_command)
 
-    sensitivity = subparsers.add_parser(
+    sensitivity = experiment_parser(
+        subparsers,
         "sensitivity",
-        help="global sensitivity analysis (Morris or Sobol') of an experiment's parameters",
-        description=(
-            "Sample EXPERIMENT's [[vary]] ranges with SALib (Morris or Sobol'), run every "
-            "point through the batch machinery and report the sensitivity indices of each "
-            "metric as tables and bar charts."
-        ),
-        epilog=SENSITIVITY_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sensitivity.add_argument(
-        "experiment", metavar="EXPERIMENT", help="experiment .toml file or name"
+        "global sensitivity analysis (Morris or Sobol') of an experiment's parameters",
+        "Sample EXPERIMENT's [[vary]] ranges with SALib (Morris or Sobol'), run every "
+        "point through the batch machinery and report the sensitivity indices of each "
+        "metric as tables and bar charts.",
+        SENSITIVITY_EPILOG,
     )
     sensitivity.add_argument(
         "--method",

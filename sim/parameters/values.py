@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from sim.errors import suggest
+from sim.errors import hint
 from sim.parameters import schema
 from sim.parameters.registry import GROUPS, PARAMS, Param, by_kwarg, by_name, group_params
 from sim.parameters.schema import plain_number
@@ -60,8 +60,7 @@ def _kwarg_name(kwarg: str) -> str:
     try:
         return by_kwarg(kwarg).name
     except (KeyError, TypeError):
-        hint = suggest(str(kwarg), [p.kwarg for p in PARAMS])
-        extra = f" (did you mean '{hint}'?)" if hint else ""
+        extra = hint(str(kwarg), [p.kwarg for p in PARAMS])
         raise KeyError(f"{kwarg}: unknown parameter{extra}") from None
 
 

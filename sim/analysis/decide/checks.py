@@ -68,8 +68,8 @@ class Reader:
 
     def unknown(self, where: str, key: str, allowed: tuple[str, ...], what: str) -> str:
         """A message for an unknown key, with the closest allowed one."""
-        hint = suggest(key, allowed)
-        extra = f"did you mean '{hint}'?" if hint else f"allowed: {', '.join(allowed)}"
+        close = suggest(key, allowed)
+        extra = f"did you mean '{close}'?" if close else f"allowed: {', '.join(allowed)}"
         return f"{self.origin}: {where}: unknown {what} ({extra})"
 
     def table(self, value: Any, where: str) -> dict[str, Any]:
@@ -127,8 +127,7 @@ class Reader:
         """One of ``allowed``."""
         value = table.get(key, default)
         if value not in allowed:
-            hint = suggest(str(value), allowed)
-            extra = f" (did you mean '{hint}'?)" if hint else ""
+            extra = hint(str(value), allowed)
             shown = f"{self.kind}.{key} = {show_value(value)}{extra}"
             self.problem(f"{shown}: choose one of {', '.join(allowed)}")
             return default
@@ -140,8 +139,7 @@ class Reader:
             return value
         from sim.model import OUTPUTS
 
-        hint = suggest(str(value), OUTPUTS)
-        extra = f" (did you mean '{hint}'?)" if hint else ""
+        extra = hint(str(value), OUTPUTS)
         self.problem(
             f"{where} = {show_value(value)} is not a model output{extra}; see sim.model.OUTPUTS"
         )

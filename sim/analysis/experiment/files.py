@@ -37,7 +37,7 @@ from sim.analysis.experiment.schema import (
     whole_number,
 )
 from sim.analysis.experiment.spec import Experiment, Vary
-from sim.errors import InputError, suggest
+from sim.errors import InputError, hint
 from sim.fileio import display_path, show_value
 from sim.parameters import registry as params
 from sim.parameters.names import name_problem
@@ -162,8 +162,7 @@ def _design(meta: Mapping[str, Any], origin: str, problems: list[str]) -> str:
     design = meta.get("design", DEFAULTS["design"])
     if design in DESIGNS:
         return design
-    hint = suggest(str(design), DESIGNS)
-    extra = f" (did you mean '{hint}'?)" if hint else ""
+    extra = hint(str(design), DESIGNS)
     problems.append(
         f"{origin}: experiment.design = {show_value(design)} is not a design{extra}; "
         f"choose one of {', '.join(DESIGNS)}"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sim
-from sim.errors import suggest
+from sim.errors import hint, suggest
 from sim.fileio import show_value
 from sim.model import OUTPUTS
 from sim.parameters import registry as params
@@ -113,9 +113,9 @@ VARY_KEYS: tuple[str, ...] = ("parameter", "values", "low", "high", "points")
 
 def unknown_key(origin: str, where: str, key: str, allowed_keys: Sequence[str], what: str) -> str:
     """Return a one-line message for an unknown key, with the closest allowed one."""
-    hint = suggest(key, allowed_keys)
-    if hint:
-        return f"{origin}: {where}: unknown {what} (did you mean '{hint}'?)"
+    close = suggest(key, allowed_keys)
+    if close:
+        return f"{origin}: {where}: unknown {what} (did you mean '{close}'?)"
     return f"{origin}: {where}: unknown {what} (allowed: {', '.join(allowed_keys)})"
 
 
@@ -124,8 +124,7 @@ def known_parameter(name: str, where: str, problems: list[str]) -> params.Param 
     try:
         return params.by_name(name)
     except KeyError:
-        hint = suggest(name, [p.name for p in params.PARAMS])
-        extra = f" (did you mean '{hint}'?)" if hint else " (names are group.key)"
+        extra = hint(name, [p.name for p in params.PARAMS]) or " (names are group.key)"
         problems.append(f"{where}: unknown parameter{extra}")
         return None
 
@@ -172,8 +171,7 @@ def _check_metrics(value: Any, where: str, problems: list[str]) -> tuple[str, ..
     good: list[str] = []
     for item in value:
         if not isinstance(item, str) or not store.is_known_output(item):
-            hint = suggest(str(item), OUTPUTS)
-            extra = f" (did you mean '{hint}'?)" if hint else ""
+            extra = hint(str(item), OUTPUTS)
             problems.append(
                 f"{where}: {show_value(item)} is not a model output{extra}; see sim.model.OUTPUTS"
             )
