@@ -34,6 +34,7 @@ __all__ = [
     "add_run_options",
     "batch_resume_command",
     "command_line",
+    "execution_options",
     "experiment_parser",
     "default_out",
     "executor_name",
@@ -308,3 +309,19 @@ def experiment_parser(
     )
     parser.add_argument("experiment", metavar="EXPERIMENT", help="experiment .toml file or name")
     return parser
+
+
+def execution_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The library's execution keywords from the execution options of a command.
+
+    ``executor``, ``workers``, ``scheduler``, ``progress`` and the ``command``
+    line that is recorded in the manifest, as :func:`sim.batch.run_batch` and
+    the experiment runners take them.
+    """
+    return {
+        "executor": executor_name(args),
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": args.progress,
+        "command": command_line(args),
+    }

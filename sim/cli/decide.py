@@ -22,8 +22,7 @@ import pandas as pd
 
 from sim.cli.common import (
     add_run_options,
-    command_line,
-    executor_name,
+    execution_options,
     experiment_parser,
     out_folder,
     positive_int,
@@ -141,11 +140,7 @@ def run_decide_command(args: argparse.Namespace) -> int:
         metrics=experiment.metrics,
         out=out,
         resume=args.resume,
-        executor=executor_name(args),
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=args.progress,
-        command=command_line(args),
+        **execution_options(args),
         announce=lambda line: print(f"{kind} {experiment.name}: {line}", file=sys.stderr),
     )
     try:

@@ -25,8 +25,7 @@ import pandas as pd
 
 from sim.cli.common import (
     add_run_options,
-    command_line,
-    executor_name,
+    execution_options,
     experiment_parser,
     out_folder,
     positive_int,
@@ -229,11 +228,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                 design,
                 out=out,
                 resume=args.resume,
-                executor=executor_name(args),
-                workers=args.workers,
-                scheduler=args.scheduler,
-                progress=args.progress,
-                command=command_line(args),
+                **execution_options(args),
             )
     except BatchInterrupted as stop:
         return print_interrupted(stop.summary, out, resume_command(args, out))
@@ -366,11 +361,7 @@ def _model_evaluator(
             design,
             out=out,
             resume=args.resume,
-            executor=executor_name(args),
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=args.progress,
-            command=command_line(args),
+            **execution_options(args),
         )
         keep["run"] = run
         if run.batch.failed:
@@ -456,11 +447,7 @@ def run_validate_command(args: argparse.Namespace) -> int:
                 overrides=overrides,
                 out=args.out,
                 resume=args.resume,
-                executor=executor_name(args),
-                workers=args.workers,
-                scheduler=args.scheduler,
-                progress=args.progress,
-                command=command_line(args),
+                **execution_options(args),
             )
     except BatchInterrupted as stop:
         return print_interrupted(
