@@ -1085,6 +1085,44 @@ class CadreModel(mesa.Model):
             )
         self.outputs = out
 
+    # ------------------------------------------------------------------
+    # live policy changes
+    # ------------------------------------------------------------------
+    def schedule_change(self, settings: Mapping[str, Any], label: str = "") -> PolicyChange:
+        """Apply ``settings`` from next month on, as a permanent timeline change.
+
+        The change starts at ``self.month + 1`` and is appended to the
+        timeline (so it overrides earlier entries), marked in
+        :attr:`policy_marks`, and every parameter it sets gets a column in
+        :meth:`timeseries` (its value in force in each month so far first).
+
+        Args:
+            settings: dotted parameter names mapped to values.
+            label: short name shown on charts (default: the names).
+
+        Returns:
+            The change appended to the timeline.
+
+        Raises:
+            ValueError: an unknown or structural parameter, or a bad value.
+
+        """
+        try:
+            change = PolicyChange(self.month + 1, None, dict(settings), label)
+        except KeyError as exc:
+            raise ValueError(f"unknown parameter {exc.args[0]!r}") from None
+        checked = {name: P.by_name(name).check(v) for name, v in change.settings.items()}
+        change = PolicyChange(change.start, None, checked, label)
+        self.timeline = (*self.timeline, change)
+        self.policy_marks = switch_months(self.timeline)
+        rows = self.month + 1
+        for name in change.settings:
+            if name not in self._param_history:
+                past = [params_at(self.base_params, self.timeline, m)[name] for m in range(rows)]
+                self._param_history[name] = past
+        self._timeline_names = sorted(self._param_history)
+        return change
+
 
 # --------------------------------------------------------------------------
 # agent-level reporters (named functions, picklable)
