@@ -329,7 +329,7 @@ def test_mesa_plot_component_gets_cadre_sim_style_and_policy_lines() -> None:
     model.run(2)
     kept: list[object] = []
     style = F.time_chart_styler(
-        "Work states", "share", model.month, model.policy_marks, True, kept.append
+        "Work states", "share", lambda: model.policy_marks, True, kept.append
     )
     solara.render(
         PlotMatplotlib(model, {"flat_share": "#D55E00"}, post_process=style), handle_error=False

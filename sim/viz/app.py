@@ -33,6 +33,7 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
+import reacton.core
 import solara
 import solara.lab
 from mesa.visualization.utils import force_update, update_counter
@@ -293,7 +294,12 @@ def ResetCard(  # noqa: N802
 
 @solara.component
 def LeversCard(session: Session, on_lever: Any) -> None:  # noqa: N802
-    """A control for every policy lever, grouped; moved during a run it applies next month."""
+    """A control for every policy lever, grouped; moved during a run it applies next month.
+
+    Re-renders each month to follow the values in force (a timeline switch
+    moves its lever), but each :class:`Lever` is redrawn only if its value
+    changed.
+    """
     update_counter.get()
     with solara.Card("Policy levers", margin=0, classes=["cadre-card"]):
         solara.Text(
@@ -348,6 +354,9 @@ def Page() -> None:  # noqa: N802
     sidebar = solara.use_reactive(True)
     error = solara.use_reactive(problem)
 
+    # Every component that shows the run re-renders on Mesa's update counter;
+    # inside the page's render context their renders are batched into one.
+    render_context = solara.use_memo(reacton.core.get_render_context, [])
     job = solara.use_ref(None)
     builds = solara.use_reactive(0)
     building = solara.use_reactive("")
@@ -366,11 +375,12 @@ def Page() -> None:  # noqa: N802
         settings, seed_warning = job.current
         job.current = None
         fresh = Session(settings)
-        session.set(fresh)
-        selected.set(None)
-        warning.set(seed_warning)
-        building.set("")
-        force_update()
+        with render_context:
+            session.set(fresh)
+            selected.set(None)
+            warning.set(seed_warning)
+            building.set("")
+            force_update()
 
     solara.lab.use_task(build_job, dependencies=[builds.value], prefer_threaded=True)
 
@@ -400,11 +410,13 @@ def Page() -> None:  # noqa: N802
 
     def step() -> None:
         session.value.step()
-        force_update()
+        with render_context:
+            force_update()
 
     def lever(name: str, value: Any) -> None:
         session.value.set_lever(name, value)
-        force_update()
+        with render_context:
+            force_update()
 
     def play() -> None:
         while playing.value:

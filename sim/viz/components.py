@@ -15,7 +15,8 @@ pure functions of the session. Readouts and panels are in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import solara
@@ -43,9 +44,11 @@ __all__ = [
     "OrganisationChart",
     "PngDownload",
     "SharesChart",
+    "chart_frame",
     "ensemble_summary",
     "frame_key",
     "marks_key",
+    "use_latest",
     "selected_post",
 ]
 
@@ -60,11 +63,23 @@ def marks_key(session: Session) -> list[Any]:
     return [session.serial, session.month, tuple(session.marks())]
 
 
+def use_latest(value: Any) -> Callable[[], Any]:
+    """A hook: a function, the same one on every render, returning ``value`` as last rendered.
+
+    Solara's file download starts a worker thread (and another render) each
+    time its data argument changes; handing it this stable function instead
+    of the bytes of each frame keeps a Step to one render.
+    """
+    ref = solara.use_ref(value)
+    ref.current = value
+    return solara.use_memo(lambda: lambda: ref.current, [])
+
+
 @solara.component
 def PngDownload(  # noqa: N802
-    session: Session, name: str, title: str, data: bytes | Callable[[], bytes]
+    session: Session, name: str, title: str, data: Callable[[], bytes]
 ) -> None:
-    """A small button that downloads a chart as PNG (``data`` may be computed on click)."""
+    """A small button that downloads a chart as PNG (``data``, called on click, must be stable)."""
     with solara.FileDownload(
         data, filename=export_filename(session, name, "png"), mime_type="image/png"
     ):
@@ -78,16 +93,15 @@ def PngDownload(  # noqa: N802
         )
 
 
-@solara.component
-def _ChartFrame(  # noqa: N802
+@contextmanager
+def chart_frame(
     session: Session,
     name: str,
     title: str,
-    png: bytes | Callable[[], bytes],
-    children: list[solara.Element] | None = None,
-    picker: solara.Element | None = None,
-) -> None:
-    """A chart's box: a bar with its picker (if any) and download button, then the chart."""
+    png: Callable[[], bytes],
+    picker: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """A chart's box: a bar with its picker (if any) and PNG button; the block draws the chart."""
     with solara.v.Html(
         tag="div",
         class_=f"cadre-figure cadre-chart-{name}",
@@ -95,68 +109,62 @@ def _ChartFrame(  # noqa: N802
     ):
         with solara.v.Html(tag="div", class_="cadre-figure-bar"):
             if picker is not None:
-                solara.display(picker)
+                picker()
             PngDownload(session, name, title, png)
-        for child in children or []:
-            solara.display(child)
+        yield
 
 
-def _mesa_time_chart(
+@solara.component
+def _MesaTimeChart(  # noqa: N802
     session: Session,
     name: str,
     title: str,
     measure: Mapping[str, str],
     ylabel: str,
     share: bool,
-    kept: Any,
 ) -> None:
-    """Mesa's plot component of the inspected model's ``measure``, with cadre-sim's style."""
+    """Mesa's plot component of the inspected model's ``measure``, with cadre-sim's style.
 
-    def keep(figure: Figure) -> None:
-        kept.current = figure
+    This component renders once per session; Mesa's component redraws
+    itself on every update (a step, a lever change), and the styler reads
+    the policy switches at that moment.
+    """
+    kept = solara.use_ref(None)
 
-    def png() -> bytes:
-        with session.lock:
-            return figure_png(kept.current, tight=True) if kept.current else b""
+    def make() -> Any:
+        def keep(figure: Figure) -> None:
+            kept.current = figure
 
-    model = session.inspected
-    style = time_chart_styler(title, ylabel, model.month, session.marks(), share, keep=keep)
-    plot, _page = make_plot_component(dict(measure), post_process=style)
-    with solara.v.Html(
-        tag="div",
-        class_=f"cadre-figure cadre-chart-{name}",
-        attributes={"data-testid": f"chart-{name}"},
-    ):
-        with solara.v.Html(tag="div", class_="cadre-figure-bar"):
-            PngDownload(session, name, title.lower(), png)
-        plot(model)
+        style = time_chart_styler(title, ylabel, session.marks, share, keep=keep)
+        return make_plot_component(dict(measure), post_process=style)[0]
+
+    plot = solara.use_memo(make, [session.serial])
+
+    def export() -> Callable[[], bytes]:
+        def png() -> bytes:
+            with session.lock:
+                return figure_png(kept.current, tight=True) if kept.current else b""
+
+        return png
+
+    png = solara.use_memo(export, [session.serial])
+    with chart_frame(session, name, title.lower(), png):
+        plot(session.inspected)
 
 
 @solara.component
 def SharesChart(session: Session) -> None:  # noqa: N802
     """Work-state shares of the single run over time: Mesa's plot component."""
-    update_counter.get()
-    kept = solara.use_ref(None)
-    _mesa_time_chart(
-        session,
-        "shares",
-        "Work states (flat = lying flat)",
-        SHARE_SERIES,
-        "share of cadres",
-        share=True,
-        kept=kept,
+    _MesaTimeChart(
+        session, "shares", "Work states (flat = lying flat)", SHARE_SERIES, "share of cadres", True
     )
 
 
 @solara.component
 def EventsChart(session: Session) -> None:  # noqa: N802
     """Discipline-channel events of the single run over time: Mesa's plot component."""
-    update_counter.get()
-    kept = solara.use_ref(None)
     measure = {column: colour for column, (_label, colour) in EVENT_SERIES.items()}
-    _mesa_time_chart(
-        session, "events", "Discipline channel", measure, "cases per month", False, kept
-    )
+    _MesaTimeChart(session, "events", "Discipline channel", measure, "cases per month", False)
 
 
 def ensemble_summary(session: Session, metric: str) -> str:
@@ -223,22 +231,15 @@ def OrganisationChart(  # noqa: N802
         message.set("")
         selected.set(agent.unique_id)
 
-    _ChartFrame(
-        session,
-        "organisation",
-        "organisation",
-        png,
-        children=[
-            ClickableImage(
-                png,
-                alt="The organisation's posts by level, coloured by work state; "
-                "click a post to inspect its cadre",
-                testid="organisation-view",
-                on_pick=pick,
-            ),
-            solara.Text(message.value, classes=["cadre-small"]),
-        ],
-    )
+    with chart_frame(session, "organisation", "organisation", use_latest(png)):
+        ClickableImage(
+            png,
+            alt="The organisation's posts by level, coloured by work state; "
+            "click a post to inspect its cadre",
+            testid="organisation-view",
+            on_pick=pick,
+        )
+        solara.Text(message.value, classes=["cadre-small"])
 
 
 @solara.component
@@ -253,16 +254,12 @@ def DistributionChart(session: Session) -> None:  # noqa: N802
             return figure_png(distribution_figure(session.inspected, variable))
 
     png = solara.use_memo(build, [*frame_key(session), choice.value])
-    _ChartFrame(
-        session,
-        "distribution",
-        "distribution",
-        png,
-        children=[solara.Image(png, format="png", classes=["cadre-image"])],
-        picker=solara.Select(
-            "Distribution of", values=list(DISTRIBUTIONS), value=choice, dense=True
-        ),
-    )
+
+    def picker() -> None:
+        solara.Select("Distribution of", values=list(DISTRIBUTIONS), value=choice, dense=True)
+
+    with chart_frame(session, "distribution", "distribution", use_latest(png), picker):
+        solara.Image(png, format="png", classes=["cadre-image"])
 
 
 @solara.component
@@ -278,16 +275,12 @@ def EnsembleChart(session: Session, metric: solara.Reactive[str], name: str) -> 
     png = solara.use_memo(build, [*marks_key(session), metric.value])
     with session.lock:
         summary = ensemble_summary(session, metric.value)
-    _ChartFrame(
-        session,
-        name,
-        f"ensemble {metric_label(metric.value)}",
-        png,
-        children=[
-            solara.Image(png, format="png", classes=["cadre-image"]),
-            tagged("div", f"{name}-summary", summary, class_="cadre-small"),
-        ],
-        picker=solara.Select(
-            f"Ensemble chart {name[-1]}: output", values=outputs, value=metric, dense=True
-        ),
-    )
+
+    def picker() -> None:
+        label = f"Ensemble chart {name[-1]}: output"
+        solara.Select(label, values=outputs, value=metric, dense=True)
+
+    title = f"ensemble {metric_label(metric.value)}"
+    with chart_frame(session, name, title, use_latest(png), picker):
+        solara.Image(png, format="png", classes=["cadre-image"])
+        tagged("div", f"{name}-summary", summary, class_="cadre-small")

@@ -24,6 +24,7 @@ from sim.viz.style import (
     CHOSEN_COLOUR,
     COMPARISON_COLOUR,
     DIFFERENCE_COLOUR,
+    DPI,
     EVENT_SERIES,
     ORIENTATION_COLOURS,
     POLICY_MARK_COLOUR,
@@ -98,8 +99,7 @@ def mark_policies(ax: Axes, months: int, marks: Sequence[tuple[int, str]], label
 def time_chart_styler(
     title: str,
     ylabel: str,
-    months: int,
-    marks: Sequence[tuple[int, str]],
+    marks: Callable[[], Sequence[tuple[int, str]]],
     share: bool,
     keep: Callable[[Figure], None] | None = None,
 ) -> Callable[[Axes], None]:
@@ -108,13 +108,14 @@ def time_chart_styler(
     Mesa's component plots the model's DataCollector columns against the
     step (one step is one month); this sets the size, title, axis labels,
     range (0-1 for shares), the legend's labels and place, and a line per
-    policy switch.
+    policy switch. The switches are read when the chart is drawn, so one
+    styler serves a model for its whole run (Mesa's component then redraws
+    only when the model steps or the switches change).
 
     Args:
         title: the chart's title.
         ylabel: the vertical axis label.
-        months: the model's current month.
-        marks: ``(month, label)`` of each policy switch.
+        marks: returns ``(month, label)`` of each policy switch.
         share: the series are shares (range 0-1).
         keep: called with the figure, e.g. to keep it for a PNG export.
 
@@ -123,10 +124,14 @@ def time_chart_styler(
     def style(ax: Axes) -> None:
         figure = ax.figure
         figure.set_size_inches(*TIME_FIGSIZE)
+        figure.set_dpi(DPI)  # Mesa saves at the figure's resolution: the same as ours
+        months = 0
         for line in ax.get_lines():
             label = str(line.get_label())
             line.set_label(EVENT_SERIES[label][0] if label in EVENT_SERIES else metric_label(label))
-            if line.get_xdata().size == 1:
+            xdata = np.asarray(line.get_xdata())
+            months = max(months, int(xdata.max()) if xdata.size else 0)
+            if xdata.size == 1:
                 line.set_marker("o")
         if share:
             ax.set_ylim(0, 1)
@@ -134,7 +139,7 @@ def time_chart_styler(
             ax.set_ylim(bottom=0)
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=10)
-        mark_policies(ax, months, marks, labels=True)
+        mark_policies(ax, months, marks(), labels=True)
         ax.legend(**_RIGHT_LEGEND)
         if keep is not None:
             keep(figure)

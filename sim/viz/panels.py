@@ -15,7 +15,7 @@ from mesa.visualization.utils import update_counter
 
 from sim.model.agents import Status
 from sim.parameters import registry as P
-from sim.viz.components import PngDownload, marks_key
+from sim.viz.components import PngDownload, marks_key, use_latest
 from sim.viz.controls import tagged
 from sim.viz.export import DATA_FORMATS, export_filename, frame_bytes, session_frame
 from sim.viz.inspector import cadre_history, case_spells, history_figure, state_spells
@@ -62,10 +62,8 @@ def RunReadout(session: Session, warning: str = "") -> None:  # noqa: N802
 
 
 @solara.component
-def PolicySwitches(session: Session) -> None:  # noqa: N802
+def PolicySwitches(marks: tuple[tuple[int, str], ...]) -> None:  # noqa: N802
     """The policy switches the charts mark, as a list (the scenario's and the live ones)."""
-    update_counter.get()
-    marks = session.marks()
     with solara.v.Html(tag="div", class_="cadre-small"):
         solara.v.Html(tag="b", children=["Policy switches marked on the charts: "])
         if not marks:
@@ -75,37 +73,51 @@ def PolicySwitches(session: Session) -> None:  # noqa: N802
                 solara.v.Html(tag="li", children=[f"month {month}: {label}"])
 
 
+#: One row of the "in force" panel: name, value shown, value differs from the
+#: default, pending text ("" if none), fixed at start.
+InForceRow = tuple[str, str, bool, str, bool]
+
+
+def in_force_rows(session: Session) -> tuple[InForceRow, ...]:
+    """The rows of the "in force" panel this month (a value, so unchanged rows cost nothing)."""
+    rows: list[InForceRow] = []
+    for p in live_levers():
+        value = session.in_force(p.name)
+        pending = ""
+        if p.name in session.pending:
+            pending = (
+                f" \u2192 {format_value(session.pending[p.name])} from month {session.month + 1}"
+            )
+        rows.append((p.name, format_value(value), value != p.default, pending, False))
+    for name in START_SETTINGS:
+        rows.append((name, format_value(session.in_force(name)), False, "", True))
+    return tuple(rows)
+
+
 @solara.component
 def ParametersInForce(session: Session) -> None:  # noqa: N802
-    """Every lever's value in force this month, pending changes, and the settings fixed at start."""
+    """Every lever's value in force this month, pending changes, and the settings fixed at start.
+
+    Re-renders each month, but hands plain values to :func:`_InForceTable`,
+    which Solara redraws only when one of them changed.
+    """
     update_counter.get()
     with solara.Details("Parameters in force this month", expand=True):
-        PolicySwitches(session)
-        with solara.v.Html(tag="div", class_="cadre-columns"):
-            for p in live_levers():
-                value = session.in_force(p.name)
-                changed = value != p.default
-                with solara.v.Html(tag="div", attributes={"title": p.meaning}):
-                    solara.v.Html(tag="span", children=[f"{p.name} = "])
-                    tagged(
-                        "span",
-                        f"param-{p.name}",
-                        format_value(value),
-                        style="font-weight: bold" if changed else "",
-                    )
-                    if p.name in session.pending:
-                        tagged(
-                            "span",
-                            f"pending-{p.name}",
-                            f" \u2192 {format_value(session.pending[p.name])} "
-                            f"from month {session.month + 1}",
-                            class_="cadre-pending-text",
-                        )
-            for name in START_SETTINGS:
-                p = P.by_name(name)
-                with solara.v.Html(tag="div", attributes={"title": p.meaning}):
-                    solara.v.Html(tag="span", children=[f"{p.name} = "])
-                    tagged("span", f"param-{p.name}", format_value(session.in_force(p.name)))
+        PolicySwitches(tuple(session.marks()))
+        _InForceTable(in_force_rows(session))
+
+
+@solara.component
+def _InForceTable(rows: tuple[InForceRow, ...]) -> None:  # noqa: N802
+    """The "in force" panel's rows."""
+    with solara.v.Html(tag="div", class_="cadre-columns"):
+        for name, value, changed, pending, fixed in rows:
+            with solara.v.Html(tag="div", attributes={"title": P.by_name(name).meaning}):
+                solara.v.Html(tag="span", children=[f"{name} = "])
+                tagged("span", f"param-{name}", value, style="font-weight: bold" if changed else "")
+                if pending:
+                    tagged("span", f"pending-{name}", pending, class_="cadre-pending-text")
+                if fixed:
                     solara.v.Html(tag="span", class_="cadre-note", children=["fixed at start"])
 
 
@@ -226,7 +238,7 @@ def _InspectorBody(session: Session, agent_id: int) -> None:  # noqa: N802
     png = solara.use_memo(build, [*marks_key(session), agent_id])
     with solara.v.Html(tag="div", class_="cadre-figure", attributes={"data-testid": "chart-cadre"}):
         with solara.v.Html(tag="div", class_="cadre-figure-bar"):
-            PngDownload(session, f"cadre{agent_id}", f"cadre {agent_id} history", png)
+            PngDownload(session, f"cadre{agent_id}", f"cadre {agent_id} history", use_latest(png))
         solara.Image(png, format="png", classes=["cadre-image"])
 
 
@@ -235,8 +247,13 @@ def ExportCard(session: Session) -> None:  # noqa: N802
     """Download the run's (or the ensemble's) data as CSV or Parquet."""
     update_counter.get()
 
-    def data(extension: str) -> Callable[[], bytes]:
-        return lambda: frame_bytes(session_frame(session), extension)
+    def downloads() -> dict[str, Callable[[], bytes]]:
+        def data(extension: str) -> Callable[[], bytes]:
+            return lambda: frame_bytes(session_frame(session), extension)
+
+        return {extension: data(extension) for extension in DATA_FORMATS}
+
+    data = solara.use_memo(downloads, [session.serial])
 
     what = "ensemble's" if session.ensemble else "run's"
     with solara.Card("Export", margin=0, classes=["cadre-card"]):
@@ -248,7 +265,7 @@ def ExportCard(session: Session) -> None:  # noqa: N802
         with solara.Row(gap="8px"):
             for extension, (label, mime) in DATA_FORMATS.items():
                 solara.FileDownload(
-                    data(extension),
+                    data[extension],
                     filename=export_filename(session, "data", extension),
                     label=f"Data ({label})",
                     mime_type=mime,

@@ -67,6 +67,8 @@ EVENT_SERIES: Mapping[str, tuple[str, str]] = {
 
 #: Resolution of every figure sent to the browser or exported.
 DPI = 90
+#: zlib level of the PNGs: fast (the figures are small; level 6 costs more time than it saves).
+PNG_COMPRESSION = 1
 
 
 def figure_png(figure: Figure, tight: bool = False) -> bytes:
@@ -78,7 +80,13 @@ def figure_png(figure: Figure, tight: bool = False) -> bytes:
 
     """
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight" if tight else None)
+    figure.savefig(
+        buffer,
+        format="png",
+        dpi=DPI,
+        bbox_inches="tight" if tight else None,
+        pil_kwargs={"compress_level": PNG_COMPRESSION},
+    )
     return buffer.getvalue()
 
 
