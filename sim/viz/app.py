@@ -216,7 +216,11 @@ def RunCard(  # noqa: N802
             on_value=on_mode,
             dense=True,
         )
-        with solara.Row(gap="6px", style={"margin-top": "8px", "flex-wrap": "wrap"}):
+        with solara.Row(
+            gap="6px",
+            style={"margin-top": "8px", "flex-wrap": "wrap"},
+            classes=["cadre-run-buttons"],
+        ):
             solara.Button(
                 "Reset", icon_name="mdi-restore", color="primary", on_click=on_reset, small=True
             )

@@ -50,6 +50,14 @@ __all__ = [
 TIME_FIGSIZE = (6.4, 3.0)
 DISTRIBUTION_FIGSIZE = (6.4, 3.6)
 ENSEMBLE_FIGSIZE = (6.4, 4.2)
+#: Where the ensemble charts' legends go: inside the axes, top left.
+_INSIDE_LEGEND: Mapping[str, Any] = {
+    "loc": "upper left",
+    "fontsize": 7,
+    "frameon": True,
+    "framealpha": 0.8,
+    "edgecolor": "none",
+}
 #: Where the time charts' legends go: outside the axes, on the right.
 _RIGHT_LEGEND: Mapping[str, Any] = {
     "loc": "upper left",
@@ -237,11 +245,17 @@ def ensemble_figure(session: Session, metric: str) -> Figure:
     months = np.arange(len(chosen.mean))
     replicates = len(session.chosen.models)
     fig = Figure(figsize=ENSEMBLE_FIGSIZE)
-    fig.subplots_adjust(left=0.12, right=0.72, bottom=0.11, top=0.92, hspace=0.12)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.11, top=0.92, hspace=0.12)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.5, 1])
     name = metric_label(metric)
-    _band(top, months, chosen, CHOSEN_COLOUR, f"{session.chosen.scenario.name} (chosen)")
-    _band(top, months, comparison, COMPARISON_COLOUR, session.comparison.scenario.name)
+    _band(top, months, chosen, CHOSEN_COLOUR, f"chosen: {session.chosen.scenario.name}")
+    _band(
+        top,
+        months,
+        comparison,
+        COMPARISON_COLOUR,
+        f"comparison: {session.comparison.scenario.name}",
+    )
     top.set_ylabel(name)
     top.set_title(
         f"{name}: mean of {replicates} replicates per side, 95% band", fontsize=10, loc="left"
@@ -254,7 +268,7 @@ def ensemble_figure(session: Session, metric: str) -> Figure:
     for ax in (top, bottom):
         mark_policies(ax, int(months[-1]), marks, labels=ax is top)
         ax.tick_params(labelsize=8)
-        ax.legend(**_RIGHT_LEGEND)
+        ax.legend(**_INSIDE_LEGEND)
     if metric.endswith("_share"):
         low = float(np.nanmin(chosen.low + comparison.low))
         high = float(np.nanmax(chosen.high + comparison.high))

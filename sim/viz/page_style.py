@@ -1,6 +1,6 @@
 """The browser view's style sheet: a header, a controls column and the main area.
 
-The controls column is 340 px wide (300 px below 1,280 px), and the charts
+The controls column is 340 px wide (316 px below 1,280 px), and the charts
 flow into as many columns of at least 460 px as fit, so from 1,024 px up
 nothing overlaps: at 1,024 px the charts stack in one column beside the
 controls, at 1,400 px they sit two by two. The header's title never wraps
@@ -27,7 +27,7 @@ PAGE_CSS = """
 }
 .cadre-body.cadre-closed { grid-template-columns: 0 minmax(0, 1fr); }
 @media (max-width: 1279px) {
-  .cadre-body { grid-template-columns: 300px minmax(0, 1fr); }
+  .cadre-body { grid-template-columns: 316px minmax(0, 1fr); }
 }
 .cadre-sidebar {
   overflow-y: auto; padding: 10px; background: #f6f7f9; border-right: 1px solid #ddd;
@@ -35,6 +35,7 @@ PAGE_CSS = """
 .cadre-closed .cadre-sidebar { padding: 0; border: 0; }
 .cadre-main { overflow-y: auto; padding: 10px 16px 24px 16px; }
 .cadre-card { margin-bottom: 10px !important; }
+.cadre-run-buttons .v-btn { min-width: 0 !important; padding: 0 10px !important; }
 .cadre-card .v-card__title { font-size: 1.05rem; padding-bottom: 4px; }
 .cadre-charts {
   display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr));
@@ -42,6 +43,7 @@ PAGE_CSS = """
 }
 .cadre-figure { position: relative; min-width: 0; }
 .cadre-figure img, .cadre-image { max-width: 100%; height: auto; display: block; }
+.cadre-figure > div[style*="height: 100%"] { height: auto !important; }
 .cadre-figure-bar {
   display: flex; align-items: center; justify-content: flex-end; gap: 8px; min-height: 52px;
 }
