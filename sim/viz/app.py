@@ -428,6 +428,19 @@ def Page() -> None:  # noqa: N802
             time.sleep(PLAY_PAUSE)
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+    # The handlers only touch reactive values and refs, which are the same on
+    # every render: keeping the first render's functions keeps the controls'
+    # arguments equal, so a render of the page does not redraw every lever.
+    handlers = solara.use_memo(
+        lambda: {
+            "choose": choose,
+            "mode": lambda mode: reset(ensemble=mode == "Ensemble"),
+            "reset": lambda: reset(),
+            "step": step,
+            "lever": lever,
+        },
+        [],
+    )
 
     solara.Title("cadre-sim")
     solara.Style(PAGE_CSS)
@@ -443,17 +456,17 @@ def Page() -> None:  # noqa: N802
                 tag="aside", class_="cadre-sidebar", attributes={"aria-label": "Controls"}
             ):
                 if sidebar.value:
-                    ScenarioCard(choices, current.chosen.scenario, choose)
+                    ScenarioCard(choices, current.chosen.scenario, handlers["choose"])
                     RunCard(
                         current,
                         playing,
                         busy=bool(building.value),
-                        on_mode=lambda mode: reset(ensemble=mode == "Ensemble"),
-                        on_reset=lambda: reset(),
-                        on_step=step,
+                        on_mode=handlers["mode"],
+                        on_reset=handlers["reset"],
+                        on_step=handlers["step"],
                     )
                     ResetCard(current, draft, shipped())
-                    LeversCard(current, lever)
+                    LeversCard(current, handlers["lever"])
             with solara.v.Html(tag="main", class_="cadre-main"):
                 if error.value:
                     solara.Error(error.value)

@@ -66,7 +66,7 @@ EVENT_SERIES: Mapping[str, tuple[str, str]] = {
 }
 
 #: Resolution of every figure sent to the browser or exported.
-DPI = 90
+DPI = 80
 #: zlib level of the PNGs: fast (the figures are small; level 6 costs more time than it saves).
 PNG_COMPRESSION = 1
 
