@@ -34,7 +34,7 @@ from sim.viz.figures import (
     time_chart_styler,
 )
 from sim.viz.hierarchy import hierarchy_figure
-from sim.viz.session import Session
+from sim.viz.session import CHOSEN, COMPARISON, DIFFERENCE, Session
 from sim.viz.style import EVENT_SERIES, SHARE_SERIES, figure_png
 
 __all__ = [
@@ -178,9 +178,9 @@ def ensemble_summary(session: Session, metric: str) -> str:
         raise ValueError("a single run has no ensemble summary")
     return (
         f"{metric_label(metric)}, month {session.month}: "
-        f"{session.chosen.scenario.name} (chosen) {describe('chosen')}; "
-        f"{session.comparison.scenario.name} (comparison) {describe('comparison')}; "
-        f"difference {describe('difference')}"
+        f"{session.chosen.scenario.name} (chosen) {describe(CHOSEN)}; "
+        f"{session.comparison.scenario.name} (comparison) {describe(COMPARISON)}; "
+        f"difference {describe(DIFFERENCE)}"
     )
 
 

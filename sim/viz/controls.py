@@ -10,6 +10,7 @@ released (or on a key press), so a drag is one change, not dozens.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -191,8 +192,6 @@ def ClickableImage(  # noqa: N802
     png: bytes, alt: str, testid: str, on_pick: Callable[[float, float], None]
 ) -> None:
     """Show ``png``; a click calls ``on_pick(x, y)`` with fractions from the top-left corner."""
-    import base64
-
     src = solara.use_memo(
         lambda: "data:image/png;base64," + base64.b64encode(png).decode("ascii"), [png]
     )

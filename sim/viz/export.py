@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.viz.session import CHOSEN, COMPARISON
+
 if TYPE_CHECKING:
     from sim.viz.session import Session
 
@@ -35,7 +37,7 @@ def session_frame(session: Session) -> pd.DataFrame:
     """Every model's time series so far, one row per model and month."""
     frames = []
     with session.lock:
-        for side_name, side in (("chosen", session.chosen), ("comparison", session.comparison)):
+        for side_name, side in ((CHOSEN, session.chosen), (COMPARISON, session.comparison)):
             if side is None:
                 continue
             for replicate, (seed, model) in enumerate(zip(side.seeds, side.models, strict=True)):

@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.model.agents import Orientation
+from sim.viz.session import CHOSEN, COMPARISON, DIFFERENCE
 from sim.viz.style import (
     CHOSEN_COLOUR,
     COMPARISON_COLOUR,
@@ -239,9 +240,9 @@ def ensemble_figure(session: Session, metric: str) -> Figure:
     """
     if session.comparison is None:
         raise ValueError("ensemble figures need an ensemble session")
-    chosen = session.band(metric, "chosen")
-    comparison = session.band(metric, "comparison")
-    difference = session.band(metric, "difference")
+    chosen = session.band(metric, CHOSEN)
+    comparison = session.band(metric, COMPARISON)
+    difference = session.band(metric, DIFFERENCE)
     months = np.arange(len(chosen.mean))
     replicates = len(session.chosen.models)
     fig = Figure(figsize=ENSEMBLE_FIGSIZE)

@@ -19,7 +19,7 @@ from sim.viz.components import PngDownload, marks_key, use_latest
 from sim.viz.controls import tagged
 from sim.viz.export import DATA_FORMATS, export_filename, frame_bytes, session_frame
 from sim.viz.inspector import cadre_history, case_spells, history_figure, state_spells
-from sim.viz.session import START_SETTINGS, Session, live_levers
+from sim.viz.session import CHOSEN, COMPARISON, START_SETTINGS, Session, live_levers
 from sim.viz.style import figure_png, format_value
 
 __all__ = ["ExportCard", "Inspector", "ParametersInForce", "PolicySwitches", "RunReadout"]
@@ -44,8 +44,8 @@ def RunReadout(session: Session, warning: str = "") -> None:  # noqa: N802
             ("routine", "routine-share", f"{out.get('routine_share', float('nan')):.1%}"),
         ]
     else:
-        chosen = session.band("flat_share", "chosen").mean[-1]
-        other = session.band("flat_share", "comparison").mean[-1]
+        chosen = session.band("flat_share", CHOSEN).mean[-1]
+        other = session.band("flat_share", COMPARISON).mean[-1]
         items += [
             ("mode", "mode", f"ensemble of {len(session.chosen.models)} replicates per side"),
             ("against", "comparison", session.comparison.scenario.name),

@@ -46,9 +46,12 @@ from sim.viz.inspector import CadreRecorder
 from sim.viz.style import format_value
 
 __all__ = [
+    "CHOSEN",
+    "COMPARISON",
     "CONFIDENCE",
     "DEFAULT_REPLICATES",
     "DEFAULT_SEED",
+    "DIFFERENCE",
     "HEADCOUNT_RANGE",
     "REPLICATE_RANGE",
     "START_SETTINGS",
@@ -75,8 +78,8 @@ START_SETTINGS: tuple[str, ...] = (
     "career.span",
     "simulation.warmup_months",
 )
-#: Names of the two sides, as used in exports.
-CHOSEN, COMPARISON = "chosen", "comparison"
+#: Names of the two sides (as in exports) and of their paired difference.
+CHOSEN, COMPARISON, DIFFERENCE = "chosen", "comparison", "difference"
 #: Serial numbers of sessions (a chart's cache key: ``id()`` may be reused).
 _SERIALS = itertools.count(1)
 
@@ -338,7 +341,7 @@ class Session:
 
         Args:
             metric: an output name.
-            side: :data:`CHOSEN`, :data:`COMPARISON`, or ``"difference"`` for
+            side: :data:`CHOSEN`, :data:`COMPARISON`, or :data:`DIFFERENCE` for
                 the paired difference chosen - comparison (replicate by replicate).
 
         """
