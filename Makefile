@@ -17,7 +17,7 @@ FIND_PYTHON = for c in $(PYTHON) python3.12 python3.13 python3; do \
 	  done; \
 	fi; exit 1
 
-.PHONY: demo test lint format bench clean help
+.PHONY: demo test lint format bench screenshots clean help
 
 help:
 	@echo "make demo   - set up .venv, run the shipped scenarios as a small batch, write a comparison report"
@@ -54,6 +54,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_batch.py
+	$(PY) benchmarks/bench_viz.py
+
+screenshots: $(STAMP)
+	$(PY) docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

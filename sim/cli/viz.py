@@ -29,13 +29,10 @@ DEFAULT_PORT = 8765
 APP_MODULE = "sim.viz.app"
 
 DESCRIPTION = """\
-Serve an interactive browser view of one run of SCENARIO on http://127.0.0.1:PORT/.
-
-The page has a scenario picker, a slider or switch for every policy lever, the
-headcount and the seed; Step, Play and Reset; and charts of the work-state shares
-and the discipline channel over time (with a line where a timeline policy switches),
-the organisation coloured by work state, and the distribution of reputation and
-beliefs by orientation. Stop the server with Ctrl-C.
+Serve the interactive browser view of SCENARIO on http://127.0.0.1:PORT/: a single
+run or an ensemble of paired replicates against a comparison scenario, live policy
+levers that apply from the next month, a cadre inspector, and CSV/Parquet/PNG
+export. Stop the server with Ctrl-C.
 """
 
 EPILOG = """\
@@ -64,7 +61,7 @@ def register(subparsers: Any) -> None:
     """Add the ``viz`` command to the ``cadre-sim`` parser."""
     parser = subparsers.add_parser(
         "viz",
-        help="serve the interactive browser view of one run",
+        help="serve the interactive browser view (single run or ensemble)",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -3,13 +3,17 @@
 Solara's page loads its JavaScript and CSS (the Vuetify app, RequireJS, Font
 Awesome) from its own server under ``/_solara/cdn/``, which serves them from
 a local cache folder and fetches missing ones from a public CDN. On a machine
-that cannot reach that CDN (offline, CI) the page stays blank. This module
-puts the exact package versions the installed Solara asks for into that
-cache with ``npm pack`` (the npm registry's own client), so the browser view
-works without the CDN.
+that cannot reach that CDN (offline, CI) the page stays blank, and so does
+Mesa's component grid (``SolaraViz``'s draggable grid loads the script
+``@widgetti/vue-grid-layout`` on demand). This module puts the exact package
+versions the installed Solara asks for into that cache with ``npm pack`` (the
+npm registry's own client), so the browser view and a user's own
+``SolaraViz`` dashboard work without the CDN.
 
-Run ``python -m sim.viz.assets`` once after installing (``make`` does it);
-it does nothing when the files are already cached.
+Run ``python -m sim.viz.assets`` once after installing (``make`` does it). It
+needs npm and access to the npm registry that one time; afterwards the
+browser view needs neither. It does nothing when the files are already
+cached.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ NPM_TIMEOUT = 300
 _TEMPLATE_SPEC = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+@\d[\w.+-]*)/")
 _VUE2_APP = "@widgetti/solara-vuetify-app@"
 _VUE3_APP = "@widgetti/solara-vuetify3-app@"
+#: Package references in Solara's widget templates: ``${this.getCdn()}/<name>@<version>/``.
+_WIDGET_SPEC = re.compile(r"getCdn\(\)\}/((?:@[\w.-]+/)?[\w.-]+@\d[\w.+-]*)/")
+#: Solara's grid widget (``solara.GridDraggable``, Mesa's component grid), for
+#: Vue 2 and Vue 3: the template loads the grid's script from the CDN.
+_GRID_TEMPLATES = {"2": "gridlayout.vue", "3": "gridlayout_v3.vue"}
 
 
 class AssetError(RuntimeError):
@@ -41,16 +50,22 @@ def required_packages() -> list[str]:
 
     Read from Solara's page template, keeping only the Vuetify app that
     matches the installed ipyvue (Vue 3 or Vue 2), plus Font Awesome when
-    Solara has it enabled.
+    Solara has it enabled, plus the script of Solara's grid widget (read
+    from its template), which Mesa's ``SolaraViz`` lays its components out in.
     """
     import ipyvue
     import solara.server
+    import solara.widgets
     from solara.server import settings
 
     template = Path(solara.server.__file__).parent / "templates" / "solara.html.j2"
     specs = set(_TEMPLATE_SPEC.findall(template.read_text(encoding="utf-8")))
-    unused_app = _VUE2_APP if ipyvue.__version__.startswith("3") else _VUE3_APP
+    vue3 = ipyvue.__version__.startswith("3")
+    unused_app = _VUE2_APP if vue3 else _VUE3_APP
     specs = {spec for spec in specs if not spec.startswith(unused_app)}
+    grid = Path(solara.widgets.__file__).parent / "vue" / _GRID_TEMPLATES["3" if vue3 else "2"]
+    if grid.is_file():
+        specs.update(_WIDGET_SPEC.findall(grid.read_text(encoding="utf-8")))
     if settings.assets.fontawesome_enabled:
         first = settings.assets.fontawesome_path.strip("/").split("/")[0]
         if "@" in first:
