@@ -18,7 +18,7 @@ from sim.analysis.stats import mean_interval
 from sim.cli.viz import HOST, port_number, run_viz
 from sim.errors import InputError
 from sim.model import CadreModel, build_organisation
-from sim.model.agents import CaseKind, Status, WorkState
+from sim.model.kinds import CaseKind, Status, WorkState
 from sim.runs.batch import replicate_seed
 from sim.scenarios import load
 from sim.viz import export as E

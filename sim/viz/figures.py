@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.model.agents import Orientation
+from sim.model.kinds import Orientation
 from sim.viz.session import CHOSEN, COMPARISON, DIFFERENCE
 from sim.viz.style import (
     CHOSEN_COLOUR,

@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import NDArray
 
-from sim.model.agents import WorkState
+from sim.model.kinds import WorkState
 from sim.viz.style import SELECTED_COLOUR, VACANT_COLOUR, WORK_STATE_COLOURS
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
-from sim.model.agents import CaseKind, Status, WorkState
+from sim.model.kinds import CaseKind, Status, WorkState
 from sim.viz.style import POLICY_MARK_COLOUR, WORK_STATE_COLOURS
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import solara
 from mesa.visualization.utils import update_counter
 
-from sim.model.agents import Status
+from sim.model.kinds import Status
 from sim.parameters import registry as P
 from sim.viz.components import PngDownload, marks_key, use_latest
 from sim.viz.controls import tagged

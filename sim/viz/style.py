@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from matplotlib.figure import Figure
 
-from sim.model.agents import Orientation, WorkState
+from sim.model.kinds import Orientation, WorkState
 
 __all__ = [
     "CHOSEN_COLOUR",
