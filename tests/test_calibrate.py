@@ -123,7 +123,7 @@ def test_calibrate_recovers_the_constants_of_data_simulated_by_the_model():
         ),
         targets=tuple(Target(m, m, float(observed[m].mean()), TOLERANCE[m]) for m in METRICS),
         particles=20,
-        generations=3,
+        generations=4,
         seed=3,
     )
     result = calibrate(problem, model_runs(base, seed=7))

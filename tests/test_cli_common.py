@@ -128,6 +128,7 @@ def test_command_modules_are_imported_explicitly_and_never_import_the_package_to
         "sim.cli.batch",
         "sim.cli.viz",
         "sim.cli.experiments",
+        "sim.cli.diagnose",
         "sim.cli.decide",
     ]
     folder = Path(sim.cli.__file__).parent
@@ -151,6 +152,7 @@ def test_every_command_is_offered_with_its_options() -> None:
         "sweep",
         "sensitivity",
         "validate",
+        "diagnose",
         "search",
         "discover",
         "calibrate",

@@ -50,6 +50,22 @@ CONSTANTS = {
         "ANNUAL_BELIEF_SPEED",
         "CLEARED_WINDOW",
         "BURN_IN_ROUNDS",
+        "WARNING_MONTHS",
+        "REMOVAL_MONTHS",
+        "GRADE_LOSS_MONTHS",
+        "ABILITY_MEAN",
+        "ABILITY_SD",
+        "ABILITY_BOUNDS",
+        "RISK_AVERSION_LOG_MEAN",
+        "RISK_AVERSION_LOG_SD",
+        "IDEALISM_BETA",
+        "REPUTATION_NOISE",
+        "BELIEF_NOISE",
+        "UNFIT_MONTHS",
+        "RIVAL_ABILITY_EXPONENT",
+        "MILD_EROSION",
+        "CAREER_REPLAY_YEARS",
+        "LONG_AGO",
     ),
 }
 
@@ -96,6 +112,9 @@ def fmt(value: object) -> str:
         return "[" + ", ".join(repr(x) for x in value.tolist()) + "]"
     if isinstance(value, np.generic):
         return repr(value.item())
+    if isinstance(value, dict):
+        items = (f"{getattr(k, 'name', repr(k))}: {fmt(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     return repr(value)
 
 

@@ -458,7 +458,7 @@ def test_sensitivity_of_the_model_goes_through_the_batch_machinery(tmp_path, cap
         parameter = "accusation.false_report_rate"
         high = 0.02
         [[vary]]
-        parameter = "discipline.punishment_months"
+        parameter = "career.min_tenure"
         """,
     )
     out = tmp_path / "out"
@@ -472,11 +472,11 @@ def test_sensitivity_of_the_model_goes_through_the_batch_machinery(tmp_path, cap
     assert set(table["parameter"]) == {
         "fault_tolerance.coverage",
         "accusation.false_report_rate",
-        "discipline.punishment_months",
+        "career.min_tenure",
     }
     points = pd.read_csv(out / "points.csv")
     assert len(points) == 8 and (points["n"] == 1).all()
-    months = points["discipline.punishment_months"]
+    months = points["career.min_tenure"]
     assert (months == months.round()).all()  # a whole-number parameter, rounded
     assert (out / "figures" / "sensitivity_flat_share.png").is_file()
     assert "replicate" in (out / "sensitivity.md").read_text()  # says what was analysed
@@ -487,7 +487,7 @@ def test_sensitivity_of_the_model_goes_through_the_batch_machinery(tmp_path, cap
 # Validation
 # ---------------------------------------------------------------------------
 
-SMALL_VALIDATION = ["--replicates", "3", "--population", "150", "--steps", "36"]
+SMALL_VALIDATION = ["--replicates", "3", "--population", "300", "--steps", "36"]
 
 
 def test_validate_fails_a_fact_broken_by_a_parameter_set(tmp_path, capsys):
@@ -516,8 +516,11 @@ def test_validate_passes_a_clear_fact(capsys):
 
 
 def test_validate_rejects_bad_input_with_exit_2(capsys):
-    status, _, stderr = run_cli(capsys, "validate", "--only", "9")
-    assert status == 2 and "no stylized fact 9" in stderr
+    status, _, stderr = run_cli(capsys, "validate", "--only", "10")
+    assert status == 2 and "no stylized fact 10" in stderr
+    status, _, stderr = run_cli(capsys, "validate", "--only", "9", "--population", "500")
+    assert status == 2 and "fact 9 needs at least 1000 cadres" in stderr
+    assert "--population" in stderr
     status, _, stderr = run_cli(capsys, "validate", "--only", "4", "--steps", "36")
     assert status == 2 and "fact 4 needs runs of at least 72 months" in stderr
     status, _, stderr = run_cli(capsys, "validate", "--set", "behaviour.risk_aversion=9")

@@ -291,9 +291,9 @@ def test_python_callers_may_give_a_whole_float_for_a_whole_number() -> None:
     assert coerce_value(params.by_name(POPULATION), 300.0) == 300
     assert type(coerce_value(params.by_name(POPULATION), np.float64(300.0))) is int
     assert Params.from_kwargs({"workforce_population": 300.0}).workforce.population == 300
-    assert PolicyChange(3.0, None, {"discipline.punishment_months": 6.0}).start == 3
-    (change,) = coerce_timeline([{"at": 2.0, "set": {"discipline.punishment_months": 6.0}}])
-    assert change.settings == {"discipline.punishment_months": 6}
+    assert PolicyChange(3.0, None, {"career.min_tenure": 6.0}).start == 3
+    (change,) = coerce_timeline([{"at": 2.0, "set": {"career.min_tenure": 6.0}}])
+    assert change.settings == {"career.min_tenure": 6}
 
 
 @pytest.mark.parametrize("entry", ["scenario file", "--set", "with_overrides", "check_values"])

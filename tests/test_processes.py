@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from sim.model.constants import EFFORT, RECRUIT_AGE, REPUTATION_BASELINE, RETIREMENT_AGE
+from sim.model.constants import (
+    EFFORT,
+    RECRUIT_AGE,
+    REPUTATION_BASELINE,
+    REPUTATION_VALUE,
+    RETIREMENT_AGE,
+)
 from sim.model.kinds import CaseKind, WorkState
 from sim.model.outputs import EVENT_COUNTS, month_outputs, output_names
 from sim.model.processes import (
@@ -11,12 +17,14 @@ from sim.model.processes import (
     decision,
     demography,
     evaluation,
+    initial,
     learning,
     reports,
     setup,
+    stakes,
     work,
 )
-from sim.model.state import Population, build_organisation, move, superior_rows
+from sim.model.state import Population, build_organisation, move, superior_rows, vacate
 from sim.parameters.values import Params
 
 A, R, F = int(WorkState.ACTIVE), int(WorkState.ROUTINE), int(WorkState.FLAT)
@@ -44,9 +52,28 @@ def utilities(n=1, params_=None, unfit_rate=(0.0, 0.03, 0.4), **arrays):
         norm_shares=np.full((n, 3), 1 / 3),
     )
     base.update(arrays)
+    prm = params_ or Params.from_values(DECISION)
+    stake = stakes.stakes(
+        ability=base["ability"],
+        idealism=base["idealism"],
+        reputation=base.pop("reputation", np.full(n, 0.6)),
+        belief_promotion=base["belief_promotion"],
+        below_ceiling=base.pop("below_ceiling", np.ones(n, bool)),
+        leader=base.pop("leader", np.zeros(n, bool)),
+        params=prm,
+    )
+    extra = dict(
+        eligible=np.ones(n, bool),
+        paid=np.ones(n, bool),
+        report_exposure=np.ones(n),
+        accountability=np.ones(n),
+    )
+    extra.update({k: base.pop(k) for k in list(base) if k in extra})
     return decision.state_utilities(
         **base,
-        params=params_ or Params.from_values(DECISION),
+        **extra,
+        stake=stake,
+        params=prm,
         workload=1.0,
         unfit_rate=np.array(unfit_rate),
     )
@@ -58,7 +85,7 @@ def small_state(n=40, levels=3, span=2, seed=0, **values):
     org = build_organisation(n, levels, span)
     pop = Population.empty(n)
     rng = np.random.default_rng(seed)
-    unfit = setup.initialise_population(pop, org, prm, 0.05, rng)
+    unfit = initial.initialise_population(pop, org, prm, 0.05, rng).unfit_rate
     return pop, org, prm, unfit, rng
 
 
@@ -138,18 +165,18 @@ def test_work_norm_mixes_unit_shares_and_the_superiors_state():
 
 def test_decide_sets_every_state_from_the_uniform_draws():
     pop, org, prm, unfit, _ = small_state()
-    decision.decide(pop, org, prm, 1.0, unfit, np.zeros(pop.alive.size))
+    decision.decide(pop, org, prm, 1.0, unfit, np.zeros(pop.alive.size), 1)
     assert (pop.state == A).all()
-    decision.decide(pop, org, prm, 1.0, unfit, np.full(pop.alive.size, 1.0))
+    decision.decide(pop, org, prm, 1.0, unfit, np.full(pop.alive.size, 1.0), 1)
     assert (pop.state == F).all()
 
 
 # --- work ----------------------------------------------------------------------
 def test_work_adds_output_to_performance_and_counts_months():
-    pop, _, prm, _, _ = small_state()
+    pop, org, prm, _, _ = small_state()
     pop.state[:] = np.resize([A, R, F], pop.state.size)
     before = pop.performance.copy()
-    done = work.do_work(pop, prm, 1.0, np.ones((3, pop.alive.size)))
+    done = work.do_work(pop, org, prm, 1.0, np.ones((3, pop.alive.size)))
     np.testing.assert_allclose(pop.performance - before, pop.ability * EFFORT[pop.state])
     assert (pop.active_months == (pop.state == A)).all()
     assert (pop.flat_months == (pop.state == F)).all()
@@ -159,10 +186,10 @@ def test_work_adds_output_to_performance_and_counts_months():
 
 
 def test_only_active_cadres_innovate_and_mistakes_follow_exposure():
-    pop, _, _, _, _ = small_state()
+    pop, org, _, _, _ = small_state()
     prm = params(discipline__misconduct_rate=0.01)
     pop.state[:] = np.resize([A, R, F], pop.state.size)
-    done = work.do_work(pop, prm, 1.0, np.zeros((3, pop.alive.size)))
+    done = work.do_work(pop, org, prm, 1.0, np.zeros((3, pop.alive.size)))
     assert done.counts["innovations"] == int((pop.state == A).sum())
     assert done.mistake.all() and done.misconduct.all()
     assert (done.active == (pop.state == A)).all()
@@ -176,6 +203,7 @@ def test_false_reports_fall_on_the_visible_and_the_able():
         state=state,
         ability=ability,
         alive=np.ones(4, bool),
+        exposure=np.ones(4),
         base_rate=0.01,
         deterrence=0.0,
         deterrence_strength=0.8,
@@ -192,6 +220,7 @@ def test_false_report_rate_averages_base_rate_at_unit_visibility():
         state=np.full(n, R),
         ability=np.ones(n),
         alive=np.ones(n, bool),
+        exposure=np.ones(n),
         base_rate=0.004,
         deterrence=0.0,
         deterrence_strength=0.8,
@@ -206,6 +235,7 @@ def test_full_deterrence_removes_its_share_of_false_reports():
         state=np.full(10, R),
         ability=np.ones(10),
         alive=np.ones(10, bool),
+        exposure=np.ones(10),
         base_rate=0.01,
         deterrence_strength=0.8,
         visibility_active=3.0,
@@ -221,6 +251,7 @@ def test_no_false_reports_on_departed_cadres():
         state=np.array([A, A]),
         ability=np.ones(2),
         alive=np.array([True, False]),
+        exposure=np.ones(2),
         base_rate=0.01,
         deterrence=0.0,
         deterrence_strength=0.8,
@@ -231,7 +262,7 @@ def test_no_false_reports_on_departed_cadres():
 
 
 def test_file_reports_reports_mistakes_and_targets_serving_cadres():
-    pop, _, prm, _, _ = small_state()
+    pop, org, prm, _, _ = small_state()
     n = pop.alive.size
     pop.alive[0] = False
     pop.state[:] = A
@@ -242,7 +273,7 @@ def test_file_reports_reports_mistakes_and_targets_serving_cadres():
         public_value=1.0,
         counts={},
     )
-    filed = reports.file_reports(pop, prm, 0.0, done, np.zeros((2, n)))
+    filed = reports.file_reports(pop, org, prm, 0.0, done, np.zeros((2, n)))
     assert filed.mistake_reported.all()
     assert not filed.false_report[0] and filed.false_report[1:].all()
     assert filed.counts == {
@@ -299,18 +330,18 @@ def test_only_cleared_cadres_are_clarified():
 
 
 def test_no_case_ending_draws_nothing_and_gives_empty_verdicts():
-    pop, _, prm, _, rng = small_state()
+    pop, org, prm, _, rng = small_state()
     pop.case_kind[:3] = int(CaseKind.FALSE_REPORT)
     pop.case_months_left[:3] = 3
     before = rng.bit_generator.state
-    verdicts = cases.conclude_cases(pop, prm, 5, rng)
+    verdicts = cases.conclude_cases(pop, org, prm, 5, rng)
     assert rng.bit_generator.state == before
     assert verdicts.false_rows.size == 0 and verdicts.counts == {}
     assert (pop.case_months_left[:3] == 2).all()
 
 
 def test_verdicts_clear_clarify_exempt_and_punish():
-    pop, _, _, _, rng = small_state()
+    pop, org, _, _, rng = small_state()
     prm = params(
         accusation__investigation_accuracy=1.0,
         clarification__coverage=1.0,
@@ -324,7 +355,7 @@ def test_verdicts_clear_clarify_exempt_and_punish():
     pop.case_months_left[:3] = 1
     pop.reputation[:3] = 0.2
     pop.reputation_at_case[:3] = 0.8
-    verdicts = cases.conclude_cases(pop, prm, 7, rng)
+    verdicts = cases.conclude_cases(pop, org, prm, 7, rng)
     assert list(verdicts.false_rows) == [0] and verdicts.vindicated.all()
     assert list(verdicts.mistake_rows) == [1] and verdicts.exempted.all()
     assert verdicts.counts == {
@@ -335,8 +366,8 @@ def test_verdicts_clear_clarify_exempt_and_punish():
         "exemptions": 1,
     }
     assert pop.cleared_month[0] == 7 and pop.reputation[0] > 0.2
-    assert pop.punished_until[1] == -1
-    assert pop.punished_until[2] == 7 + prm.discipline.punishment_months
+    assert pop.punished_until[1] < 0
+    assert pop.punished_until[2] >= 7 + round(prm.discipline.severity)
     assert (pop.case_kind[:3] == NO_CASE).all()
 
 
@@ -410,12 +441,13 @@ def test_false_reports_raise_the_belief_in_false_accusation():
     assert pop.belief_false[0] - before[0] > np.max(np.delete(pop.belief_false - before, 0))
 
 
-def test_reputation_recovers_only_without_an_open_case():
+def test_reputation_recovers_only_without_an_open_case_and_erodes_under_one():
     pop, _, prm, _, _ = small_state()
     pop.reputation[:2] = 0.2
     pop.case_kind[1] = int(CaseKind.FALSE_REPORT)
     learning.recover(pop, prm)
-    assert pop.reputation[0] > 0.2 and pop.reputation[1] == 0.2
+    harm = prm.accusation.investigation_harm
+    assert pop.reputation[0] > 0.2 and pop.reputation[1] == pytest.approx(0.2 - harm)
     assert pop.reputation[0] < REPUTATION_BASELINE
 
 
@@ -440,10 +472,13 @@ def test_detected_flat_cadres_are_unfit_and_demoted():
     prm = params(demotion__detection=1.0, demotion__intensity=1.0, demotion__bottom_share=0.0)
     pop.flat_months[:] = 0
     pop.flat_months[:5] = 12
+    pop.removal_pending[:] = False
+    pop.case_kind[:] = NO_CASE
     verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
     assert list(np.flatnonzero(verdict.demoted)) == [0, 1, 2, 3, 4]
     assert verdict.unfit_rate[F] == pytest.approx(unfit[F] + 0.5 * (1.0 - unfit[F]))
-    assert (verdict.eligible == (pop.tenure >= prm.career.min_tenure)).all()
+    expected = stakes.promotable(pop, prm, 12)
+    assert (verdict.eligible == expected).all()
 
 
 def test_demotion_swaps_posts_with_the_best_eligible_cadre_below():
@@ -486,7 +521,11 @@ def test_promoted_cadres_learn_a_higher_promotion_belief():
     pop.belief_promotion[:] = 0.1
     promoted = np.zeros(pop.alive.size, bool)
     promoted[0] = True
-    evaluation.learn_promotion(pop, org, prm, org.post_level[pop.post], promoted)
+    level = org.post_level[pop.post]
+    verdict = evaluation.Evaluation(
+        np.zeros(level.size), level, pop.alive.copy(), np.zeros(level.size, bool), np.zeros(3)
+    )
+    evaluation.learn_promotion(pop, org, prm, verdict, promoted)
     assert pop.belief_promotion[0] > pop.belief_promotion[1:].max()
 
 
@@ -562,7 +601,7 @@ def test_traits_of_new_cadres_are_in_range():
     assert (pop.idealism == pop.idealism_base).all()
     idealist = pop.orientation == 1
     assert pop.idealism[idealist].mean() > pop.idealism[~idealist].mean()
-    assert (pop.cleared_month < 0).all() and (pop.punished_until == -1).all()
+    assert (pop.cleared_month < 0).all() and (pop.punished_until < 0).all()
 
 
 def test_initial_beliefs_scatter_around_the_regimes_truth():
@@ -587,7 +626,7 @@ def test_no_promotion_expected_from_the_top_or_without_turnover():
 def test_initialised_population_holds_every_post():
     pop, org, _, unfit, _ = small_state()
     assert pop.alive.all()
-    assert (org.post_holder == np.arange(org.n_posts)).all()
+    assert (org.post_holder[pop.post] == np.arange(pop.alive.size)).all()
     assert unfit.shape == (3,) and ((unfit >= 0) & (unfit <= 1)).all()
 
 
@@ -610,3 +649,115 @@ def test_month_outputs_name_every_output_and_count_events():
     assert out["promotions"] == 2.0 and out["public_value"] == 0.5
     assert all(out[name] == 0.0 for name in EVENT_COUNTS if name != "promotions")
     assert out["flat_share"] + out["active_share"] + out["routine_share"] == pytest.approx(1.0)
+
+
+# --- rank-structured stakes and realised sanctions ---------------------------------
+def stake_of(n=1, prm=None, **arrays):
+    base = dict(
+        ability=np.ones(n),
+        idealism=np.full(n, 0.5),
+        reputation=np.full(n, 0.6),
+        belief_promotion=np.full(n, 0.02),
+        below_ceiling=np.ones(n, bool),
+        leader=np.zeros(n, bool),
+    )
+    base.update(arrays)
+    return stakes.stakes(**base, params=prm or Params.defaults())
+
+
+def test_sanctions_beyond_a_year_remove_leading_cadres_from_post():
+    np.testing.assert_allclose(
+        stakes.removal_probability(np.array([6.0, 12.0, 18.0, 24.0, 36.0])),
+        [0.0, 0.0, 0.5, 1.0, 1.0],
+    )
+
+
+def test_a_leading_post_raises_what_a_sanction_costs():
+    prm = params(discipline__severity=18.0)
+    clerk = stake_of(1, prm)
+    leader = stake_of(1, prm, leader=np.array([True]))
+    loss = prm.demotion.loss
+    assert leader.punishment[0] - clerk.punishment[0] == pytest.approx(0.5 * 0.5 * loss)
+    assert leader.case[0] == pytest.approx(clerk.case[0])
+
+
+def test_a_bar_costs_more_with_better_prospects_and_nothing_past_the_ceiling():
+    bright = stake_of(1, belief_promotion=np.array([0.2]))
+    dim = stake_of(1, belief_promotion=np.array([0.01]))
+    blocked = stake_of(1, belief_promotion=np.array([0.2]), below_ceiling=np.array([False]))
+    assert bright.month_value[0] > dim.month_value[0] > blocked.month_value[0]
+    assert blocked.prospects_value[0] == 0.0
+    pay = Params.defaults().career.material_reward
+    assert blocked.month_value[0] == pytest.approx(0.5 * pay)
+
+
+def test_the_rule_counts_both_reputation_losses_of_a_punishment():
+    prm = Params.defaults()
+    s = stake_of(1, reputation=np.array([0.5]))
+    d, value = prm.accusation.reputation_damage, REPUTATION_VALUE
+    verdict = value * 0.5 * (1 - d) * d
+    months = prm.discipline.severity
+    assert s.punishment[0] == pytest.approx(months * s.month_value[0] + verdict)
+    opening = value * (
+        0.5 * d + prm.accusation.investigation_months * prm.accusation.investigation_harm
+    )
+    assert s.case_reputation[0] == pytest.approx(opening)
+
+
+def test_no_tournament_return_without_eligibility_and_no_pay_while_barred():
+    prm = Params.from_values(DECISION)
+    both = utilities(1)
+    barred = utilities(1, eligible=np.array([False]), paid=np.array([False]))
+    gain_both = both[0, A] - both[0, F]
+    gain_barred = barred[0, A] - barred[0, F]
+    c = prm.career
+    tournament = c.prize * c.performance_weight / (1 + c.evaluation_noise) * 0.02
+    expected = 0.5 * (c.material_reward + tournament) * (EFFORT[A] - EFFORT[F])
+    assert gain_both - gain_barred == pytest.approx(expected)
+
+
+def test_exposure_and_accountability_raise_the_risk_of_active_work():
+    base = utilities(1)
+    exposed = utilities(1, report_exposure=np.array([2.0]))
+    accountable = utilities(1, accountability=np.array([2.0]))
+    for u in (exposed, accountable):
+        drop = base - u
+        assert drop[0, A] > drop[0, R] > drop[0, F] > 0
+
+
+def test_rank_factor_grows_linearly_with_level():
+    np.testing.assert_allclose(stakes.rank_factor(np.array([0, 1, 4]), 0.5), [1.0, 1.5, 3.0])
+
+
+def test_a_heavy_sanction_removes_a_leader_at_the_next_evaluation():
+    pop, org, _, unfit, rng = small_state()
+    prm = params(discipline__severity=30.0, accusation__investigation_accuracy=1.0)
+    leader = int(np.flatnonzero(org.post_level[pop.post] >= 1)[0])
+    pop.case_kind[:] = NO_CASE
+    pop.case_kind[leader] = int(CaseKind.MISCONDUCT)
+    pop.case_months_left[leader] = 1
+    cases.conclude_cases(pop, org, prm, 5, rng)
+    assert pop.removal_pending[leader] and pop.punished_until[leader] == 35
+    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    assert verdict.demoted[leader]
+    result = evaluation.demote(pop, org, verdict, 12)
+    if result.removals:
+        assert not pop.removal_pending[leader]
+
+
+def test_stationary_ages_follow_the_demographic_steady_state():
+    rng = np.random.default_rng(3)
+    age, service = initial.stationary_ages(rng.random((2, 200_000)), (24.0, 32.0), 60.0)
+    assert age.min() >= 24.0 and age.max() <= 60.0
+    assert (service >= 0).all() and (age - service >= 24.0 - 1e-9).all()
+    # density proportional to P(recruit age <= a): a ramp over 24-32, flat to 60
+    assert np.mean(age >= 32.0) == pytest.approx(28 / 32, abs=0.005)
+    assert np.mean(age < 28.0) == pytest.approx(1 / 32, abs=0.002)
+
+
+def test_retirement_drops_an_open_case_and_a_pending_removal():
+    pop, org, *_ = small_state()
+    pop.case_kind[0] = int(CaseKind.FALSE_REPORT)
+    pop.removal_pending[0] = True
+    vacate(pop, org, np.array([0]))
+    assert pop.case_kind[0] == NO_CASE and not pop.removal_pending[0]

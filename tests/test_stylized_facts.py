@@ -1,4 +1,4 @@
-"""The brief's eight stylized facts, each as a comparison of two regimes.
+"""The brief's nine stylized facts, each as a comparison of two regimes.
 
 The regimes, windows and checks come from :data:`sim.analysis.validation.FACTS`, the one
 place each fact is defined (``cadre-sim validate`` runs the same facts at a
@@ -163,6 +163,17 @@ def test_false_accusation_spell_leaves_hysteresis():
 
 
 # the same facts judged as `cadre-sim validate` judges them -------------------------
+# 9 -----------------------------------------------------------------------------
+def test_rank_pattern_risk_at_the_top_rewards_at_the_bottom():
+    fact = result(9)
+    # more accusation risk: upper ranks lie flat more, and more than the bottom
+    assert_up(fact.contrast("risk_upper"))
+    assert_up(fact.contrast("risk_gap"))
+    # poorer material inducements: the bottom lies flat more, and more than upper ranks
+    assert_up(fact.contrast("pay_bottom"))
+    assert_down(fact.contrast("pay_gap"))
+
+
 @pytest.mark.parametrize("number", [fact.id for fact in validation.FACTS])
 def test_fact_passes_validation(number):
     """Every check's 95% interval excludes zero the expected way, every condition holds."""
@@ -174,7 +185,7 @@ def test_fact_passes_validation(number):
 
 
 def test_every_fact_is_tested_and_every_regime_differs_from_baseline():
-    assert [fact.id for fact in validation.FACTS] == list(range(1, 9))
+    assert [fact.id for fact in validation.FACTS] == list(range(1, 10))
     baseline = load("baseline")
     for scenario in validation.regime_scenarios(validation.FACTS, baseline):
         if scenario.name == "baseline":

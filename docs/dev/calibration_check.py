@@ -163,6 +163,10 @@ def main() -> None:
         "flat_share_idealist",
         "active_share_realist",
         "active_share_idealist",
+        "flat_share_level1",
+        "flat_share_upper",
+        "active_share_level1",
+        "active_share_upper",
     ):
         print(f"    {col:24s} {ms(per_seed(base, col)):>15s}")
     month0 = np.array([f["flat_share"].iloc[0] for f in base])
@@ -170,9 +174,12 @@ def main() -> None:
     print("  scales, per 1,000 cadres (events per year over months 1-120)")
     dem = yearly_total(base, "demotions") / POPULATION * 100
     print(f"    {'demotions (% of cadres)':24s} {ms(dem, 2):>15s}")
+    removed = yearly_total(base, "removals") / POPULATION * 100
+    print(f"    {'removals (% of cadres)':24s} {ms(removed, 2):>15s}")
     for col in (
         "promotions",
         "clarifications",
+        "punishments",
         "wrongful_punishments",
         "false_accusers_punished",
         "exemptions",
@@ -288,6 +295,14 @@ def main() -> None:
             ("flat_share", "mean_idealism", "belief_false_accusation"),
             months,
         )
+
+    # 9 rank pattern
+    ranks = ("flat_share_level1", "flat_share_upper", "active_share_level1", "active_share_upper")
+    header("9 Rank pattern: risk", "baseline", f"false_report_rate x3 = {rate3:g}")
+    contrast(base, high, ranks)
+    pay = value("career_material_reward") / 2
+    header("9 Rank pattern: rewards", "baseline", f"career.material_reward / 2 = {pay:g}")
+    contrast(base, run({"career_material_reward": pay}), ranks)
 
 
 if __name__ == "__main__":

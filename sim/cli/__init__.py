@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module (:mod:`sim.cli.run`: run, show,
 list; :mod:`sim.cli.batch`: batch, compare; :mod:`sim.cli.viz`: viz;
-:mod:`sim.cli.experiments`: sweep, sensitivity, validate), which provides
+:mod:`sim.cli.experiments`: sweep, sensitivity, validate; :mod:`sim.cli.diagnose`:
+diagnose), which provides
 ``register(subparsers) -> None``: it adds its parser(s) and sets
 ``handler=<function(args) -> int>`` as a default. Command modules share
 :mod:`sim.cli.common` and never import this package's top. This module only
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from sim import __version__
-from sim.cli import batch, decide, experiments, run, viz
+from sim.cli import batch, decide, diagnose, experiments, run, viz
 from sim.cli.common import (
     add_execution_options,
     non_negative_int,
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 #: Modules that each register one or more subcommands, in help order.
-COMMANDS: tuple[ModuleType, ...] = (run, batch, viz, experiments, decide)
+COMMANDS: tuple[ModuleType, ...] = (run, batch, viz, experiments, diagnose, decide)
 
 EPILOG = """examples:
   cadre-sim list

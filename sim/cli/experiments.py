@@ -4,7 +4,7 @@
 scenarios and draws the response (:mod:`sim.analysis.experiment`);
 ``sensitivity`` runs a Morris or Sobol' analysis of the varied parameters
 (:mod:`sim.analysis.sensitivity`); ``validate`` judges the model brief's
-eight stylized facts (:mod:`sim.analysis.validation`). All three run through
+nine stylized facts (:mod:`sim.analysis.validation`). All three run through
 the batch machinery (:func:`sim.batch.run_batch`): the same results store, paired
 seeds, executors, resume and progress bar as ``cadre-sim batch``.
 
@@ -84,7 +84,7 @@ VALIDATE_EPILOG = """examples:
   cadre-sim validate --only 1,3
   cadre-sim validate --only 1 --set behaviour.mistake_rate=0     # fact 1 must fail
 
-Runs the eight stylized facts of the model brief (sim/validation.py) as paired
+Runs the nine stylized facts of the model brief (sim/validation.py) as paired
 experiments: replicate k of every regime shares its seed. For each fact it
 prints the regimes compared, each measured difference with its 95% t-interval
 and pass or fail; a check passes when its interval excludes zero in the
@@ -153,7 +153,7 @@ def register(subparsers: Any) -> None:
 
     validate = subparsers.add_parser(
         "validate",
-        help="check the model brief's eight stylized facts (exit 1 if one fails)",
+        help="check the model brief's nine stylized facts (exit 1 if one fails)",
         description=(
             "Run the stylized facts of the model brief as paired experiments and print, "
             "for each, the regimes compared, the measured differences with 95% intervals "
@@ -163,7 +163,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_argument(
-        "--only", metavar="FACTS", help="facts to run, e.g. 1,3 or 2-4 (default: all eight)"
+        "--only", metavar="FACTS", help="facts to run, e.g. 1,3 or 2-4 (default: all nine)"
     )
     add_run_options(
         validate,

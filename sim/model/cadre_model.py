@@ -33,13 +33,13 @@ from sim.model import state
 from sim.model.agents import AGENT_REPORTERS, Cadre
 from sim.model.outputs import month_outputs, output_names, read_output
 from sim.model.processes import (
+    annual,
     cases,
     decision,
     demography,
-    evaluation,
+    initial,
     learning,
     reports,
-    setup,
     work,
 )
 from sim.model.state import FloatArray, IntArray, Organisation, Population, build_organisation
@@ -105,6 +105,8 @@ class CadreModel(mesa.Model):
         deterrence: would-be false accusers' perceived risk of punishment.
         unfit_rate: the perceived chance of being judged unfit after a year
             spent in each state (active, routine, flat), common to all cadres.
+        promotion_rate: the last evaluation's promotion rate at each level
+            among the eligible (what recruits believe; None before any).
         outputs: this month's outputs, by name.
         output_names: every output this model reports, in column order.
 
@@ -141,10 +143,10 @@ class CadreModel(mesa.Model):
         self.deterrence: float = reports.deterrence_target(
             prm.crackdown.trace_probability, prm.clarification.typical_cases
         )
-        self.unfit_rate: FloatArray = setup.initialise_population(
-            self.pop, self.org, prm, self.deterrence, self.rng
-        )
-        self._add_agents(np.arange(self.org.n_posts))
+        start = initial.initialise_population(self.pop, self.org, prm, self.deterrence, self.rng)
+        self.unfit_rate: FloatArray = start.unfit_rate
+        self.promotion_rate: FloatArray | None = start.promotion_rate
+        self._add_agents(np.flatnonzero(self.pop.alive))
         public_value = work.initial_public_value(self.pop)
         # warm-up: months 1 - warmup_months .. 0, unrecorded, so that the annual
         # evaluation falls on the same calendar month as in the recorded run
@@ -267,11 +269,11 @@ class CadreModel(mesa.Model):
         draws = rng.random((7, pop.alive.size))
         load = state.workload(pop, self.initial_headcount)
         # 1. decision; 2. work; 3. reports
-        decision.decide(pop, org, params, load, self.unfit_rate, draws[0])
-        done = work.do_work(pop, params, load, draws[1:4])
-        filed = reports.file_reports(pop, params, self.deterrence, done, draws[4:6])
+        decision.decide(pop, org, params, load, self.unfit_rate, draws[0], month)
+        done = work.do_work(pop, org, params, load, draws[1:4])
+        filed = reports.file_reports(pop, org, params, self.deterrence, done, draws[4:6])
         # 4. open cases count down, concluded ones get verdicts; 5. new cases open
-        verdicts = cases.conclude_cases(pop, params, month, rng)
+        verdicts = cases.conclude_cases(pop, org, params, month, rng)
         cases.open_cases(pop, params, filed, rng)
         # 6. beliefs, idealism, reputation, deterrence, tenure and age
         learning.learn_monthly(pop, org, params, filed.false_report, verdicts, draws[6])
@@ -285,25 +287,14 @@ class CadreModel(mesa.Model):
         return events, done.public_value
 
     def _annual_evaluation(self, month: int) -> Events:
-        """The annual evaluation's processes in schedule order (ODD 7.14); returns its counts."""
-        params, pop, org, rng = self.params, self.pop, self.org, self.rng
-        verdict = evaluation.evaluate(pop, org, params, month, self.unfit_rate, rng)
-        self.unfit_rate = verdict.unfit_rate
-        demotion = evaluation.demote(pop, org, verdict, month)
-        retired = demography.retire(pop, org, params)
-        self._remove_agents(retired)
-        demography.cut_posts(org, params)
-        promoted = evaluation.promote(pop, org, verdict, demotion.promoted, rng)
-        evaluation.learn_promotion(pop, org, params, verdict.level_at_start, promoted)
-        recruited = demography.recruit(pop, org, params, self.deterrence, rng)
-        self._add_agents(recruited)
-        evaluation.close_year(pop)
-        return {
-            "demotions": demotion.count,
-            "retirements": int(retired.size),
-            "promotions": int(promoted.sum()),
-            "recruits": int(recruited.size),
-        }
+        """The annual evaluation (ODD 7.14, :mod:`~sim.model.processes.annual`); its counts."""
+        year_end = annual.annual_evaluation(
+            self.pop, self.org, self.params, month, self.unfit_rate, self.deterrence, self.rng
+        )
+        self.unfit_rate, self.promotion_rate = year_end.unfit_rate, year_end.promotion_rate
+        self._remove_agents(year_end.retired)
+        self._add_agents(year_end.recruited)
+        return year_end.counts
 
     def _record(self, events: Mapping[str, int], public_value: float) -> None:
         """Compute this month's outputs into :attr:`outputs` and collect them."""

@@ -49,6 +49,7 @@ EVENT_COUNTS: tuple[str, ...] = (
     "false_accusers_punished",
     "promotions",
     "demotions",
+    "removals",
     "retirements",
     "recruits",
 )
@@ -65,6 +66,8 @@ OUTPUTS: tuple[str, ...] = (
     "active_share_idealist",
     "routine_share_realist",
     "routine_share_idealist",
+    "flat_share_upper",
+    "active_share_upper",
     "mean_effort",
     "public_value",
     *EVENT_COUNTS,
@@ -163,6 +166,9 @@ def month_outputs(
         org.n_levels, N_STATES
     )
     totals = by_level.sum(axis=1)
+    upper = by_level[1:].sum(axis=0)
+    out["flat_share_upper"] = _share(upper[FLAT], upper.sum())
+    out["active_share_upper"] = _share(upper[ACTIVE], upper.sum())
     for k in range(org.n_levels):
         out[level_output_name("flat_share", k + 1)] = _share(by_level[k, FLAT], totals[k])
         out[level_output_name("active_share", k + 1)] = _share(by_level[k, ACTIVE], totals[k])

@@ -149,6 +149,7 @@ class Population:
     case_months_left: IntArray = _column(np.int64, "months until the open case concludes")
     reputation_at_case: FloatArray = _column(np.float64, "reputation before the last case")
     punished_until: IntArray = _column(np.int64, "barred from promotion before this month")
+    removal_pending: BoolArray = _column(np.bool_, "removed from post at the next evaluation")
     cleared_month: IntArray = _column(np.int64, "last month cleared of a false report")
     performance: FloatArray = _column(np.float64, "output since the last evaluation")
     active_months: IntArray = _column(np.int64, "months active since the last evaluation")
@@ -198,8 +199,13 @@ def move(pop: Population, org: Organisation, rows: IntArray, posts: IntArray) ->
 
 
 def vacate(pop: Population, org: Organisation, rows: IntArray) -> None:
-    """Cadres in ``rows`` leave the service: their posts fall vacant, open cases close."""
+    """Cadres in ``rows`` leave the service: their posts fall vacant, open cases close.
+
+    An open case is dropped without a verdict (no sanction, no clearing) and a
+    pending removal from post lapses.
+    """
     org.post_holder[pop.post[rows]] = -1
     pop.alive[rows] = False
     pop.case_kind[rows] = NO_CASE
     pop.case_months_left[rows] = 0
+    pop.removal_pending[rows] = False

@@ -136,6 +136,15 @@ PARAMS: tuple[Param, ...] = (
     P("career", "min_tenure", 24, 0, 120, "months",
       "Months in post before a cadre is eligible for promotion",
       "Cadre regulations: minimum years in post before promotion"),
+    P("career", "material_reward", 0.3, 0.0, 10.0, "utility per month",
+      "Performance-related pay and allowances earned per month of full effort at ability 1 "
+      "(forfeited while barred by a sanction)",
+      "Material inducements (Chen, Keng & Zhang 2023, The China Journal 89): thin pay "
+      "drives slack among lower-ranked cadres"),
+    P("career", "age_ceiling", 50.0, 30.0, 60.0, "years",
+      "Age from which a cadre is no longer eligible for promotion (60: no ceiling)",
+      "Maximum ages for promotion at each level ('age has become a rigid lever', "
+      "Economic Observer, 6 Aug 2012); blocked prospects of older cadres"),
     # ---- demotion ------------------------------------------------------
     P("demotion", "intensity", 0.03, 0.0, 1.0, "probability",
       "Chance that a cadre judged unfit at the annual evaluation is moved down",
@@ -147,7 +156,8 @@ PARAMS: tuple[Param, ...] = (
       "Share of lowest-scoring cadres at each level judged unfit",
       "Inner Mongolia: 'doing well and doing bad things'"),
     P("demotion", "loss", 4.0, 0.0, 50.0, "utility",
-      "Loss from demotion, weighed each month against the perceived yearly chance of it",
+      "Value a cadre puts on losing a level (demotion, removal from post) or, at the bottom, "
+      "a grade; weighed each month against the perceived yearly chance of it",
       "'Able to go up and down': the cost of moving down"),
     # ---- fault tolerance -------------------------------------------------
     P("fault_tolerance", "coverage", 0.2, 0.0, 1.0, "share",
@@ -169,14 +179,20 @@ PARAMS: tuple[Param, ...] = (
     P("accusation", "rival_share", 0.3, 0.0, 1.0, "share",
       "Share of false reports made by rivals, aimed at the best performers",
       "Sabotage in tournaments (Lazear 1989; Chen 2003)"),
+    P("accusation", "rank_exposure", 0.5, 0.0, 3.0, "ratio per level",
+      "Extra exposure to false reports per level above the bottom: leaders are more visible "
+      "to complainants and to rivals",
+      "Chen, Keng & Zhang 2023 (risk drives higher-ranked officials' slack); the brief's "
+      "rival reports in the tournament for posts"),
     P("accusation", "investigation_accuracy", 0.85, 0.0, 1.0, "probability",
       "Chance that an investigation reaches the right verdict",
       "Deterrence with wrongful punishment (Png 1986; Kaplow & Shavell 1994)"),
     P("accusation", "investigation_months", 4.0, 1.0, 24.0, "months",
       "Mean duration of an investigation",
       "Discipline inspection procedure"),
-    P("accusation", "investigation_harm", 0.5, 0.0, 5.0, "utility per month",
-      "Harm to a cadre for each month under investigation",
+    P("accusation", "investigation_harm", 0.03, 0.0, 0.2, "reputation per month",
+      "Reputation lost for each month under investigation (besides the loss when it opens; "
+      "promotion is frozen meanwhile)",
       "'Adverse political influence, loss of reputation, or accountability'"),
     P("accusation", "reputation_damage", 0.4, 0.0, 1.0, "share",
       "Share of reputation lost when a cadre comes under investigation",
@@ -211,15 +227,20 @@ PARAMS: tuple[Param, ...] = (
       "Publicity of punished false-accusation cases, added to deterrence",
       "Zhejiang: 10 typical cases of false accusation announced"),
     # ---- discipline strictness ------------------------------------------------
-    P("discipline", "severity", 15.0, 0.0, 50.0, "utility",
-      "Penalty for a mistake or misconduct that is not exempted",
-      "'Strict management'; comprehensive strict party governance"),
+    P("discipline", "severity", 13.0, 0.0, 60.0, "months",
+      "Length of the sanction for a mistake or misconduct that is not exempted: months barred "
+      "from promotion and performance pay; beyond 12 months a leading cadre may lose the post "
+      "(certainly from 24)",
+      "'Strict management'; CCP Regulations on Disciplinary Actions (2018), art. 10-11: "
+      "warning 12 months, removal from post 24 months"),
+    P("discipline", "accountability", 0.3, 0.0, 3.0, "ratio per level",
+      "Extra exposure to honest mistakes per level above the bottom: a post holder answers "
+      "for failures in the unit it leads",
+      "CPC Accountability Regulation (2016, revised 2019): leading cadres are held "
+      "accountable for failures in their units; Chen, Keng & Zhang 2023"),
     P("discipline", "misconduct_rate", 0.0005, 0.0, 0.01, "per month",
       "Chance per month that a cadre commits real misconduct",
       "True reports follow real misconduct"),
-    P("discipline", "punishment_months", 12, 1, 60, "months",
-      "Months a punished cadre is barred from promotion",
-      "Disciplinary sanctions bar promotion for a period"),
     # ---- workforce -----------------------------------------------------------
     P("workforce", "population", 1000, 20, 2_000_000, "cadres",
       "Number of posts (and of cadres at the start)",
@@ -243,13 +264,13 @@ PARAMS: tuple[Param, ...] = (
     P("behaviour", "habit", 0.6, 0.0, 5.0, "utility",
       "Utility bonus for keeping last month's work state",
       "Inertia of work habits", lever=False),
-    P("behaviour", "conformity", 0.5, 0.0, 5.0, "utility",
+    P("behaviour", "conformity", 0.2, 0.0, 5.0, "utility",
       "Weight of the unit's and superior's work states in one's own choice",
       "Work environment (Gao Xiang); Epstein 2002 local information", lever=False),
     P("behaviour", "service_motivation", 3.0, 0.0, 10.0, "utility per month",
       "Value an idealist puts on public value produced at full effort",
       "Public service motivation (Belle 2013; Dur & Zoutenbier 2015)", lever=False),
-    P("behaviour", "effort_cost", 0.7, 0.0, 10.0, "utility per month",
+    P("behaviour", "effort_cost", 1.0, 0.0, 10.0, "utility per month",
       "Cost of full effort (quadratic in effort)",
       "Career concerns (Holmstrom 1999)", lever=False),
     P("behaviour", "risk_aversion", 1.0, 0.0, 5.0, "multiplier",
@@ -280,9 +301,12 @@ PARAMS: tuple[Param, ...] = (
       "Speed at which reputation recovers on its own",
       "Reputations recover slowly without clarification", lever=False),
     # ---- simulation settings ------------------------------------------------
-    P("simulation", "warmup_months", 48, 0, 240, "months",
-      "Months simulated under the starting regime before month 0 (not recorded)",
-      "Spin-up: beliefs, idealism and reputations settle to the status quo",
+    P("simulation", "warmup_months", 96, 0, 240, "months",
+      "Months simulated under the starting regime before month 0 (not recorded), after "
+      "the career replay",
+      "Spin-up of beliefs, idealism and reputations: the shortest warm-up (of 0, 24, 48, 72, "
+      "96) after which the baseline's 20-year drift meets issue 10's tolerances "
+      "(benchmarks/stationarity.py)",
       structural=True, lever=False),
 )
 # fmt: on

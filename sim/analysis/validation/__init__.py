@@ -1,4 +1,4 @@
-"""Pattern-oriented validation: the model brief's eight stylized facts as data.
+"""Pattern-oriented validation: the model brief's nine stylized facts as data.
 
 Each :class:`Fact` holds the brief's wording, the regimes it compares (as
 parameter overrides and timelines on the baseline), and what must be seen:
@@ -30,6 +30,7 @@ Modules: :mod:`~sim.analysis.validation.blocks` (the building blocks),
 
 from sim.analysis.stats import CONFIDENCE
 from sim.analysis.validation.blocks import (
+    DERIVED_METRICS,
     Check,
     Condition,
     Direction,
@@ -51,6 +52,8 @@ from sim.analysis.validation.facts import (
     LAST_24,
     MORE_DEMOTION,
     MORE_FAULT_TOLERANCE,
+    POORER_PAY,
+    RANK_FACT_POPULATION,
     RISK_NO_TOLERANCE,
     RISK_NO_TOLERANCE_DEMOTION,
     fact,
@@ -72,6 +75,7 @@ __all__ = [
     "CONFIDENCE",
     "CRACKDOWN_CAMPAIGN",
     "DEFAULT_POPULATION",
+    "DERIVED_METRICS",
     "DEFAULT_REPLICATES",
     "DEFAULT_STEPS",
     "FACTS",
@@ -80,6 +84,8 @@ __all__ = [
     "LAST_24",
     "MORE_DEMOTION",
     "MORE_FAULT_TOLERANCE",
+    "POORER_PAY",
+    "RANK_FACT_POPULATION",
     "RISK_NO_TOLERANCE",
     "RISK_NO_TOLERANCE_DEMOTION",
     "Check",

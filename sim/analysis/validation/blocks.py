@@ -21,9 +21,24 @@ from sim.scenarios import Scenario
 if TYPE_CHECKING:
     from sim.analysis.validation.evaluation import FactResult
 
-__all__ = ["Check", "Condition", "Direction", "Fact", "Measure", "Regime", "Window"]
+__all__ = [
+    "DERIVED_METRICS",
+    "Check",
+    "Condition",
+    "Direction",
+    "Fact",
+    "Measure",
+    "Regime",
+    "Window",
+]
 
 Direction = Literal["up", "down"]
+
+#: Metrics computed from two outputs, month by month: name -> (first, second),
+#: the metric being ``first - second``.
+DERIVED_METRICS: Mapping[str, tuple[str, str]] = {
+    "flat_rank_gap": ("flat_share_upper", "flat_share_level1"),
+}
 
 
 @dataclass(frozen=True)
@@ -179,13 +194,14 @@ class Fact:
     """One stylized fact of the brief.
 
     Attributes:
-        id: its number in the brief (1-8).
+        id: its number in the brief (1-9).
         title: a short title.
         wording: the brief's wording.
         checks: paired differences with expected directions.
         measures: per-replicate measures used by conditions, by key.
         conditions: extra requirements (second clauses).
         min_steps: the shortest run (months) the fact can be judged on.
+        min_population: the fewest cadres per run the fact can be judged on.
 
     """
 
@@ -196,6 +212,7 @@ class Fact:
     measures: Mapping[str, Measure] = field(default_factory=dict)
     conditions: tuple[Condition, ...] = ()
     min_steps: int = 1
+    min_population: int = 0
 
     @property
     def regimes(self) -> tuple[Regime, ...]:
@@ -208,9 +225,10 @@ class Fact:
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        """Every output the fact reads."""
+        """Every output the fact reads (the outputs a derived metric is computed from)."""
         sides = [m for c in self.checks for m in (c.base, c.alt)] + list(self.measures.values())
-        return tuple(dict.fromkeys(m.metric for m in sides))
+        names = [part for m in sides for part in DERIVED_METRICS.get(m.metric, (m.metric,))]
+        return tuple(dict.fromkeys(names))
 
     @property
     def needs_steps(self) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import CONFIDENCE, PairedTest, paired_test
-from sim.analysis.validation.blocks import Check, Fact, Measure, Regime
+from sim.analysis.validation.blocks import DERIVED_METRICS, Check, Fact, Measure, Regime
 from sim.errors import InputError
 from sim.scenarios import Scenario, load
 
@@ -114,6 +114,14 @@ class FactResult:
         return checks and all(self.conditions.values())
 
 
+def _metric_column(rows: pd.DataFrame, metric: str) -> pd.Series:
+    """An output's column, or a derived metric's (first output minus second)."""
+    if metric in DERIVED_METRICS:
+        first, second = DERIVED_METRICS[metric]
+        return rows[first] - rows[second]
+    return rows[metric]
+
+
 def _measure_values(frame: pd.DataFrame, measure: Measure, steps: int) -> pd.Series:
     """Per replicate: the measure's metric averaged over its window (NaN months skipped)."""
     first, last = measure.window.resolve(steps)
@@ -127,7 +135,8 @@ def _measure_values(frame: pd.DataFrame, measure: Measure, steps: int) -> pd.Ser
             f"no runs of regime {measure.regime.name!r} in months {first}-{last}: "
             f"the runs are {steps} months long"
         )
-    return rows.groupby("replicate")[measure.metric].mean().astype("float64")
+    values = _metric_column(rows, measure.metric)
+    return values.groupby(rows["replicate"]).mean().astype("float64")
 
 
 def evaluate(

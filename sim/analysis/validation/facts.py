@@ -1,4 +1,4 @@
-"""The model brief's eight stylized facts as data (:data:`FACTS`).
+"""The model brief's nine stylized facts as data (:data:`FACTS`).
 
 Each fact holds the brief's wording, the regimes it compares (parameter
 overrides and timelines on the baseline), the metrics, windows and expected
@@ -103,7 +103,16 @@ ACCUSATION_SPELL = Regime(
     ),
 )
 
+POORER_PAY = Regime(
+    "poorer_material_inducements",
+    "performance pay and allowances halved",
+    {"career.material_reward": 0.15},
+)
+
 LAST_24 = Window.final(24)
+#: Cadres above the bottom level must number in the hundreds for fact 9: with
+#: the default pyramid (5 levels, span 4) a quarter of the posts, 250 of 1,000.
+RANK_FACT_POPULATION = 1000
 
 
 def _paired(
@@ -334,12 +343,31 @@ FACTS: tuple[Fact, ...] = (
                     ACCUSATION_SPELL, "mean_idealism", "down", Window.months(49, 60)),
         ),
     ),
+    Fact(
+        9,
+        "Rank pattern",
+        "Rank pattern (Chen, Keng & Zhang 2023): slack among higher-ranked officials is "
+        "driven mainly by risk, among lower-ranked cadres mainly by a lack of material "
+        "inducements. More accusation risk raises lying flat more among upper ranks; "
+        "poorer rewards raise it more at the bottom.",
+        (
+            _paired("risk_upper", "more risk: upper ranks lie flat more", BASELINE, HIGH_RISK,
+                    "flat_share_upper", "up"),
+            _paired("risk_gap", "more risk: upper ranks' flat share rises more than the "
+                    "bottom's", BASELINE, HIGH_RISK, "flat_rank_gap", "up"),
+            _paired("pay_bottom", "poorer pay: the bottom level lies flat more", BASELINE,
+                    POORER_PAY, "flat_share_level1", "up"),
+            _paired("pay_gap", "poorer pay: the bottom's flat share rises more than upper "
+                    "ranks'", BASELINE, POORER_PAY, "flat_rank_gap", "down"),
+        ),
+        min_population=RANK_FACT_POPULATION,
+    ),
 )
 # fmt: on
 
 
 def fact(number: int) -> Fact:
-    """The fact with brief number ``number`` (1-8)."""
+    """The fact with brief number ``number`` (1-9)."""
     for item in FACTS:
         if item.id == number:
             return item

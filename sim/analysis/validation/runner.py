@@ -29,7 +29,9 @@ __all__ = ["DEFAULT_POPULATION", "DEFAULT_REPLICATES", "DEFAULT_STEPS", "run"]
 
 #: Default size of ``cadre-sim validate``: enough replicates that the weakest
 #: fact (fault tolerance's effect on the flat share, about one standard
-#: deviation of its paired differences) is clear.
+#: deviation of its paired differences) is clear, and enough cadres that the
+#: levels above the bottom hold hundreds (fact 9: 248 of 1,000 with the
+#: default pyramid).
 DEFAULT_REPLICATES = 20
 DEFAULT_POPULATION = 1000
 DEFAULT_STEPS = 96
@@ -55,7 +57,7 @@ def run(
     """Run the regimes of ``facts`` through :func:`sim.batch.run_batch` and evaluate them.
 
     Args:
-        facts: the facts to judge (default: all eight).
+        facts: the facts to judge (default: all nine).
         replicates: runs per regime, paired across regimes by seed.
         population: cadres per run (None: the baseline's).
         steps: months per run.
@@ -88,6 +90,15 @@ def run(
         ]
         raise InputError(problems[0], problems=problems, arguments=("steps",))
     base = load("baseline")
+    cadres = base.params["workforce.population"] if population is None else population
+    too_small = [item for item in chosen if cadres < item.min_population]
+    if too_small:
+        problems = [
+            f"population = {cadres}: stylized fact {item.id} needs at least "
+            f"{item.min_population} cadres (so that the upper levels hold hundreds)"
+            for item in too_small
+        ]
+        raise InputError(problems[0], problems=problems, arguments=("population",))
     settings: dict[str, Any] = {}
     if overrides:
         base = base.with_overrides(dict(overrides), name=base.name, origin="overrides")

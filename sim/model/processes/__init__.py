@@ -1,5 +1,7 @@
 """The model's processes, one module per part of the schedule (``docs/ODD.md`` section 7).
 
+* :mod:`~sim.model.processes.stakes`: rank-structured exposure, eligibility and the stakes
+  of every realised consequence, as the decision rule values them;
 * :mod:`~sim.model.processes.decision`: utilities, the work norm and logit choice;
 * :mod:`~sim.model.processes.work`: effort, public value, innovations, mistakes, misconduct;
 * :mod:`~sim.model.processes.reports`: visibility, true and false reports, deterrence;
@@ -7,7 +9,10 @@
 * :mod:`~sim.model.processes.learning`: monthly belief learning, idealism and reputation;
 * :mod:`~sim.model.processes.evaluation`: the annual evaluation, demotion, promotion;
 * :mod:`~sim.model.processes.demography`: ageing, retirement, staffing cuts, recruitment;
-* :mod:`~sim.model.processes.setup`: traits, initial beliefs and the burn-in of new cadres.
+* :mod:`~sim.model.processes.annual`: the annual evaluation's processes in schedule order;
+* :mod:`~sim.model.processes.setup`: traits and initial beliefs of new cadres;
+* :mod:`~sim.model.processes.initial`: the first population (steady-state ages, the
+  career replay, the burn-in).
 
 Convention, applied by every process here:
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.model.constants import MILD_EROSION
 from sim.model.kinds import CaseKind
 from sim.model.processes.reports import Reports
-from sim.model.state import BoolArray, FloatArray, IntArray, Population
+from sim.model.processes.stakes import removal_probability
+from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
 __all__ = [
@@ -102,14 +104,22 @@ class Verdicts:
 
 
 def conclude_cases(
-    pop: Population, params: Params, month: int, rng: np.random.Generator
+    pop: Population, org: Organisation, params: Params, month: int, rng: np.random.Generator
 ) -> Verdicts:
     """Count open cases down one month and hand down verdicts on those that end.
 
     A case of length ``L`` opened in month ``t`` ends in month ``t + L``.
-    Draws ``rng.random((3, k))`` for the ``k`` cases that end, if any.
-    Changes the ended cases' rows of ``pop``: case fields, reputation,
-    idealism, ``cleared_month`` and ``punished_until``.
+    Draws ``rng.random((4, k))`` for the ``k`` cases that end, if any (rows:
+    accuracy or qualification, clarification or credibility, tracing,
+    removal from post). A sanction of ``T = round(discipline.severity)``
+    months (an exempted honest mistake: ``round(T * (1 - mitigation))`` and
+    the reputation loss scaled by ``1 - mitigation``) bars promotion and
+    performance pay until ``month + T`` (never shortening an earlier bar),
+    costs ``reputation_damage`` of the reputation left, and removes a leading
+    cadre from its post at the next evaluation with
+    :func:`~sim.model.processes.stakes.removal_probability`. Changes the
+    ended cases' rows of ``pop``: case fields, reputation, idealism,
+    ``cleared_month``, ``punished_until`` and ``removal_pending``.
     """
     open_case = pop.case_kind != NO_CASE
     pop.case_months_left -= open_case
@@ -117,9 +127,9 @@ def conclude_cases(
     if ending.size == 0:
         return Verdicts()
     kind = pop.case_kind[ending]
-    d = rng.random((3, ending.size))
+    d = rng.random((4, ending.size))
     accuracy = params.accusation.investigation_accuracy
-    severity_months = params.discipline.punishment_months
+    severity_months = int(round(params.discipline.severity))
     erosion = params.behaviour.idealism_erosion
 
     # false reports
@@ -152,11 +162,15 @@ def conclude_cases(
     months_m = np.where(
         exempted, np.round(severity_months * (1.0 - tolerance.mitigation)), severity_months
     ).astype(np.int64)
-    mistake_punished = rows_m[months_m > 0]
-    months_m = months_m[months_m > 0]
+    # a mitigated sanction is lighter in every part: months and reputation
+    share_m = np.where(exempted, 1.0 - tolerance.mitigation, 1.0)
+    sanctioned_m = (months_m > 0) | (share_m > 0)
+    mistake_punished = rows_m[sanctioned_m]
+    months_m = months_m[sanctioned_m]
+    share_m = share_m[sanctioned_m]
     # being punished for an honest mistake is the bad experience behind
     # hidden withdrawal: it erodes idealism like a false accusation does
-    pop.idealism[rows_m[~exempted]] *= 1.0 - 0.5 * erosion
+    pop.idealism[rows_m[~exempted]] *= 1.0 - MILD_EROSION * erosion
 
     # misconduct
     c = kind == MISCONDUCT
@@ -172,8 +186,15 @@ def conclude_cases(
             np.full(misconduct_punished.size, severity_months, dtype=np.int64),
         ]
     )
-    pop.punished_until[punished] = month + months
-    pop.reputation[punished] *= 1.0 - params.accusation.reputation_damage
+    share = np.concatenate([np.ones(wrongful.size), share_m, np.ones(misconduct_punished.size)])
+    pop.punished_until[punished] = np.maximum(pop.punished_until[punished], month + months)
+    pop.reputation[punished] *= 1.0 - params.accusation.reputation_damage * share
+    # a leading cadre sanctioned heavily enough loses the post: it is moved
+    # down at the next annual evaluation
+    removal_draw = np.concatenate([d[3, f][~cleared], d[3, m][sanctioned_m], d[3, c][guilty]])
+    leader = org.post_level[pop.post[punished]] >= 1
+    removed = leader & (removal_draw < removal_probability(months))
+    pop.removal_pending[punished[removed]] = True
     pop.case_kind[ending] = NO_CASE
     pop.case_months_left[ending] = 0
     counts = {
@@ -209,4 +230,4 @@ def open_cases(pop: Population, params: Params, reports: Reports, rng: np.random
     pop.reputation_at_case[opened_rows] = pop.reputation[opened_rows]
     pop.reputation[opened_rows] *= 1.0 - accusation.reputation_damage
     falsely_accused = opened & (kind == FALSE_REPORT)
-    pop.idealism[falsely_accused] *= 1.0 - 0.5 * params.behaviour.idealism_erosion
+    pop.idealism[falsely_accused] *= 1.0 - MILD_EROSION * params.behaviour.idealism_erosion

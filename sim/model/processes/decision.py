@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.constants import (
-    EFFORT,
-    MISTAKE_EXPOSURE,
-    N_STATES,
-    REPUTATION_VALUE,
-    SUPERIOR_NORM_WEIGHT,
-)
+from sim.model.constants import EFFORT, MISTAKE_EXPOSURE, N_STATES, SUPERIOR_NORM_WEIGHT
 from sim.model.processes.reports import visibility
-from sim.model.state import FloatArray, IntArray, Organisation, Population, superior_rows
+from sim.model.processes.stakes import (
+    Stakes,
+    eligible_at_next_evaluation,
+    paid,
+    population_stakes,
+    rank_factor,
+)
+from sim.model.state import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Organisation,
+    Population,
+    superior_rows,
+)
 from sim.parameters.values import Params
 
 __all__ = [
@@ -36,6 +44,11 @@ def state_utilities(
     belief_vindication: FloatArray,
     previous_state: IntArray,
     norm_shares: FloatArray,
+    eligible: BoolArray,
+    paid: BoolArray,
+    stake: Stakes,
+    report_exposure: FloatArray,
+    accountability: FloatArray,
     params: Params,
     workload: float,
     unfit_rate: FloatArray,
@@ -43,19 +56,27 @@ def state_utilities(
     """Monthly utility of each work state for each cadre, shape ``(n, 3)``.
 
     ``U[i, s] = idealism * service(s) + (1 - idealism) * career(s)
-    - cost(s) - risk_aversion * sanctions(s) + habit + conformity``, with
+    - demotion(s) - cost(s) - risk_aversion * sanctions(s) + habit + conformity``, with
 
     * service: ``service_motivation * ability * effort(s)`` (public service
       motivation, lasting achievement: the idealist's logic);
-    * career: the tournament return to performance, ``prize *
-      belief_promotion * performance_weight * ability * effort(s) / (1 +
-      evaluation_noise)``, minus the expected demotion loss ``demotion.loss *
-      demotion.intensity * unfit_rate(s)`` (the realist's logic);
+    * career: performance pay, ``material_reward * paid * ability *
+      effort(s)`` (forfeited while barred: ``paid`` is False), plus the
+      tournament return to performance, ``prize * belief_promotion *
+      eligible * performance_weight * ability * effort(s) / (1 +
+      evaluation_noise)`` (nothing for a cadre who cannot be promoted at the
+      next evaluation: ``eligible`` is False) (the realist's logic);
+    * demotion: ``demotion.intensity * unfit_rate(s) * stake.demotion``;
     * cost: ``effort_cost * workload * effort(s)**2``;
-    * sanctions: expected loss from an honest mistake that is reported and
-      not exempted, plus from false reports (Epstein 2002: risk aversion
-      times perceived sanction probability; Png 1986: wrongful sanctions
-      shrink the gap between acting and not acting).
+    * sanctions: expected loss from an honest mistake that is reported (a
+      case, then a sanction unless exempted; honest mistakes scale with
+      ``accountability``, the failures a post answers for), plus from false
+      reports (believed rate times ``report_exposure``, the post's exposure;
+      a case, a wrongful sanction unless cleared, less the reputation a
+      public clarification restores), each valued by the realised
+      consequences in ``stake`` (:func:`sim.model.processes.stakes.stakes`;
+      Epstein 2002: risk aversion times perceived sanction probability; Png
+      1986: wrongful sanctions shrink the gap between acting and not acting).
 
     ``workload`` is work per cadre relative to the start and ``unfit_rate``
     the perceived chance of being judged unfit after a year in each state;
@@ -68,31 +89,28 @@ def state_utilities(
     tournament = career.prize * career.performance_weight / (1.0 + career.evaluation_noise)
     # service + career return per unit of effort
     effort_gain = (
-        idealism * behaviour.service_motivation + career_weight * tournament * belief_promotion
+        idealism * behaviour.service_motivation
+        + career_weight * (career.material_reward * paid + tournament * belief_promotion * eligible)
     ) * ability
     # expected demotion loss per unit of perceived unfitness
-    demotion = career_weight * (params.demotion.loss * params.demotion.intensity)
-    investigation_cost = accusation.investigation_months * accusation.investigation_harm
-    severity = params.discipline.severity
+    demotion = params.demotion.intensity * stake.demotion
     # expected loss from honest mistakes per unit of mistake exposure
     mistake_loss = (
         risk_aversion
         * (behaviour.mistake_rate * workload * accusation.mistake_report_prob)
+        * accountability
         * (
-            investigation_cost
-            + REPUTATION_VALUE * accusation.reputation_damage
-            + severity * (1.0 - belief_exemption * params.fault_tolerance.mitigation)
+            stake.case
+            + (1.0 - belief_exemption * params.fault_tolerance.mitigation) * stake.punishment
         )
     )
     # expected loss from false reports per unit of visibility
     false_harm = (
-        investigation_cost
-        + (1.0 - accusation.investigation_accuracy) * severity
-        + REPUTATION_VALUE
-        * accusation.reputation_damage
-        * (1.0 - belief_vindication * params.clarification.restoration)
+        stake.case
+        + (1.0 - accusation.investigation_accuracy) * stake.punishment
+        - belief_vindication * params.clarification.restoration * stake.case_reputation
     )
-    false_loss = risk_aversion * belief_false * false_harm
+    false_loss = risk_aversion * belief_false * report_exposure * false_harm
     vis = visibility(accusation.visibility_active)
     u = behaviour.conformity * norm_shares
     for s in range(N_STATES):
@@ -150,9 +168,15 @@ def norm_shares(pop: Population, org: Organisation) -> FloatArray:
 
 
 def population_utilities(
-    pop: Population, org: Organisation, params: Params, workload: float, unfit_rate: FloatArray
+    pop: Population,
+    org: Organisation,
+    params: Params,
+    workload: float,
+    unfit_rate: FloatArray,
+    month: int,
 ) -> FloatArray:
-    """:func:`state_utilities` of every row, from its traits, beliefs, last state and norm."""
+    """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm."""
+    level = org.post_level[pop.post]
     return state_utilities(
         ability=pop.ability,
         idealism=pop.idealism,
@@ -163,6 +187,11 @@ def population_utilities(
         belief_vindication=pop.belief_vindication,
         previous_state=pop.state,
         norm_shares=norm_shares(pop, org),
+        eligible=eligible_at_next_evaluation(pop, params, month),
+        paid=paid(pop, month),
+        stake=population_stakes(pop, org, params, month),
+        report_exposure=rank_factor(level, params.accusation.rank_exposure),
+        accountability=rank_factor(level, params.discipline.accountability),
         params=params,
         workload=workload,
         unfit_rate=unfit_rate,
@@ -176,10 +205,11 @@ def decide(
     workload: float,
     unfit_rate: FloatArray,
     uniforms: FloatArray,
+    month: int,
 ) -> None:
-    """Every row chooses this month's work state at once (sets ``pop.state``).
+    """Every row chooses its work state for ``month`` at once (sets ``pop.state``).
 
     ``uniforms`` holds one uniform number per row for the logit choice.
     """
-    utilities = population_utilities(pop, org, params, workload, unfit_rate)
+    utilities = population_utilities(pop, org, params, workload, unfit_rate, month)
     pop.state[:] = choose_states(utilities, params.behaviour.choice_noise, uniforms)

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.model.constants import RECRUIT_AGE, RETIREMENT_AGE, ROUTINE
 from sim.model.processes.setup import draw_traits, initial_beliefs
-from sim.model.state import IntArray, Organisation, Population, vacate
+from sim.model.state import FloatArray, IntArray, Organisation, Population, vacate
 from sim.parameters.values import Params
 
 __all__ = ["cut_posts", "recruit", "retire", "serve_month"]
@@ -57,12 +57,14 @@ def recruit(
     params: Params,
     deterrence: float,
     rng: np.random.Generator,
+    promotion_rate: FloatArray | None = None,
 ) -> IntArray:
     """Recruit into open vacant bottom posts, reusing empty rows; returns the recruits' rows.
 
     Recruits get new traits (:func:`~sim.model.processes.setup.draw_traits`),
     an age drawn uniformly from ``RECRUIT_AGE``, the routine state and
-    beliefs at the current regime's truth
+    beliefs at the current regime's truth, promotion beliefs from
+    ``promotion_rate`` (the last evaluation's rates)
     (:func:`~sim.model.processes.setup.initial_beliefs`), drawn in that order.
     """
     if not params.workforce.demography:
@@ -76,5 +78,5 @@ def recruit(
         draw_traits(pop, free_rows, params, rng)
         pop.age[free_rows] = rng.uniform(RECRUIT_AGE[0], RECRUIT_AGE[1], free_rows.size)
         pop.state[free_rows] = ROUTINE
-        initial_beliefs(pop, org, free_rows, params, deterrence, rng)
+        initial_beliefs(pop, org, free_rows, params, deterrence, rng, promotion_rate)
     return free_rows

@@ -19,12 +19,15 @@ from sim.model.constants import (
     ANNUAL_BELIEF_SPEED,
     EFFORT,
     FLAT,
+    GRADE_LOSS_MONTHS,
     N_STATES,
     REPUTATION_SCORE_WEIGHT,
     ROUTINE,
+    UNFIT_MONTHS,
 )
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import group_mean, learn
+from sim.model.processes.stakes import promotable
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population, move
 from sim.parameters.values import Params
 
@@ -128,8 +131,9 @@ class Evaluation:
         score: evaluation score of every row.
         level_at_start: each row's level (0 = bottom) before demotion and promotion.
         eligible: eligible for promotion (serving, no open case, not barred,
-            long enough in post).
-        demoted: to be demoted (unfit, no open case, and drawn).
+            long enough in post, below the age ceiling).
+        demoted: to be demoted (unfit and drawn, or removed from post by a
+            sanction; serving with no open case).
         unfit_rate: the perceived unfit rates by state, updated from this year.
 
     """
@@ -151,9 +155,13 @@ def evaluate(
 ) -> Evaluation:
     """Score everyone, judge who is unfit and who will be demoted; changes nothing.
 
-    Who is unfit: detected lying flat for at least half the year (with
-    ``demotion.detection``), or in the bottom ``demotion.bottom_share`` of
-    its level. The perceived unfit rate of each state moves (speed
+    Who is unfit: detected lying flat for at least ``UNFIT_MONTHS`` months
+    of the year (with ``demotion.detection``), or in the bottom
+    ``demotion.bottom_share`` of its level. Who is demoted: the unfit drawn
+    with ``demotion.intensity`` and the cadres removed from post by a
+    sanction (``pop.removal_pending``), if serving with no open case.
+    Who is eligible for promotion: :func:`~sim.model.processes.stakes.promotable`.
+    The perceived unfit rate of each state moves (speed
     ``ANNUAL_BELIEF_SPEED``) towards the share judged unfit among those whose
     dominant state of the year it was. Draws ``rng.standard_normal(n)`` (the
     scores' noise), then ``rng.random((2, n))`` (detection, demotion).
@@ -164,13 +172,13 @@ def evaluate(
     score = evaluation_scores(pop, org, params, pop.performance, rng.standard_normal(n))
     # dominant state of the year, for the public record of who was judged unfit
     dominant = np.full(n, ROUTINE, dtype=np.int64)
-    dominant[pop.active_months >= 6] = ACTIVE
-    dominant[pop.flat_months >= 6] = FLAT
+    dominant[pop.active_months >= UNFIT_MONTHS] = ACTIVE
+    dominant[pop.flat_months >= UNFIT_MONTHS] = FLAT
 
     demotion = params.demotion
     draws = rng.random((2, n))
     bottom = bottom_of_levels(score, level, alive, demotion.bottom_share, org.n_levels)
-    unfit = alive & ((pop.flat_months >= 6) & (draws[0] < demotion.detection) | bottom)
+    unfit = alive & ((pop.flat_months >= UNFIT_MONTHS) & (draws[0] < demotion.detection) | bottom)
     empirical = np.array(
         [
             unfit[alive & (dominant == s)].mean() if (alive & (dominant == s)).any() else np.nan
@@ -182,10 +190,8 @@ def evaluate(
     rate[known] += ANNUAL_BELIEF_SPEED * (empirical[known] - rate[known])
 
     no_case = pop.case_kind == NO_CASE
-    eligible = (
-        alive & no_case & (pop.punished_until <= month) & (pop.tenure >= params.career.min_tenure)
-    )
-    demoted = unfit & (draws[1] < demotion.intensity) & no_case
+    eligible = promotable(pop, params, month)
+    demoted = (unfit & (draws[1] < demotion.intensity) | pop.removal_pending) & alive & no_case
     return Evaluation(score, level, eligible, demoted, rate)
 
 
@@ -199,12 +205,14 @@ class Demotion:
     """The year's demotions.
 
     Attributes:
-        count: cadres demoted.
+        count: cadres demoted as unfit (the bottom level's lose grade).
+        removals: leading cadres moved down because a sanction removed them from post.
         promoted: rows moved up by swapping posts with a demoted superior.
 
     """
 
     count: int
+    removals: int
     promoted: BoolArray
 
 
@@ -212,16 +220,24 @@ def demote(pop: Population, org: Organisation, verdict: Evaluation, month: int) 
     """Demote the cadres ``verdict`` chose, level by level from the bottom up.
 
     At the bottom level a demoted cadre loses grade: tenure restarts and it
-    is barred from promotion for 12 months. Higher up it
-    swaps posts with the best eligible cadre of the level below (as many
-    swaps as there are such cadres). Changes ``pop`` and ``org``.
+    is barred from promotion for ``GRADE_LOSS_MONTHS`` months. Higher up,
+    level by level from level 1 up, the demoted cadres of a level (in row
+    order) are paired with the best-scoring eligible cadres of the level
+    below who are neither demoted nor already promoted (best first), and
+    each pair swaps posts; if there are fewer candidates than demoted
+    cadres, the demoted cadres in the last rows stay in post (their pending
+    removal with them). A removed cadre that is moved down counts as a
+    removal, not a demotion. Changes ``pop`` and ``org``.
     """
     demoted, level = verdict.demoted, verdict.level_at_start
     promoted = np.zeros(demoted.size, dtype=bool)
     bottom_demoted = np.flatnonzero(demoted & (level == 0))
     pop.tenure[bottom_demoted] = 0
-    pop.punished_until[bottom_demoted] = np.maximum(pop.punished_until[bottom_demoted], month + 12)
+    pop.punished_until[bottom_demoted] = np.maximum(
+        pop.punished_until[bottom_demoted], month + GRADE_LOSS_MONTHS
+    )
     count = bottom_demoted.size
+    removals = 0
     for lvl in range(1, org.n_levels):
         down = np.flatnonzero(demoted & (level == lvl))
         if down.size == 0:
@@ -232,11 +248,14 @@ def demote(pop: Population, org: Organisation, verdict: Evaluation, month: int) 
         if down.size == 0:
             continue
         posts_down, posts_up = pop.post[down].copy(), pop.post[cand].copy()
+        n_removed = int(pop.removal_pending[down].sum())
+        pop.removal_pending[down] = False
         move(pop, org, down, posts_up)
         move(pop, org, cand, posts_down)
         promoted[cand] = True
-        count += down.size
-    return Demotion(int(count), promoted)
+        count += down.size - n_removed
+        removals += n_removed
+    return Demotion(int(count), removals, promoted)
 
 
 def promote(
@@ -275,32 +294,38 @@ def learn_promotion(
     pop: Population,
     org: Organisation,
     params: Params,
-    level_at_start: IntArray,
+    verdict: Evaluation,
     promoted: BoolArray,
-) -> None:
-    """Promotion beliefs learn this year's promotion rate at each level.
+) -> FloatArray:
+    """Promotion beliefs learn this year's promotion rate at each level; returns the rates.
 
-    The rate is counted among the cadres serving now (after retirement) by
-    the level they started the year at; each cadre learns from its own
-    promotion (``behaviour.learning_own``) and from the rate at its current
-    level (``learning_public + learning_peer``), with speed
+    The rate is the chance of promotion when eligible: counted among the
+    cadres who were eligible (``verdict.eligible``) and serve now (after
+    retirement), by the level they started the year at; the decision rule
+    applies it only to cadres eligible at the coming evaluation. Each
+    eligible cadre learns from its own promotion (``behaviour.learning_own``)
+    and every serving cadre from the rate at its current level
+    (``learning_public + learning_peer``), with speed
     ``ANNUAL_BELIEF_SPEED``. Changes ``pop.belief_promotion``.
     """
     behaviour = params.behaviour
     alive = pop.alive
     n_levels = org.n_levels
     level = org.post_level[pop.post]
-    rate_num = np.bincount(level_at_start[alive], weights=promoted[alive], minlength=n_levels)
-    rate_den = np.bincount(level_at_start[alive], minlength=n_levels).astype(float)
+    level_at_start = verdict.level_at_start
+    counted = alive & verdict.eligible
+    rate_num = np.bincount(level_at_start[counted], weights=promoted[counted], minlength=n_levels)
+    rate_den = np.bincount(level_at_start[counted], minlength=n_levels).astype(float)
     level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_levels), where=rate_den > 0)
     pop.belief_promotion = learn(
         pop.belief_promotion,
         [
-            (promoted.astype(float), behaviour.learning_own, alive),
+            (promoted.astype(float), behaviour.learning_own, counted),
             (level_rate[level], behaviour.learning_public + behaviour.learning_peer, alive),
         ],
         ANNUAL_BELIEF_SPEED,
     )
+    return level_rate
 
 
 def close_year(pop: Population) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from sim.model.constants import BELIEF_SPEED, IDEALISM_TENURE_DECAY, REPUTATION_BASELINE
 from sim.model.kinds import CaseKind
 from sim.model.processes.cases import Verdicts
-from sim.model.processes.reports import visibility
+from sim.model.processes.reports import report_exposure, visibility
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -70,7 +70,8 @@ def learn_monthly(
     """Update beliefs from own experience, colleagues and public events.
 
     * False accusation (``pop.belief_false``): this month's false reports per
-      unit of visibility, for oneself, one's unit and everyone.
+      unit of visibility times the post's exposure (``accusation.rank_exposure``),
+      for oneself, one's unit and everyone.
     * Exemption and vindication (``pop.belief_exemption``,
       ``pop.belief_vindication``): the verdicts on the cases concluded this
       month (``verdicts``), seen by those whose case it was, by their unit and
@@ -87,8 +88,12 @@ def learn_monthly(
         behaviour.learning_public,
     )
 
-    # false accusations: a rate per unit of visibility
-    vis = visibility(params.accusation.visibility_active)[pop.state] * alive
+    # false accusations: a rate per unit of visibility x exposure
+    vis = (
+        visibility(params.accusation.visibility_active)[pop.state]
+        * report_exposure(pop, org, params)
+        * alive
+    )
     own_rate = false_report / np.maximum(vis, 1e-9)
     unit_reports = np.bincount(unit, weights=false_report.astype(float), minlength=org.n_units)
     unit_vis = np.bincount(unit, weights=vis, minlength=org.n_units)
@@ -141,7 +146,8 @@ def recover(pop: Population, params: Params) -> None:
 
     Long-run idealism decays with service (``IDEALISM_TENURE_DECAY``) and
     idealism recovers towards it; reputation drifts back to
-    ``REPUTATION_BASELINE`` while no case is open.
+    ``REPUTATION_BASELINE`` while no case is open and loses
+    ``accusation.investigation_harm`` a month (not below 0) while one is.
     """
     behaviour = params.behaviour
     pop.idealism_base *= 1.0 - IDEALISM_TENURE_DECAY
@@ -150,5 +156,6 @@ def recover(pop: Population, params: Params) -> None:
     pop.reputation += np.where(
         not_investigated,
         behaviour.reputation_recovery * (REPUTATION_BASELINE - pop.reputation),
-        0.0,
+        -params.accusation.investigation_harm,
     )
+    np.maximum(pop.reputation, 0.0, out=pop.reputation)

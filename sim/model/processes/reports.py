@@ -1,7 +1,8 @@
 """Reports to the discipline channel and the deterrence of false accusers (ODD 7.5, 7.13).
 
 True reports follow real honest mistakes and misconduct; false reports fall on
-cadres in proportion to their visibility and, for rivals, their ability.
+cadres in proportion to their visibility and their post's exposure and, for
+rivals, their ability.
 Deterrence, the would-be accusers' perceived risk, moves towards what the
 current crackdown and publicity imply.
 """
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.constants import FLAT_VISIBILITY
+from sim.model.constants import FLAT_VISIBILITY, RIVAL_ABILITY_EXPONENT
+from sim.model.processes.stakes import rank_factor
 from sim.model.processes.work import Work
-from sim.model.state import BoolArray, FloatArray, IntArray, Population
+from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "false_report_intensity",
     "file_reports",
     "next_deterrence",
+    "report_exposure",
+    "report_hazard",
     "update_deterrence",
     "visibility",
 ]
@@ -38,6 +42,7 @@ def false_report_intensity(
     state: IntArray,
     ability: FloatArray,
     alive: BoolArray,
+    exposure: FloatArray,
     base_rate: float,
     deterrence: float,
     deterrence_strength: float,
@@ -46,14 +51,43 @@ def false_report_intensity(
 ) -> FloatArray:
     """Monthly probability that each cadre is the target of a false report.
 
-    Disgruntled parties report in proportion to visibility; rivals in the
-    promotion tournament (Lazear 1989) aim at the visible and the able
-    (weight ``visibility * ability**2``). Both weights are normalised to mean
-    one over serving cadres so ``base_rate`` is the average rate at unit
-    visibility; deterrence removes up to ``deterrence_strength`` of reports.
+    Disgruntled parties report in proportion to visibility times the post's
+    ``exposure`` (leaders are more exposed:
+    :func:`sim.model.processes.stakes.rank_factor`); rivals in the promotion
+    tournament (Lazear 1989) aim at the visible and the able (weight
+    ``visibility * exposure * ability**RIVAL_ABILITY_EXPONENT``). See
+    :func:`report_hazard`.
     """
-    vis = visibility(visibility_active)[state] * alive
-    rival = vis * ability**2
+    return report_hazard(
+        visible=visibility(visibility_active)[state] * exposure,
+        ability=ability,
+        alive=alive,
+        base_rate=base_rate,
+        deterrence=deterrence,
+        deterrence_strength=deterrence_strength,
+        rival_share=rival_share,
+    )
+
+
+def report_hazard(
+    *,
+    visible: FloatArray,
+    ability: FloatArray,
+    alive: BoolArray,
+    base_rate: float,
+    deterrence: float,
+    deterrence_strength: float,
+    rival_share: float,
+) -> FloatArray:
+    """:func:`false_report_intensity` for given visibilities (state visibility x exposure).
+
+    Both weights (``visible`` and ``visible * ability**RIVAL_ABILITY_EXPONENT``)
+    are normalised to mean one over serving cadres, so ``base_rate`` is the
+    average rate at unit visibility; deterrence removes up to
+    ``deterrence_strength`` of reports.
+    """
+    vis = visible * alive
+    rival = vis * ability**RIVAL_ABILITY_EXPONENT
     n = max(int(alive.sum()), 1)
     vis_mean = vis.sum() / n
     rival_mean = rival.sum() / n
@@ -84,8 +118,18 @@ class Reports:
     counts: dict[str, int]
 
 
+def report_exposure(pop: Population, org: Organisation, params: Params) -> FloatArray:
+    """Each row's exposure to false reports, from its level (``accusation.rank_exposure``)."""
+    return rank_factor(org.post_level[pop.post], params.accusation.rank_exposure)
+
+
 def file_reports(
-    pop: Population, params: Params, deterrence: float, work: Work, draws: FloatArray
+    pop: Population,
+    org: Organisation,
+    params: Params,
+    deterrence: float,
+    work: Work,
+    draws: FloatArray,
 ) -> Reports:
     """Which honest mistakes are reported (``draws[0]``) and who is falsely reported (``draws[1]``).
 
@@ -98,6 +142,7 @@ def file_reports(
         state=pop.state,
         ability=pop.ability,
         alive=alive,
+        exposure=report_exposure(pop, org, params),
         base_rate=accusation.false_report_rate,
         deterrence=deterrence,
         deterrence_strength=params.crackdown.deterrence_strength,

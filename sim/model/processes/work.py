@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.constants import ACTIVE, EFFORT, FLAT, INNOVATION_VALUE, MISTAKE_EXPOSURE
-from sim.model.state import BoolArray, FloatArray, Population
+from sim.model.processes.stakes import rank_factor
+from sim.model.state import BoolArray, FloatArray, Organisation, Population
 from sim.parameters.values import Params
 
 __all__ = ["Work", "do_work", "initial_public_value"]
@@ -33,11 +34,16 @@ class Work:
     counts: dict[str, int]
 
 
-def do_work(pop: Population, params: Params, workload: float, draws: FloatArray) -> Work:
+def do_work(
+    pop: Population, org: Organisation, params: Params, workload: float, draws: FloatArray
+) -> Work:
     """Work under this month's states; adds to each cadre's yearly performance and counters.
 
     ``draws`` holds three uniform numbers per row: innovation (``draws[0]``),
-    honest mistake (``draws[1]``) and misconduct (``draws[2]``). Changes
+    honest mistake (``draws[1]``; its chance ``mistake_rate * workload *
+    MISTAKE_EXPOSURE[state] * rank_factor(level, discipline.accountability)``,
+    at most 1: a post answers for its unit's failures) and misconduct
+    (``draws[2]``). Changes
     ``pop.performance``, ``pop.active_months`` and ``pop.flat_months``.
     """
     behaviour = params.behaviour
@@ -45,7 +51,13 @@ def do_work(pop: Population, params: Params, workload: float, draws: FloatArray)
     active = (state == ACTIVE) & alive
     output = pop.ability * EFFORT[state]
     innovation = active & (draws[0] < behaviour.innovation_rate * pop.ability)
-    mistake_p = np.minimum(behaviour.mistake_rate * workload * MISTAKE_EXPOSURE[state], 1.0)
+    mistake_p = np.minimum(
+        behaviour.mistake_rate
+        * workload
+        * MISTAKE_EXPOSURE[state]
+        * rank_factor(org.post_level[pop.post], params.discipline.accountability),
+        1.0,
+    )
     mistake = alive & (draws[1] < mistake_p)
     misconduct = alive & (draws[2] < params.discipline.misconduct_rate)
     public_value = float(

@@ -1,0 +1,188 @@
+"""Rank-structured exposure, eligibility and stakes (ODD 7.2, 7.7, 7.8).
+
+What a cadre stands to lose rises with rank: a post answers for the failures
+of the unit it leads (``discipline.accountability``) and is more visible to
+complainants and rivals (``accusation.rank_exposure``); a heavy sanction
+costs a leading cadre its post. What it stands to gain from effort depends
+on whether it can be promoted at the coming evaluation (not barred, not
+under investigation, below the age ceiling) and on performance pay, which a
+sanction suspends. The decision rule values each consequence the model
+realises by these functions, so a lever changes both what happens and what
+cadres fear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.constants import GRADE_LOSS_MONTHS, REMOVAL_MONTHS, REPUTATION_VALUE, WARNING_MONTHS
+from sim.model.kinds import CaseKind
+from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
+from sim.parameters.values import Params
+
+__all__ = [
+    "Stakes",
+    "below_age_ceiling",
+    "eligible_at_next_evaluation",
+    "paid",
+    "population_stakes",
+    "promotable",
+    "rank_factor",
+    "removal_probability",
+    "stakes",
+]
+
+
+def rank_factor(level: IntArray, per_level: float) -> FloatArray:
+    """A post's exposure relative to a bottom post: ``1 + per_level * level`` (0 = bottom).
+
+    Used for false reports (``accusation.rank_exposure``) and for the honest
+    mistakes a post answers for (``discipline.accountability``).
+    """
+    return 1.0 + per_level * np.asarray(level, dtype=np.float64)
+
+
+def removal_probability(months: FloatArray | float) -> FloatArray:
+    """Chance that a leading cadre sanctioned for ``months`` months loses the post."""
+    span = REMOVAL_MONTHS - WARNING_MONTHS
+    return np.clip((np.asarray(months, dtype=np.float64) - WARNING_MONTHS) / span, 0.0, 1.0)
+
+
+def _eligible_but_tenure(pop: Population, params: Params, month: int, ahead: int) -> BoolArray:
+    """:func:`promotable` without the minimum tenure in post."""
+    return (
+        pop.alive
+        & (pop.case_kind == int(CaseKind.NONE))
+        & (pop.punished_until <= month)
+        & (pop.age + ahead / 12.0 < params.career.age_ceiling)
+    )
+
+
+def promotable(pop: Population, params: Params, month: int, ahead: int = 0) -> BoolArray:
+    """Serving cadres who meet the rules for promotion at an evaluation in ``month``.
+
+    Not under investigation, not barred (``punished_until <= month``), at
+    least ``career.min_tenure`` months in post and younger than
+    ``career.age_ceiling``, with tenure and age as they will be after
+    ``ahead`` more months of service.
+    """
+    return _eligible_but_tenure(pop, params, month, ahead) & (
+        pop.tenure + ahead >= params.career.min_tenure
+    )
+
+
+def eligible_at_next_evaluation(pop: Population, params: Params, month: int) -> BoolArray:
+    """Who can still hope for promotion from effort in ``month``, as cadres know the rules.
+
+    A cadre who at the coming evaluation (the end of the next month divisible
+    by 12) will be barred, under investigation or past the age ceiling
+    expects nothing from this month's effort. A cadre who is only too new in
+    post does: the model scores one year, but the assessments of the years
+    before eligibility count for promotion in practice.
+    """
+    next_evaluation = month + (-month) % 12
+    return _eligible_but_tenure(pop, params, next_evaluation, next_evaluation - month + 1)
+
+
+def below_age_ceiling(pop: Population, params: Params, month: int) -> BoolArray:
+    """Who will still be younger than ``career.age_ceiling`` at the evaluation after ``month``."""
+    ahead = (-month) % 12 + 1
+    return pop.age + ahead / 12.0 < params.career.age_ceiling
+
+
+def paid(pop: Population, month: int) -> BoolArray:
+    """Who earns performance pay in ``month``: every cadre not barred by a sanction."""
+    return pop.punished_until <= month
+
+
+@dataclass(frozen=True, slots=True)
+class Stakes:
+    """What each cadre stands to lose, in utility, from each realised consequence.
+
+    Attributes:
+        month_value: a month barred from promotion and performance pay,
+            ``(1 - idealism) * (material_reward + tournament * belief_promotion
+            * below_ceiling) * ability``.
+        prospects_value: the tournament part of ``month_value`` alone.
+        case: a case opened against the cadre: the months under
+            investigation (promotion frozen: ``prospects_value`` a month), the
+            reputation lost when it opens (``reputation_damage``) and while it
+            runs (``investigation_harm`` a month), valued at ``REPUTATION_VALUE``.
+        case_reputation: the reputation part of ``case`` (what a public
+            clarification restores a share of).
+        punishment: a sanction of ``severity`` months: the months barred, the
+            reputation lost at the verdict (a second loss of
+            ``reputation_damage`` of what is left), and for a leading cadre
+            the chance of losing the post, valued at ``demotion.loss``.
+        demotion: being moved down a level at the annual evaluation
+            (``demotion.loss``), or at the bottom level losing grade (barred
+            for ``GRADE_LOSS_MONTHS`` months).
+
+    """
+
+    month_value: FloatArray
+    prospects_value: FloatArray
+    case: FloatArray
+    case_reputation: FloatArray
+    punishment: FloatArray
+    demotion: FloatArray
+
+
+def stakes(
+    *,
+    ability: FloatArray,
+    idealism: FloatArray,
+    reputation: FloatArray,
+    belief_promotion: FloatArray,
+    below_ceiling: BoolArray,
+    leader: BoolArray,
+    params: Params,
+) -> Stakes:
+    """Each cadre's stakes: the value of every consequence the model realises (:class:`Stakes`).
+
+    With ``w = 1 - idealism`` and ``tournament = prize * performance_weight /
+    (1 + evaluation_noise)``: ``prospects = w * tournament * belief_promotion
+    * below_ceiling * ability``; ``month = w * material_reward * ability +
+    prospects``; ``case_reputation = REPUTATION_VALUE * (reputation *
+    reputation_damage + investigation_months * investigation_harm)``; ``case
+    = investigation_months * prospects + case_reputation``; ``punishment =
+    severity * month + REPUTATION_VALUE * reputation * (1 - reputation_damage)
+    * reputation_damage + removal_probability(severity) * w * demotion.loss *
+    leader``; ``demotion = w * demotion.loss`` for a leader, plus
+    ``GRADE_LOSS_MONTHS * month`` at the bottom level. Changes nothing.
+    """
+    career, accusation = params.career, params.accusation
+    severity = params.discipline.severity
+    career_weight = 1.0 - idealism
+    tournament = career.prize * career.performance_weight / (1.0 + career.evaluation_noise)
+    prospects_value = career_weight * tournament * belief_promotion * below_ceiling * ability
+    month_value = career_weight * career.material_reward * ability + prospects_value
+    post = career_weight * params.demotion.loss
+    case_reputation = REPUTATION_VALUE * (
+        reputation * accusation.reputation_damage
+        + accusation.investigation_months * accusation.investigation_harm
+    )
+    case = accusation.investigation_months * prospects_value + case_reputation
+    verdict_reputation = REPUTATION_VALUE * reputation * (1.0 - accusation.reputation_damage)
+    punishment = (
+        severity * month_value
+        + verdict_reputation * accusation.reputation_damage
+        + removal_probability(severity) * post * leader
+    )
+    demotion = np.where(leader, post, post + GRADE_LOSS_MONTHS * month_value)
+    return Stakes(month_value, prospects_value, case, case_reputation, punishment, demotion)
+
+
+def population_stakes(pop: Population, org: Organisation, params: Params, month: int) -> Stakes:
+    """:func:`stakes` of every row in ``month``, from its traits, beliefs and post."""
+    return stakes(
+        ability=pop.ability,
+        idealism=pop.idealism,
+        reputation=pop.reputation,
+        belief_promotion=pop.belief_promotion,
+        below_ceiling=below_age_ceiling(pop, params, month),
+        leader=org.post_level[pop.post] >= 1,
+        params=params,
+    )
