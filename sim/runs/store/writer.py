@@ -1,0 +1,189 @@
+"""Writing a batch's runs: one finished run at a time, into a few data files.
+
+:class:`RunWriter` is the store's only way in for run data. It is
+run-oriented and knows nothing of executors: whoever has a finished run
+(the batch's parent, or later a process stepping many runs together) calls
+:meth:`RunWriter.write` with the run's frame and its record. Runs go to the
+writer's journal (:class:`~sim.runs.store.parts.Journal`); when the journal
+reaches :data:`PART_BYTES` or :data:`SEAL_SECONDS`, or the writer is closed,
+it is sealed into a Parquet data file, the ``commit`` callback records the
+sealed runs durably (the batch rewrites its manifest), and only then is the
+journal removed. A kill at any moment therefore leaves each run in a data
+file the manifest lists, in a journal (:func:`recover_journals` seals it on
+the next start), or nowhere (it is run again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from sim.fileio import crash_point
+from sim.runs.store.columns import as_batch_table, content_digest, content_digests
+from sim.runs.store.layout import DATA_DIR, journal_files, journal_name, part_for_journal
+from sim.runs.store.parts import Journal, read_journal, write_part
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
+
+__all__ = ["PART_BYTES", "SEAL_SECONDS", "Commit", "RunWriter", "recover_journals"]
+
+#: Size of a journal (bytes, uncompressed Arrow) at which it is sealed into a data file.
+PART_BYTES = 32 * 1024 * 1024
+#: Longest time (seconds) a journal stays open before it is sealed.
+SEAL_SECONDS = 600.0
+
+#: Records the runs of a sealed data file durably (called before the journal is removed).
+Commit = Callable[[list[dict[str, Any]]], None]
+
+
+class RunWriter:
+    """Appends finished runs of one batch to its data files.
+
+    Args:
+        folder: the results folder.
+        header: what every data file records about the batch (``batch`` id, ``steps``).
+        schema: the batch's schema (:func:`~sim.runs.store.columns.batch_schema`).
+        commit: records a sealed file's runs durably (see :data:`Commit`).
+        scenarios: the batch's scenarios by name, to bring frames to the schema.
+        part_bytes: journal size at which it is sealed (default :data:`PART_BYTES`).
+        seal_seconds: journal age at which it is sealed (default :data:`SEAL_SECONDS`).
+
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        header: Mapping[str, Any],
+        schema: pa.Schema,
+        commit: Commit,
+        *,
+        scenarios: Mapping[str, Scenario] | None = None,
+        part_bytes: int | None = None,
+        seal_seconds: float | None = None,
+    ) -> None:
+        self.folder = folder
+        self.header = dict(header)
+        self.schema = schema
+        self.commit = commit
+        self.scenarios = dict(scenarios or {})
+        self.part_bytes = PART_BYTES if part_bytes is None else part_bytes
+        self.seal_seconds = SEAL_SECONDS if seal_seconds is None else seal_seconds
+        self.token = uuid.uuid4().hex[:8]
+        self._sequence = 0
+        self._journal: Journal | None = None
+
+    def write(self, run: pd.DataFrame | pa.Table, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Append one finished run; return its record with ``rows`` and ``content``.
+
+        ``run`` is the run's frame with the identifying columns (or already a
+        table of the batch's schema); ``record`` says what it is (at least
+        ``scenario``, ``replicate``, ``seed``, ``steps``, ``digest``) and may
+        carry its ``content`` digest when the caller computed it.
+
+        Raises:
+            ValueError: the run does not fit the batch's schema.
+            InputError: the data cannot be written (disk full, ...).
+
+        """
+        if isinstance(run, pa.Table):
+            table = run
+        else:
+            table = as_batch_table(run, self.schema, self.scenarios[record["scenario"]])
+        if not table.schema.equals(self.schema):
+            raise ValueError(f"run {record['scenario']} {record['replicate']}: not the batch schema")
+        written = {**record, "rows": table.num_rows}
+        written.setdefault("content", content_digest(table))
+        if self._journal is None:
+            self._sequence += 1
+            path = self.folder / DATA_DIR / journal_name(self.token, self._sequence)
+            self._journal = Journal(path, self.schema, self.header)
+        self._journal.append(table, written)
+        journal = self._journal
+        if journal.size >= self.part_bytes or time.monotonic() - journal.opened > self.seal_seconds:
+            self.seal()
+        return written
+
+    @property
+    def pending(self) -> int:
+        """Runs written but not yet sealed."""
+        return self._journal.runs if self._journal is not None else 0
+
+    def seal(self) -> list[dict[str, Any]]:
+        """Seal the journal into a data file now; return the records of its runs."""
+        journal, self._journal = self._journal, None
+        if journal is None:
+            return []
+        journal.close()
+        _, runs = read_journal(journal.path)
+        if len(runs) != journal.runs:
+            raise RuntimeError(f"{journal.path}: {journal.runs} runs written, {len(runs)} read")
+        return _seal(journal.path, self.header, runs, self.schema, self.commit)
+
+    def close(self) -> list[dict[str, Any]]:
+        """Seal what is left; return the records sealed."""
+        return self.seal()
+
+    def abandon(self) -> None:
+        """Close the journal without sealing it (it is recovered on the next start)."""
+        journal, self._journal = self._journal, None
+        if journal is not None:
+            with contextlib.suppress(Exception):
+                journal.close()
+
+
+def _seal(
+    journal: Path,
+    header: Mapping[str, Any],
+    runs: list[tuple[dict[str, Any], pa.Table]],
+    schema: pa.Schema,
+    commit: Commit,
+) -> list[dict[str, Any]]:
+    """Write a journal's runs to its data file, commit them, remove the journal."""
+    records = write_part(part_for_journal(journal), header, runs, schema) if runs else []
+    if records:
+        commit(records)
+        crash_point("commit")
+    journal.unlink(missing_ok=True)
+    crash_point("journal removed")
+    return records
+
+
+def recover_journals(
+    folder: Path,
+    header: Mapping[str, Any],
+    schema: pa.Schema,
+    accept: Callable[[Mapping[str, Any]], bool],
+    commit: Commit,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Seal the journals left by a killed writer; return the records sealed and notes.
+
+    A run is kept if it is complete, of this batch's schema, its content
+    verifies and ``accept(record)`` (it is a planned run not yet done).
+    A journal of another batch is left alone and named in a note.
+    """
+    sealed: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for path in journal_files(folder):
+        found, runs = read_journal(path)
+        if found is None or found.get("batch") != header.get("batch"):
+            notes.append(f"ignored {path.relative_to(folder)}: not a journal of this batch")
+            continue
+        fitting = [(r, t) for r, t in runs if t.schema.equals(schema)]
+        digests = [content_digests(t, [(0, t.num_rows)])[0] for _, t in fitting]
+        kept = [
+            (r, t)
+            for (r, t), digest in zip(fitting, digests, strict=True)
+            if r.get("content") == digest and accept(r)
+        ]
+        sealed += _seal(path, header, kept, schema, commit)
+        if kept:
+            notes.append(f"recovered {len(kept)} finished run(s) from {path.relative_to(folder)}")
+    return sealed, notes
