@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from sim import __version__
-from sim.cli import batch, experiments, run, viz
+from sim.cli import batch, check, experiments, run, viz
 from sim.cli.common import (
     add_execution_options,
     non_negative_int,
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: Modules that each register one or more subcommands, in help order.
-COMMANDS: tuple[ModuleType, ...] = (run, batch, viz, experiments)
+COMMANDS: tuple[ModuleType, ...] = (run, batch, check, viz, experiments)
 
 EPILOG = """examples:
   cadre-sim list

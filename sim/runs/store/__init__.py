@@ -116,6 +116,7 @@ from sim.runs.store.run_folder import (
     TIMESERIES_FILE,
     RunFolder,
     check_run_folder,
+    clean_run_debris,
     read_run_folder,
     write_run_folder,
 )
@@ -159,6 +160,7 @@ __all__ = [
     "check",
     "check_metrics",
     "check_run_folder",
+    "clean_run_debris",
     "clean_temporary",
     "content_digest",
     "content_digests",

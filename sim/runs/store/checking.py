@@ -44,7 +44,6 @@ from sim.runs.store.manifest import (
     read_log,
     read_manifest,
     read_scenarios,
-    scenario_entry,
     write_manifest,
 )
 from sim.runs.store.parts import DamagedFile, open_part
@@ -235,7 +234,8 @@ def _repair_locked(folder: Path) -> list[str]:
     header = {**(ours[0].header if ours else {}), **old}
     scenarios = _scenarios(lines, batch)
     if scenarios:
-        entries = [scenario_entry(s) for s in scenarios]
+        keys = ("name", "digest", "description", "source_file")
+        entries = [{k: line.get(k) for k in keys} for line in lines[1:]]
         columns = batch_columns(scenarios)
     elif ours:
         names = sorted({(r["scenario"], r["digest"]) for p in ours for r in p.records.values()})

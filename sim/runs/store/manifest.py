@@ -251,12 +251,14 @@ def scenario_entry(scenario: Scenario) -> dict[str, Any]:
 
 
 def write_scenarios(folder: Path, batch: str, scenarios: Sequence[Scenario]) -> None:
-    """Write every resolved scenario to ``scenarios.jsonl`` atomically (a header line first)."""
+    """Write every resolved scenario to ``scenarios.jsonl`` atomically (a header line first).
+
+    Each line holds the scenario's manifest entry (:func:`scenario_entry`)
+    and, under ``scenario``, the scenario itself as plain data.
+    """
     lines = [_line({"kind": SCENARIOS_KIND, "format": FORMAT, "batch": batch})]
     lines += [
-        json.dumps(
-            {"name": s.name, "digest": s.digest(), "scenario": s.to_dict()}, ensure_ascii=False
-        )
+        json.dumps({**scenario_entry(s), "scenario": s.to_dict()}, ensure_ascii=False)
         for s in scenarios
     ]
     atomic_write_text(folder / SCENARIOS_FILE, "\n".join(lines) + "\n")

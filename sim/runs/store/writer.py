@@ -167,13 +167,17 @@ def recover_journals(
 
     A run is kept if it is complete, of this batch's schema, its content
     verifies and ``accept(record)`` (it is a planned run not yet done).
-    A journal of another batch is left alone and named in a note.
+    A journal cut short before its header holds nothing and is removed; one
+    of another batch is left alone and named in a note.
     """
     sealed: list[dict[str, Any]] = []
     notes: list[str] = []
     for path in journal_files(folder):
         found, runs = read_journal(path)
-        if found is None or found.get("batch") != header.get("batch"):
+        if found is None:  # cut short before its header: it holds no run
+            path.unlink(missing_ok=True)
+            continue
+        if found.get("batch") != header.get("batch"):
             notes.append(f"ignored {path.relative_to(folder)}: not a journal of this batch")
             continue
         fitting = [(r, t) for r, t in runs if t.schema.equals(schema)]
