@@ -189,7 +189,7 @@ def test_duckdb_and_polars_read_the_data_files_when_installed(per_run: Path) -> 
     else:
         tried += 1
         query = f"SELECT avg(flat_share) FROM read_parquet('{pattern}') WHERE month > 0"
-        assert duckdb.sql(query).fetchone()[0] == pytest.approx(expected)
+        assert duckdb.sql(query).fetchall()[0][0] == pytest.approx(expected)
     try:
         import polars as pl
     except ImportError:

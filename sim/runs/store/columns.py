@@ -107,13 +107,16 @@ def as_batch_table(
     if extra:
         raise ValueError(f"run has columns outside the batch's schema: {', '.join(extra)}")
     values = scenario.params if hasattr(scenario, "params") else scenario
-    full = frame.copy(deep=False)
-    for name in schema.names:
-        if name not in full.columns:
-            constant = values.get(name) if _is_parameter(name) else None
-            full[name] = pd.Series([constant] * len(full), dtype=object if constant is None else None)
-    table = pa.Table.from_pandas(full[schema.names], schema=schema, preserve_index=False)
-    return table.replace_schema_metadata(None).combine_chunks()
+    rows = len(frame)
+    arrays = []
+    for name, kind in zip(schema.names, schema.types, strict=True):
+        if name in frame.columns:
+            arrays.append(pa.array(frame[name].to_numpy(), type=kind, from_pandas=True))
+        elif _is_parameter(name):
+            arrays.append(pa.array([values.get(name)] * rows, type=kind))
+        else:
+            arrays.append(pa.nulls(rows, type=kind))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _is_parameter(name: str) -> bool:
@@ -128,12 +131,19 @@ def _is_parameter(name: str) -> bool:
 def _column_parts(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A column's null mask and its values (nulls as 0 or empty text) as numpy arrays."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    nulls = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        values = np.asarray(array.fill_null("").to_numpy(zero_copy_only=False), dtype=object)
+    if array.null_count:
+        nulls = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        array = array.fill_null("" if _is_text(array.type) else 0)
     else:
-        values = np.ascontiguousarray(array.fill_null(0).to_numpy(zero_copy_only=False))
-    return nulls, values
+        nulls = np.zeros(len(array), dtype=bool)
+    if _is_text(array.type):
+        return nulls, np.asarray(array.to_numpy(zero_copy_only=False), dtype=object)
+    return nulls, np.ascontiguousarray(array.to_numpy(zero_copy_only=False))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """Whether a column type holds text."""
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def content_digests(table: pa.Table, slices: Sequence[tuple[int, int]]) -> list[str]:

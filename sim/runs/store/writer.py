@@ -100,7 +100,8 @@ class RunWriter:
         if not table.schema.equals(self.schema):
             raise ValueError(f"run {record['scenario']} {record['replicate']}: not the batch schema")
         written = {**record, "rows": table.num_rows}
-        written.setdefault("content", content_digest(table))
+        if written.get("content") is None:
+            written["content"] = content_digest(table)
         if self._journal is None:
             self._sequence += 1
             path = self.folder / DATA_DIR / journal_name(self.token, self._sequence)
