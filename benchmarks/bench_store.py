@@ -53,8 +53,10 @@ def _scenarios(count: int, population: int) -> list:
     ]
 
 
-def measure_batch(out: Path, runs: int, scenarios: int, population: int, steps: int, workers: int) -> dict:
-    """Run the batch into ``out`` (this interpreter); return its time and the parent's peak memory."""
+def measure_batch(
+    out: Path, runs: int, scenarios: int, population: int, steps: int, workers: int
+) -> dict:
+    """Run the batch into ``out`` here; return its time and this parent's peak memory."""
     from sim.batch import run_batch
 
     chosen = _scenarios(scenarios, population)
@@ -80,7 +82,11 @@ def measure_load(out: Path) -> dict:
         warnings.simplefilter("ignore")
         frame = load(out, scenarios=["s00"], columns=["flat_share"])
     seconds = time.perf_counter() - start
-    return {"load_seconds": seconds, "rows": len(frame), "load_runs": int(frame["replicate"].nunique())}
+    return {
+        "load_seconds": seconds,
+        "rows": len(frame),
+        "load_runs": int(frame["replicate"].nunique()),
+    }
 
 
 def folder_size(out: Path) -> dict:
@@ -110,7 +116,9 @@ def old_checkout(ref: str, into: Path) -> Path:
     """The package and scenarios of commit ``ref`` in ``into`` (``git archive``)."""
     into.mkdir(parents=True)
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", ref, "sim", "scenarios"], capture_output=True, check=True
+        ["git", "-C", str(REPO), "archive", ref, "sim", "scenarios"],
+        capture_output=True,
+        check=True,
     )
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into
@@ -120,7 +128,9 @@ def run_layout(label: str, source: Path, out: Path, args: argparse.Namespace) ->
     """Measure one layout: the batch, then the folder, then a load in a fresh interpreter."""
     size = ["--runs", str(args.runs), "--scenarios", str(args.scenarios)]
     size += ["--population", str(args.population), "--steps", str(args.steps)]
-    result = _child(source, "--measure", "batch", "--out", str(out), *size, "--workers", str(args.workers))
+    result = _child(
+        source, "--measure", "batch", "--out", str(out), *size, "--workers", str(args.workers)
+    )
     result.update(folder_size(out))
     result.update(_child(source, "--measure", "load", "--out", str(out)))
     result["label"] = label
@@ -130,7 +140,8 @@ def run_layout(label: str, source: Path, out: Path, args: argparse.Namespace) ->
 def _report(result: dict) -> str:
     return (
         f"  {result['label']:<22} {result['files']:>8,} files  "
-        f"{result['disk_bytes'] / 2**20:>8.1f} MiB on disk ({result['apparent_bytes'] / 2**20:.1f} in files)  "
+        f"{result['disk_bytes'] / 2**20:>8.1f} MiB on disk "
+        f"({result['apparent_bytes'] / 2**20:.1f} in files)  "
         f"{result['runs'] / result['seconds']:>7.1f} runs/s  "
         f"parent peak {result['peak_rss_mib']:>6.1f} MiB  "
         f"load s00 flat_share ({result['load_runs']} runs) {result['load_seconds']:.2f} s"
@@ -165,7 +176,9 @@ def main() -> None:
         f"{args.scenarios} --population {args.population} --steps {args.steps} --workers "
         f"{args.workers} --old-ref {args.old_ref}"
     )
-    print(f"cores available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()[0]:.2f}")
+    print(
+        f"cores available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()[0]:.2f}"
+    )
     root = Path(tempfile.mkdtemp(prefix="bench-store-", dir=args.keep))
     try:
         results = []
@@ -173,7 +186,9 @@ def main() -> None:
             results.append(run_layout("compact (this code)", REPO, root / "new", args))
         if args.only != "new":
             source = old_checkout(args.old_ref, root / "old-code")
-            results.append(run_layout(f"one file per run ({args.old_ref})", source, root / "old", args))
+            results.append(
+                run_layout(f"one file per run ({args.old_ref})", source, root / "old", args)
+            )
         print(
             f"\n{args.runs:,} runs ({args.scenarios} scenarios x {args.runs // args.scenarios:,} "
             f"replicates, {args.population} cadres x {args.steps} months, {args.workers} workers):"

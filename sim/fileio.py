@@ -168,7 +168,9 @@ def locate(
     if ref.endswith(".toml") or "/" in ref or os.sep in ref:
         return candidate
     try:
-        if candidate.is_file() or candidate.is_symlink():  # a broken link or loop says so on reading
+        if (
+            candidate.is_file() or candidate.is_symlink()
+        ):  # a broken link or loop says so on reading
             return candidate
         path = folder / f"{ref}.toml"
         if path.is_file():

@@ -62,7 +62,9 @@ def _batch_child(out: str, crash_at: int | None, log: str | None) -> None:
 @pytest.fixture(scope="module")
 def forks() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.cli", "sim.runs.batch", "sim.model", "tests.test_store_kill"])
+    context.set_forkserver_preload(
+        ["sim.cli", "sim.runs.batch", "sim.model", "tests.test_store_kill"]
+    )
     return context
 
 
@@ -88,7 +90,9 @@ def _moments(steps: list[str]) -> list[int]:
     """Step numbers to kill at: every early one, then spread evenly over the rest."""
     total = len(steps)
     spread = MOMENTS - FIRST_STEPS
-    later = {FIRST_STEPS + 1 + round(i * (total - FIRST_STEPS - 1) / (spread - 1)) for i in range(spread)}
+    later = {
+        FIRST_STEPS + 1 + round(i * (total - FIRST_STEPS - 1) / (spread - 1)) for i in range(spread)
+    }
     return sorted(set(range(1, FIRST_STEPS + 1)) | later)
 
 

@@ -93,7 +93,9 @@ def test_a_stray_and_a_swapped_file_are_found_by_check_and_never_loaded(
     with pytest.warns(ResultsWarning, match="ignored 2 file") as caught:
         pd.testing.assert_frame_equal(store.load(out), expected)
     message = str(caught[0].message)
-    assert "data/part-99999999-0001.parquet" in message and "runs/baseline/rep-0099.parquet" in message
+    assert (
+        "data/part-99999999-0001.parquet" in message and "runs/baseline/rep-0099.parquet" in message
+    )
     assert "\n" not in message
     with pytest.warns(ResultsWarning):
         assert len(store.summaries(out, window=6)) == 6
@@ -166,7 +168,9 @@ def test_one_schema_per_batch_with_the_real_timeline_values_readable_by_pyarrow_
     assert len(schemas) == 1
     frame = store.load(per_run)
     baseline = frame[frame["scenario"] == "baseline"]
-    assert (baseline["workforce.idealist_share"] == load("baseline").params["workforce.idealist_share"]).all()
+    assert (
+        baseline["workforce.idealist_share"] == load("baseline").params["workforce.idealist_share"]
+    ).all()
     dataset = ds.dataset(per_run / "data", format="parquet")
     table = dataset.to_table(
         columns=["scenario", "replicate", "month", "flat_share"],
@@ -196,7 +200,9 @@ def test_duckdb_and_polars_read_the_data_files_when_installed(per_run: Path) -> 
         pass
     else:
         tried += 1
-        found = pl.scan_parquet(pattern).filter(pl.col("month") > 0).select(pl.col("flat_share").mean())
+        found = (
+            pl.scan_parquet(pattern).filter(pl.col("month") > 0).select(pl.col("flat_share").mean())
+        )
         assert found.collect().item() == pytest.approx(expected)
     if not tried:
         pytest.skip("neither duckdb nor polars is installed")
@@ -291,7 +297,10 @@ def test_a_format_1_folder_is_upgraded_in_place(tmp_path: Path, capsys) -> None:
                                      "status": "done"})  # fmt: skip
     shutil.copy(store.run_file(out, "baseline", 0), store.run_file(out, "baseline", 99))
     (out / "manifest.json").write_text(json.dumps(manifest))
-    assert [len(pq.read_schema(store.run_file(out, s.name, 0)).names) for s in scenarios] == [49, 50]
+    assert [len(pq.read_schema(store.run_file(out, s.name, 0)).names) for s in scenarios] == [
+        49,
+        50,
+    ]
     with pytest.raises(IncompleteResultsError, match="store format 1"):
         store.load(out)
     status, text = _check(out, capsys)
@@ -350,7 +359,9 @@ def test_input_errors_leave_no_folder_behind(
     assert not Path("never").exists()
 
 
-def test_filesystem_errors_are_one_line_naming_the_path(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_filesystem_errors_are_one_line_naming_the_path(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("afile").write_text("x")
     cases = {
@@ -415,7 +426,9 @@ def _show(tmp_path: Path, target: str, timeout: float = 30) -> subprocess.Comple
     )  # fmt: skip
 
 
-def test_bad_scenario_files_are_one_line_never_a_hang_or_a_crash(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_bad_scenario_files_are_one_line_never_a_hang_or_a_crash(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     os.symlink("loop-b.toml", "loop-a.toml")
     os.symlink("loop-a.toml", "loop-b.toml")
@@ -448,7 +461,9 @@ def test_show_of_a_fifo_returns_at_once(tmp_path: Path) -> None:
     assert done.returncode == 2 and "is a FIFO" in done.stderr
 
 
-def test_a_bad_name_from_a_file_name_is_refused_before_simulating(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_a_bad_name_from_a_file_name_is_refused_before_simulating(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("my scenario.toml").write_text("")
     import sim.runs.single as single
@@ -462,7 +477,9 @@ def test_a_bad_name_from_a_file_name_is_refused_before_simulating(tmp_path: Path
     assert sorted(os.listdir(".")) == ["my scenario.toml"]
 
 
-def test_the_debris_of_killed_single_runs_is_tidied_on_the_next_start(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_the_debris_of_killed_single_runs_is_tidied_on_the_next_start(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     argv = ["run", "baseline", "--steps", "2", "--population", "20", "--out", "one"]
     assert _cli(capsys, *argv)[0] == 0

@@ -2,12 +2,14 @@
 
 :func:`run_batch` runs every scenario ``replicates`` times and hands each
 finished run at once to the results store, which appends it to a few data
-files of the results folder (layout in :mod:`sim.runs.store`). The same function backs ``cadre-sim batch`` and the
-experiment commands. This module orchestrates; the parts live in
+files of the results folder (layout in :mod:`sim.runs.store`). The same
+function backs ``cadre-sim batch`` and the experiment commands. This module
+orchestrates; the parts live in
 :mod:`~sim.runs.seeding` (seeds), :mod:`~sim.runs.executors` (where runs
 execute), :mod:`~sim.runs.execute` (a worker's run),
 :mod:`~sim.runs.ledger` (the record of runs and the manifest),
-:mod:`~sim.runs.checks` (validation and resume checks),
+:mod:`~sim.runs.checks` and :mod:`~sim.runs.planning` (validation and
+resume checks, before anything is written),
 :mod:`~sim.runs.provenance` and :mod:`~sim.runs.store`.
 
 Seeds (common random numbers)
@@ -62,7 +64,6 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,14 @@ from sim.runs.executors import (
     open_backend,
 )
 from sim.runs.ledger import MANIFEST_INTERVAL, BatchLedger
+from sim.runs.planning import (
+    DEFAULT_ROOT_SEED,
+    DEFAULT_STEPS,
+    DEFAULT_SUMMARY_METRICS,
+    DEFAULT_WINDOW,
+    BatchPlan,
+    prepare_batch,
+)
 from sim.runs.seeding import SEEDING, replicate_seed
 from sim.runs.summary import BatchInterrupted, BatchSummary
 
@@ -106,14 +115,6 @@ __all__ = [
     "run_batch",
 ]
 
-#: Months simulated per run when a new batch does not say.
-DEFAULT_STEPS = 120
-#: Root seed of a new batch when none is given.
-DEFAULT_ROOT_SEED = 0
-#: Metrics summarised per run (averaged over the last ``summary_window`` months).
-DEFAULT_SUMMARY_METRICS: tuple[str, ...] = ("flat_share", "active_share", "routine_share")
-#: Months at the end of a run that per-run summaries average over.
-DEFAULT_WINDOW = 12
 #: Tries of a run whose worker process died before it could report back.
 MAX_ATTEMPTS = 3
 
@@ -194,115 +195,6 @@ def _execute(batch: BatchLedger, backend: Backend, tasks: deque[RunTask], bar: t
         backend.abort()
         return True
     return False
-
-
-@dataclass
-class _Plan:
-    """What a call of :func:`run_batch` will do, checked before anything is written.
-
-    Attributes:
-        existing: the manifest of the batch to resume (None for a new batch).
-        legacy: the folder is of store format 1 and is upgraded first.
-        scenarios: the scenarios, in batch order.
-        replicates: runs per scenario.
-        steps: months per run.
-        root_seed: the batch's root seed.
-        window: months the per-run summaries average over.
-        columns: the batch's columns.
-        notes: things worth telling the user.
-
-    """
-
-    existing: dict[str, Any] | None
-    legacy: bool
-    scenarios: list[Scenario]
-    replicates: int
-    steps: int
-    root_seed: int
-    window: int
-    columns: list[list[str]]
-    notes: list[str] = field(default_factory=list)
-
-
-def _existing_batch(folder: Path, state: store.FolderState, resume: bool) -> tuple[dict | None, bool]:
-    """The manifest of the batch in ``folder`` (any format) and whether it is of format 1."""
-    if state != "batch":
-        return None, False
-    if not resume:
-        raise InputError(
-            f"{folder} already holds a batch: resume it or choose another results folder",
-            arguments=("resume", "out"),
-        )
-    data = store.read_manifest_data(folder)
-    if data["format"] == store.LEGACY_FORMAT:
-        return store.read_legacy_manifest(folder), True
-    return store.read_manifest(folder), False
-
-
-def _prepare(
-    folder: Path | None,
-    state: store.FolderState,
-    scenarios: Iterable[Scenario | str | os.PathLike[str]] | None,
-    replicates: int | None,
-    steps: int | None,
-    root_seed: int | None,
-    *,
-    resume: bool,
-    population: int | None,
-    overrides: Mapping[str, Any] | None,
-    summary_window: int | None,
-) -> _Plan:
-    """Check everything a call asks for against the folder; nothing is written."""
-    existing, legacy = _existing_batch(folder, state, resume) if folder else (None, False)
-    notes = []
-    if scenarios is None:
-        if existing is None:
-            where = f" in {folder}" if folder is not None else ""
-            raise InputError(
-                f"no scenarios given, and no batch recorded{where} to resume (a batch stopped "
-                "before its manifest was first written needs its scenarios again)",
-                arguments=("scenarios",),
-            )
-        reader = store.read_legacy_scenarios if legacy else store.read_scenarios
-        given = reader(folder, existing)
-    else:
-        given = list(scenarios)
-        if resume and existing is None:
-            notes.append(f"no batch was recorded in {folder} yet: starting it")
-    chosen = checks.prepare_scenarios(given, population, overrides)
-    if existing is not None:
-        order = {entry["name"]: i for i, entry in enumerate(existing["scenarios"])}
-        chosen.sort(key=lambda s: order.get(s.name, len(order)))
-    if not chosen:
-        raise InputError("no scenarios given", arguments=("scenarios",))
-    checks.check_names(chosen)
-    columns = store.batch_columns(chosen)
-    if existing is not None:
-        checks.check_resume(folder, existing, chosen, steps, root_seed, replicates)
-        if not legacy and existing["columns"] != columns:
-            raise InputError(
-                f"cannot resume: the batch in {folder} has other columns than this version "
-                "of cadre-sim writes (another version's outputs); finish it with that version"
-            )
-        replicates = replicates if replicates is not None else existing["replicates"]
-        steps, root_seed = existing["steps"], existing["root_seed"]
-    elif replicates is None:
-        raise InputError("replicates is required for a new batch", arguments=("replicates",))
-    steps = DEFAULT_STEPS if steps is None else steps
-    root_seed = DEFAULT_ROOT_SEED if root_seed is None else root_seed
-    window = min(DEFAULT_WINDOW, steps) if summary_window is None else summary_window
-    checks.check_counts(replicates, steps, root_seed, window)
-    return _Plan(
-        existing=existing,
-        legacy=legacy,
-        scenarios=chosen,
-        replicates=int(replicates),
-        steps=int(steps),
-        root_seed=int(root_seed),
-        window=int(window),
-        columns=columns,
-        notes=notes,
-    )
 
 
 def run_batch(
@@ -393,7 +285,7 @@ def run_batch(
                 "resume needs the results folder (out) of the batch to continue",
                 arguments=("out",),
             )
-        plan = _prepare(None, "new", scenarios, replicates, steps, root_seed, **options)
+        plan = prepare_batch(None, "new", scenarios, replicates, steps, root_seed, **options)
         folder = Path(tempfile.mkdtemp(prefix="cadre-sim-batch-"))
         try:
             with store.locked(folder):
@@ -403,12 +295,14 @@ def run_batch(
     folder = Path(out).expanduser().absolute()
     with os_errors_as_input(folder, arguments=("out",)):
         state = store.folder_state(folder)
-        plan = _prepare(folder, state, scenarios, replicates, steps, root_seed, **options)
+        plan = prepare_batch(folder, state, scenarios, replicates, steps, root_seed, **options)
         make_folder(folder, arguments=("out",))
         with store.locked(folder):
             now = store.folder_state(folder)
             if now != state:  # another process changed the folder meanwhile
-                plan = _prepare(folder, now, scenarios, replicates, steps, root_seed, **options)
+                plan = prepare_batch(
+                    folder, now, scenarios, replicates, steps, root_seed, **options
+                )
             return _run_locked(folder=folder, plan=plan, temporary=False, **running)
 
 
@@ -420,7 +314,7 @@ def _terminal_width() -> int:
         return 0
 
 
-def _open_manifest(folder: Path, plan: _Plan, notes: list[str]) -> tuple[dict[str, Any], bool]:
+def _open_manifest(folder: Path, plan: BatchPlan, notes: list[str]) -> tuple[dict[str, Any], bool]:
     """The manifest to continue (upgrading a format-1 folder first) or a new one."""
     existing = plan.existing
     if plan.legacy:
@@ -451,7 +345,7 @@ def _scenarios_missing(folder: Path, manifest: Mapping[str, Any]) -> bool:
 def _run_locked(
     *,
     folder: Path,
-    plan: _Plan,
+    plan: BatchPlan,
     executor: str | cf.Executor,
     workers: int | None,
     scheduler: str | None,
@@ -485,7 +379,9 @@ def _run_locked(
     if not new:
         strays = store.stray_files(folder, manifest)
         if strays:
-            shown = ", ".join(strays[:5]) + (f" and {len(strays) - 5} more" if len(strays) > 5 else "")
+            shown = ", ".join(strays[:5]) + (
+                f" and {len(strays) - 5} more" if len(strays) > 5 else ""
+            )
             batch.notes.append(f"ignored {len(strays)} file(s) not listed in the manifest: {shown}")
     total = len(manifest["runs"])
     backend: Backend | None = None
@@ -549,7 +445,9 @@ def _run_locked(
     return summary
 
 
-def _end_session(batch: BatchLedger, session: dict[str, Any], interrupted: bool, total: int) -> None:
+def _end_session(
+    batch: BatchLedger, session: dict[str, Any], interrupted: bool, total: int
+) -> None:
     """Seal what is left, record how the session ended and write the manifest."""
     manifest = batch.manifest
     try:

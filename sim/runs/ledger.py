@@ -163,14 +163,16 @@ class BatchLedger:
                 for key in _PLACE:
                     record.pop(key, None)
                 record.update(status="pending", wall_time=None, error=None)
-                todo.append(self.task(record["scenario"], record["replicate"], record["seed"], steps))
+                todo.append(
+                    self.task(record["scenario"], record["replicate"], record["seed"], steps)
+                )
         return todo
 
     def _verify(self, file: str, records: list[dict[str, Any]]) -> None:
         """Read back the finished runs of one data file; mark them pending if they do not verify."""
         try:
             table = store.read_runs(self.folder, self.manifest, file, records, verify=True)
-        except store.DamagedFile as exc:
+        except store.DamagedFileError as exc:
             for record in records:
                 record["status"] = "pending"
             self.notes.append(f"re-running {len(records)} run(s): {exc}")

@@ -65,7 +65,7 @@ def check_run_name(scenario: Scenario) -> None:
         origin = f" (from the file name {scenario.path.name})" if scenario.path else ""
         raise InputError(
             f"scenario name{origin} cannot name a run: {problem}; rename the file or give "
-            "the scenario a name with [scenario] name = \"...\"",
+            'the scenario a name with [scenario] name = "..."',
             arguments=("scenarios",),
         )
 

@@ -99,7 +99,7 @@ from sim.runs.store.manifest import (
     write_manifest,
     write_scenarios,
 )
-from sim.runs.store.parts import GROUP_ROWS, DamagedFile, open_part, read_journal
+from sim.runs.store.parts import GROUP_ROWS, DamagedFileError, open_part, read_journal
 from sim.runs.store.reading import (
     check_metrics,
     is_known_output,
@@ -150,7 +150,7 @@ __all__ = [
     "STATUS_LOG",
     "TIMESERIES_FILE",
     "CheckReport",
-    "DamagedFile",
+    "DamagedFileError",
     "FolderState",
     "RunFolder",
     "RunWriter",

@@ -25,7 +25,7 @@ import pyarrow as pa
 from sim.errors import ResultsWarning
 from sim.runs.store.columns import batch_schema, content_digests
 from sim.runs.store.layout import DATA_DIR, ID_COLUMNS, RUNS_DIR, SCENARIOS_DIR, data_files
-from sim.runs.store.parts import DamagedFile, open_part
+from sim.runs.store.parts import DamagedFileError, open_part
 
 __all__ = [
     "IDENTITY",
@@ -59,9 +59,13 @@ def _data_path(folder: Path, file: str) -> Path:
     """The path of a listed data file, which must be a ``.parquet`` file inside ``data/``."""
     parts = Path(file).parts
     if len(parts) != 2 or parts[0] != DATA_DIR or not parts[1].endswith(".parquet"):
-        raise DamagedFile(folder / file, "is not a data file of the store (bad manifest entry)")
+        raise DamagedFileError(
+            folder / file, "is not a data file of the store (bad manifest entry)"
+        )
     if parts[1].startswith("."):
-        raise DamagedFile(folder / file, "is not a data file of the store (bad manifest entry)")
+        raise DamagedFileError(
+            folder / file, "is not a data file of the store (bad manifest entry)"
+        )
     return folder / file
 
 
@@ -73,10 +77,10 @@ def _check_records(
         try:
             place = (int(record["row_group"]), int(record["offset"]))
         except (KeyError, TypeError, ValueError):
-            raise DamagedFile(path, "the manifest gives no place for a run in it") from None
+            raise DamagedFileError(path, "the manifest gives no place for a run in it") from None
         own = stored.get(place)
         if own is None or any(own.get(key) != record.get(key) for key in IDENTITY):
-            raise DamagedFile(
+            raise DamagedFileError(
                 path,
                 f"does not hold {record['scenario']} replicate {record['replicate']} "
                 "where the manifest says (a file of another batch or run?)",
@@ -98,7 +102,9 @@ def _check_ids(
     for name, wanted in expected.items():
         found = table.column(name).to_numpy(zero_copy_only=False)[index]
         if len(found) != len(wanted) or not (found == wanted).all():
-            raise DamagedFile(path, f"its {name} column does not match the runs the manifest lists")
+            raise DamagedFileError(
+                path, f"its {name} column does not match the runs the manifest lists"
+            )
 
 
 def read_runs(
@@ -125,38 +131,40 @@ def read_runs(
         verify: check each run's content digest (needs every column).
 
     Raises:
-        DamagedFile: the file is missing, unreadable, of another batch, does
+        DamagedFileError: the file is missing, unreadable, of another batch, does
             not hold the runs where the manifest says, or its data do not verify.
 
     """
     path = _data_path(folder, file)
     part = open_part(path, batch_schema(manifest["columns"]))
     if part.header.get("batch") != manifest["batch"]:
-        raise DamagedFile(path, "belongs to another batch (its batch id differs)")
+        raise DamagedFileError(path, "belongs to another batch (its batch id differs)")
     _check_records(path, part.records, records)
     groups = sorted({int(r["row_group"]) for r in records})
     names = None if columns is None else [*ID_COLUMNS, *(c for c in columns if c not in ID_COLUMNS)]
     meta = part.handle.metadata
     if groups and groups[-1] >= meta.num_row_groups:
-        raise DamagedFile(path, "has fewer row groups than the manifest says")
+        raise DamagedFileError(path, "has fewer row groups than the manifest says")
     try:
         table = part.handle.read_row_groups(groups, columns=names)
     except (OSError, pa.ArrowException) as exc:
-        raise DamagedFile(path, f"unreadable (corrupt?): {' '.join(str(exc).split())}") from None
+        raise DamagedFileError(
+            path, f"unreadable (corrupt?): {' '.join(str(exc).split())}"
+        ) from None
     starts, total = {}, 0
     for group in groups:
         starts[group] = total
         total += meta.row_group(group).num_rows
     slices = [(starts[int(r["row_group"])] + int(r["offset"]), int(r["rows"])) for r in records]
     if any(o + n > total for o, n in slices):
-        raise DamagedFile(path, "has fewer rows than the manifest says")
+        raise DamagedFileError(path, "has fewer rows than the manifest says")
     _check_ids(path, table, records, slices)
     if verify:
         if names is not None:
             raise ValueError("verifying content needs every column")
         for record, digest in zip(records, content_digests(table, slices), strict=True):
             if digest != record.get("content"):
-                raise DamagedFile(
+                raise DamagedFileError(
                     path,
                     f"the data of {record['scenario']} replicate {record['replicate']} "
                     "do not match their content digest",

@@ -46,7 +46,7 @@ from sim.runs.store.manifest import (
     read_scenarios,
     write_manifest,
 )
-from sim.runs.store.parts import DamagedFile, open_part
+from sim.runs.store.parts import DamagedFileError, open_part
 
 __all__ = ["CheckReport", "check", "repair"]
 
@@ -116,7 +116,7 @@ def check(path: str | os.PathLike[str]) -> CheckReport:
     for file, records in done_by_file(manifest).items():
         try:
             read_runs(folder, manifest, file, records, verify=True)
-        except DamagedFile as exc:
+        except DamagedFileError as exc:
             report.problems.append(f"{exc}; resuming the batch reruns its {len(records)} run(s)")
         else:
             report.done += len(records)
@@ -167,7 +167,9 @@ def _scenario_lines(folder: Path) -> list[dict[str, Any]]:
         return []
 
 
-def _batch_id(folder: Path, old: Mapping[str, Any], lines: list[dict[str, Any]], parts: list) -> str:
+def _batch_id(
+    folder: Path, old: Mapping[str, Any], lines: list[dict[str, Any]], parts: list
+) -> str:
     """Which batch the folder holds: from the manifest, the scenario record or the data files."""
     if isinstance(old.get("batch"), str):
         return old["batch"]
@@ -227,7 +229,7 @@ def _repair_locked(folder: Path) -> list[str]:
     for file in data_files(folder):
         try:
             parts.append(open_part(file))
-        except DamagedFile as exc:
+        except DamagedFileError as exc:
             notes.append(f"left out {exc}")
     batch = _batch_id(folder, old, lines, parts)
     ours = [p for p in parts if p.header.get("batch") == batch]
@@ -239,7 +241,9 @@ def _repair_locked(folder: Path) -> list[str]:
         columns = batch_columns(scenarios)
     elif ours:
         names = sorted({(r["scenario"], r["digest"]) for p in ours for r in p.records.values()})
-        entries = [{"name": n, "digest": d, "description": "", "source_file": None} for n, d in names]
+        entries = [
+            {"name": n, "digest": d, "description": "", "source_file": None} for n, d in names
+        ]
         columns = [[f.name, _type_name(f.type)] for f in ours[0].handle.schema_arrow]
         notes.append(f"{SCENARIOS_FILE} is lost: resuming needs the scenarios given again")
     else:
@@ -290,7 +294,9 @@ def _repair_locked(folder: Path) -> list[str]:
         damaged = (folder / MANIFEST).read_bytes()
         atomic_write_bytes(folder / f"{MANIFEST}.damaged", damaged)
     write_manifest(folder, manifest)
-    notes.append(f"rebuilt {folder / MANIFEST}: {done} of {len(records)} runs finished and verified")
+    notes.append(
+        f"rebuilt {folder / MANIFEST}: {done} of {len(records)} runs finished and verified"
+    )
     return notes
 
 
@@ -327,7 +333,9 @@ def _adopt(
     for (group, offset), record in items:
         start = starts[group] + offset if group < len(starts) else total
         slices.append((start, int(record["rows"]) if start + int(record["rows"]) <= total else 0))
-    for ((group, offset), record), digest in zip(items, content_digests(table, slices), strict=True):
+    for ((group, offset), record), digest in zip(
+        items, content_digests(table, slices), strict=True
+    ):
         key = (record.get("scenario"), record.get("replicate"))
         planned = records.get(key)  # type: ignore[arg-type]
         if (

@@ -277,7 +277,11 @@ def upgrade(path: str | os.PathLike[str], scenarios: Sequence[Scenario] | None =
         for sub in sorted(root.glob("**/"), key=lambda p: len(p.parts), reverse=True):
             with contextlib.suppress(OSError):
                 sub.rmdir()
-    left = [p for p in (folder / RUNS_DIR).rglob("*") if p.is_file()] if (folder / RUNS_DIR).is_dir() else []
+    left = (
+        [p for p in (folder / RUNS_DIR).rglob("*") if p.is_file()]
+        if (folder / RUNS_DIR).is_dir()
+        else []
+    )
     notes = [f"upgraded {folder} to the current store format: {len(converted)} run(s) converted"]
     if left:
         notes.append(

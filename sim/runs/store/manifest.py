@@ -298,7 +298,9 @@ def read_scenarios(folder: Path, manifest: Mapping[str, Any]) -> list[Scenario]:
                 raise ValueError(f"scenario {entry['name']!r} differs from the manifest's")
             out.append(scenario)
     except (InputError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise InputError(f"{problem}: {one_line(exc)}; resume with the scenarios given again") from None
+        raise InputError(
+            f"{problem}: {one_line(exc)}; resume with the scenarios given again"
+        ) from None
     return out
 
 
@@ -316,7 +318,7 @@ def remove_error(folder: Path, scenario: str, replicate: int) -> None:
 
 
 def log_event(folder: Path, event: str, **fields: Any) -> None:
-    """Append one event (``session``, ``done``, ``error``, ``sealed``, ``end``) to the status log."""
+    """Append one event (``session``, ``done``, ``error``, ``sealed``, ``end``) to the log."""
     append_line(folder / STATUS_LOG, _line({"time": timestamp(), "event": event, **fields}))
 
 

@@ -32,11 +32,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.fileio import atomic_write, crash_point, os_errors_as_input, sync_folder
-from sim.runs.store.layout import DATA_DIR, DATA_KIND, FORMAT, ID_COLUMNS, JOURNAL_KIND, RUN_META_KEY
+from sim.runs.store.layout import (
+    DATA_DIR,
+    DATA_KIND,
+    FORMAT,
+    ID_COLUMNS,
+    JOURNAL_KIND,
+    RUN_META_KEY,
+)
 
 __all__ = [
     "GROUP_ROWS",
-    "DamagedFile",
+    "DamagedFileError",
     "Journal",
     "Part",
     "open_part",
@@ -50,7 +57,7 @@ GROUP_ROWS = 65_536
 _LOCATION_KEYS = ("file", "row_group", "offset")
 
 
-class DamagedFile(ValueError):
+class DamagedFileError(ValueError):
     """A data file that cannot be trusted: unreadable, foreign, or not what the manifest says.
 
     Attributes:
@@ -161,7 +168,9 @@ def write_part(
         InputError: the file cannot be written.
 
     """
-    order = sorted(range(len(runs)), key=lambda i: (runs[i][0]["scenario"], runs[i][0]["replicate"]))
+    order = sorted(
+        range(len(runs)), key=lambda i: (runs[i][0]["scenario"], runs[i][0]["replicate"])
+    )
     groups: list[list[int]] = []
     rows = 0
     for i in order:
@@ -178,7 +187,13 @@ def write_part(
         for i in members:
             size = runs[i][1].num_rows
             records.append(
-                {**runs[i][0], "file": relative, "row_group": number, "offset": offset, "rows": size}
+                {
+                    **runs[i][0],
+                    "file": relative,
+                    "row_group": number,
+                    "offset": offset,
+                    "rows": size,
+                }
             )
             offset += size
     stored = [{k: v for k, v in r.items() if k != "file"} for r in records]
@@ -224,31 +239,33 @@ def open_part(path: Path, schema: pa.Schema | None = None) -> Part:
     """Open a data file and read the records in its metadata.
 
     Raises:
-        DamagedFile: missing, not a regular file, unreadable, not a data file
+        DamagedFileError: missing, not a regular file, unreadable, not a data file
             of the store, or (given ``schema``) of other columns.
 
     """
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        raise DamagedFile(path, exc.strerror or "cannot be read") from None
+        raise DamagedFileError(path, exc.strerror or "cannot be read") from None
     if not stat.S_ISREG(mode):
-        raise DamagedFile(path, "is not a regular file")
+        raise DamagedFileError(path, "is not a regular file")
     try:
         handle = pq.ParquetFile(path, page_checksum_verification=True)
         raw = (handle.schema_arrow.metadata or {}).get(RUN_META_KEY)
         meta = json.loads(raw) if raw is not None else None
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise DamagedFile(path, f"unreadable (corrupt?): {' '.join(str(exc).split())}") from None
+        raise DamagedFileError(
+            path, f"unreadable (corrupt?): {' '.join(str(exc).split())}"
+        ) from None
     if not isinstance(meta, dict) or meta.get("kind") != DATA_KIND:
-        raise DamagedFile(path, "is not a cadre-sim data file (no record of its runs)")
+        raise DamagedFileError(path, "is not a cadre-sim data file (no record of its runs)")
     if schema is not None and not handle.schema_arrow.remove_metadata().equals(schema):
-        raise DamagedFile(path, "has other columns than the batch")
+        raise DamagedFileError(path, "has other columns than the batch")
     runs = meta.pop("runs", None)
     if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
-        raise DamagedFile(path, "has a damaged record of its runs")
+        raise DamagedFileError(path, "has a damaged record of its runs")
     try:
         records = {(int(r["row_group"]), int(r["offset"])): r for r in runs}
     except (KeyError, TypeError, ValueError):
-        raise DamagedFile(path, "has a damaged record of its runs") from None
+        raise DamagedFileError(path, "has a damaged record of its runs") from None
     return Part(path=path, handle=handle, header=meta, records=records)

@@ -30,7 +30,7 @@ from sim.parameters import registry as params
 from sim.runs.store.catalog import done_by_file, read_runs, warn_strays
 from sim.runs.store.layout import ID_COLUMNS
 from sim.runs.store.manifest import read_manifest, scenario_names
-from sim.runs.store.parts import DamagedFile
+from sim.runs.store.parts import DamagedFileError
 
 __all__ = [
     "check_metrics",
@@ -75,7 +75,7 @@ def _finished(folder: Path, manifest: Mapping[str, Any], names: Sequence[str]) -
     return by_file
 
 
-def _damaged(exc: DamagedFile, folder: Path) -> IncompleteResultsError:
+def _damaged(exc: DamagedFileError, folder: Path) -> IncompleteResultsError:
     """The error for a listed data file that does not verify (resuming redoes its runs)."""
     return IncompleteResultsError(f"{exc}; resume its batch to rerun its runs", folder)
 
@@ -168,7 +168,7 @@ def load(
         for file, records in by_file.items():
             try:
                 table = read_runs(folder, manifest, file, records, wanted, verify=wanted is None)
-            except DamagedFile as exc:
+            except DamagedFileError as exc:
                 raise _damaged(exc, folder) from None
             if window is not None:
                 month = table.column("month")
@@ -219,7 +219,7 @@ def summaries(
         for file, records in by_file.items():
             try:
                 table = read_runs(folder, manifest, file, records, wanted)
-            except DamagedFile as exc:
+            except DamagedFileError as exc:
                 raise _damaged(exc, folder) from None
             means = run_means(table, wanted, int(window), len(records))
             means.insert(0, "scenario", [r["scenario"] for r in records])

@@ -142,7 +142,9 @@ def write_run_folder(
         staging = None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InputError(f"cannot write the run folder {out}: {reason}", arguments=("out",)) from None
+        raise InputError(
+            f"cannot write the run folder {out}: {reason}", arguments=("out",)
+        ) from None
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -98,7 +98,9 @@ class RunWriter:
         else:
             table = as_batch_table(run, self.schema, self.scenarios[record["scenario"]])
         if not table.schema.equals(self.schema):
-            raise ValueError(f"run {record['scenario']} {record['replicate']}: not the batch schema")
+            raise ValueError(
+                f"run {record['scenario']} {record['replicate']}: not the batch schema"
+            )
         written = {**record, "rows": table.num_rows}
         if written.get("content") is None:
             written["content"] = content_digest(table)
