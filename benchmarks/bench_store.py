@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_store.py
       [--runs 50000] [--scenarios 10] [--population 20] [--steps 3] [--workers 2]
-      [--old-ref 3404a94] [--only new|old]
+      [--old-ref 3404a94] [--only new|old] [--simulate | --distinct 8]
 
 The same batch (``--scenarios`` variants of the baseline, ``fault_tolerance.coverage``
 from 0 to 0.9, ``--runs / --scenarios`` replicates each, ``--population`` cadres,
@@ -23,7 +23,16 @@ workers excluded) is reported. For each layout:
   interpreter, after dropping nothing from the page cache).
 
 The model itself costs the same in both; the differences are the store's.
-Machines are noisy (the 2 cores may be shared): compare the two lines.
+By default the runs are **replayed**: each worker simulates ``--distinct``
+real runs per scenario once (seeds modulo ``--distinct``) and hands back a
+copy for every run, its float columns scaled by ``1 + 1e-6 u`` (``u``
+uniform, from the run's seed) so that no two runs hold the same values and
+compression is not flattered; everything after the model (the batch's
+parent, the executor, conversion, digests, pickling, the store) runs as in a
+real batch. ``--simulate`` runs the model for every run instead (a real
+study; a 20-cadre, 3-month run costs about 50 ms of model time, so 50,000
+take about 20 minutes per layout on 2 free cores). Machines are noisy (the
+2 cores may be shared): compare the two lines.
 """
 
 from __future__ import annotations
@@ -53,18 +62,53 @@ def _scenarios(count: int, population: int) -> list:
     ]
 
 
+def _replay_worker(distinct: int) -> None:
+    """Make this worker replay ``distinct`` real runs per scenario, made unique (see module)."""
+    import numpy as np
+
+    import sim.runs.execute as execute
+
+    real = execute.simulate
+    cache: dict = {}
+
+    def replay(scenario, *, steps: int, seed: int, progress: bool = False):  # noqa: ANN202
+        key = (scenario.name, seed % distinct)
+        if key not in cache:
+            cache[key] = real(scenario, steps=steps, seed=seed % distinct)
+        frame = cache[key].copy()
+        floats = [c for c in frame.columns if frame[c].dtype == np.float64]
+        noise = np.random.default_rng(seed).random((len(frame), len(floats)))
+        frame[floats] = frame[floats].to_numpy() * (1.0 + 1e-6 * noise)
+        return frame
+
+    execute.simulate = replay
+
+
 def measure_batch(
-    out: Path, runs: int, scenarios: int, population: int, steps: int, workers: int
+    out: Path, runs: int, scenarios: int, population: int, steps: int, workers: int, distinct: int
 ) -> dict:
     """Run the batch into ``out`` here; return its time and this parent's peak memory."""
+    import concurrent.futures as cf
+    import multiprocessing
+
     from sim.batch import run_batch
 
     chosen = _scenarios(scenarios, population)
+    pool = None
+    executor = "process"
+    if distinct:
+        context = multiprocessing.get_context("forkserver")
+        pool = cf.ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_replay_worker, initargs=(distinct,)
+        )
+        executor = pool
     start = time.perf_counter()
     summary = run_batch(
-        chosen, runs // scenarios, steps=steps, out=out, executor="process", workers=workers,
-        summary_metrics=["flat_share"],
+        chosen, runs // scenarios, steps=steps, out=out, executor=executor,
+        workers=None if pool else workers, summary_metrics=["flat_share"],
     )  # fmt: skip
+    if pool is not None:
+        pool.shutdown()
     seconds = time.perf_counter() - start
     assert summary.complete and summary.failed == 0, summary.failures
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -128,6 +172,7 @@ def run_layout(label: str, source: Path, out: Path, args: argparse.Namespace) ->
     """Measure one layout: the batch, then the folder, then a load in a fresh interpreter."""
     size = ["--runs", str(args.runs), "--scenarios", str(args.scenarios)]
     size += ["--population", str(args.population), "--steps", str(args.steps)]
+    size += ["--distinct", "0" if args.simulate else str(args.distinct)]
     result = _child(
         source, "--measure", "batch", "--out", str(out), *size, "--workers", str(args.workers)
     )
@@ -158,6 +203,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--old-ref", default="3404a94")
     parser.add_argument("--only", choices=("new", "old"))
+    parser.add_argument("--simulate", action="store_true", help="run the model for every run")
+    parser.add_argument("--distinct", type=int, default=8, help="real runs per scenario replayed")
     parser.add_argument("--keep", type=Path, help="keep the results folders under this folder")
     parser.add_argument("--measure", choices=("batch", "load"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -165,7 +212,7 @@ def main() -> None:
 
     if args.measure == "batch":
         print(json.dumps(measure_batch(args.out, args.runs, args.scenarios, args.population,
-                                       args.steps, args.workers)))  # fmt: skip
+                                       args.steps, args.workers, args.distinct)))  # fmt: skip
         return
     if args.measure == "load":
         print(json.dumps(measure_load(args.out)))
@@ -175,6 +222,7 @@ def main() -> None:
         f"reproduce with: python benchmarks/bench_store.py --runs {args.runs} --scenarios "
         f"{args.scenarios} --population {args.population} --steps {args.steps} --workers "
         f"{args.workers} --old-ref {args.old_ref}"
+        + (" --simulate" if args.simulate else f" --distinct {args.distinct}")
     )
     print(
         f"cores available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()[0]:.2f}"
@@ -191,7 +239,8 @@ def main() -> None:
             )
         print(
             f"\n{args.runs:,} runs ({args.scenarios} scenarios x {args.runs // args.scenarios:,} "
-            f"replicates, {args.population} cadres x {args.steps} months, {args.workers} workers):"
+            f"replicates, {args.population} cadres x {args.steps} months, {args.workers} workers, "
+            f"{'simulated' if args.simulate else 'replayed'}):"
         )
         for result in results:
             print(_report(result))

@@ -99,7 +99,14 @@ from sim.runs.store.manifest import (
     write_manifest,
     write_scenarios,
 )
-from sim.runs.store.parts import GROUP_ROWS, DamagedFileError, open_part, read_journal
+from sim.runs.store.parts import (
+    GROUP_ROWS,
+    DamagedFileError,
+    journal_header,
+    journal_runs,
+    open_part,
+    seal_journal,
+)
 from sim.runs.store.reading import (
     check_metrics,
     is_known_output,
@@ -170,13 +177,14 @@ __all__ = [
     "folder_state",
     "is_known_output",
     "journal_files",
+    "journal_header",
+    "journal_runs",
     "load",
     "lock_held",
     "locked",
     "log_event",
     "new_manifest",
     "open_part",
-    "read_journal",
     "read_legacy_manifest",
     "read_legacy_scenarios",
     "read_log",
@@ -196,6 +204,7 @@ __all__ = [
     "run_table",
     "scenario_entry",
     "scenario_names",
+    "seal_journal",
     "stray_files",
     "summaries",
     "summarise_file",

@@ -23,11 +23,12 @@ import json
 import os
 import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -47,14 +48,14 @@ __all__ = [
     "Journal",
     "Part",
     "open_part",
-    "read_journal",
-    "write_part",
+    "Keep",
+    "journal_header",
+    "journal_runs",
+    "seal_journal",
 ]
 
 #: Rows of a row group of a data file, about (whole runs are never split).
-GROUP_ROWS = 65_536
-
-_LOCATION_KEYS = ("file", "row_group", "offset")
+GROUP_ROWS = 16_384
 
 
 class DamagedFileError(ValueError):
@@ -123,84 +124,132 @@ class Journal:
             self._sink.close()
 
 
-def read_journal(path: Path) -> tuple[dict[str, Any] | None, list[tuple[dict[str, Any], pa.Table]]]:
-    """The header and every complete run of a journal (a torn last run is left out).
-
-    Returns ``(None, [])`` for a file that is not a journal of the store.
-    """
-    runs: list[tuple[dict[str, Any], pa.Table]] = []
+def journal_header(path: Path) -> dict[str, Any] | None:
+    """The header of a journal, or None if the file is not a (complete enough) journal."""
     try:
         reader = pa.ipc.open_stream(pa.memory_map(str(path)))
         header = json.loads((reader.schema.metadata or {})[RUN_META_KEY])
     except (OSError, KeyError, ValueError, pa.ArrowException):
-        return None, []
-    if not isinstance(header, dict) or header.get("kind") != JOURNAL_KIND:
-        return None, []
+        return None
+    return header if isinstance(header, dict) and header.get("kind") == JOURNAL_KIND else None
+
+
+def journal_runs(path: Path) -> Iterator[tuple[dict[str, Any], pa.RecordBatch]]:
+    """Every complete run of a journal in order, one at a time (a torn last run is left out)."""
+    if journal_header(path) is None:
+        return
+    reader = pa.ipc.open_stream(pa.memory_map(str(path)))
     while True:
         try:
             batch, meta = reader.read_next_batch_with_custom_metadata()
         except StopIteration:
-            break
+            return
         except (OSError, pa.ArrowException):  # a run cut short by a kill
-            break
+            return
         try:
             record = json.loads((meta or {})[RUN_META_KEY])
         except (KeyError, ValueError):
-            break
-        runs.append((record, pa.Table.from_batches([batch])))
-    return header, runs
+            return
+        yield record, batch
 
 
-def write_part(
-    path: Path,
-    header: Mapping[str, Any],
-    runs: Sequence[tuple[Mapping[str, Any], pa.Table]],
+#: Decides whether a run of a journal goes into its data file.
+Keep = Callable[[Mapping[str, Any], pa.RecordBatch], bool]
+
+
+def _groups(kept: Sequence[tuple[int, Mapping[str, Any], int]]) -> list[list[int]]:
+    """Positions in ``kept`` packed, in journal order, into groups of about :data:`GROUP_ROWS`.
+
+    Within a group the runs are sorted by scenario and replicate.
+    """
+    groups: list[list[int]] = []
+    rows = 0
+    for position, (_, _, size) in enumerate(kept):
+        if not groups or rows + size > GROUP_ROWS:
+            groups.append([])
+            rows = 0
+        groups[-1].append(position)
+        rows += size
+    order = lambda p: (kept[p][1]["scenario"], kept[p][1]["replicate"])  # noqa: E731
+    return [sorted(members, key=order) for members in groups]
+
+
+#: Record batches merged at a time while a row group is read (each batch object costs memory).
+_MERGE = 128
+
+
+def _read_group(
+    source: Iterator[tuple[int, tuple[dict[str, Any], pa.RecordBatch]]],
+    members: Sequence[int],
+    kept: Sequence[tuple[int, Mapping[str, Any], int]],
     schema: pa.Schema,
-) -> list[dict[str, Any]]:
-    """Write runs into the data file ``path`` atomically; return their records with locations.
+) -> pa.Table:
+    """Read the next row group's runs from the journal (in order) and sort them as ``members``."""
+    first, count = min(members), len(members)
+    pieces: list[pa.Table] = []
+    pending: list[pa.RecordBatch] = []
+    for _ in range(count):
+        item = next(source, None)
+        if item is None:
+            raise RuntimeError("a journal changed while it was sealed")
+        pending.append(item[1][1])
+        if len(pending) == _MERGE:
+            pieces.append(pa.Table.from_batches(pending, schema=schema).combine_chunks())
+            pending = []
+    if pending:
+        pieces.append(pa.Table.from_batches(pending, schema=schema).combine_chunks())
+    table = pa.concat_tables(pieces).combine_chunks()
+    starts = np.cumsum([0] + [kept[first + i][2] for i in range(count)])
+    order = np.concatenate([np.arange(starts[p - first], starts[p - first + 1]) for p in members])
+    if (order == np.arange(len(order))).all():
+        return table
+    return table.take(pa.array(order))
 
-    The runs are sorted by scenario and replicate and packed, whole, into
-    row groups of about :data:`GROUP_ROWS` rows. Each returned record gains
-    ``file`` (relative to the results folder), ``row_group``, ``offset``
-    (first row in the group) and ``rows``.
+
+def seal_journal(
+    journal: Path,
+    part: Path,
+    header: Mapping[str, Any],
+    schema: pa.Schema,
+    keep: Keep | None = None,
+) -> list[dict[str, Any]]:
+    """Write the runs of a journal into the data file ``part`` atomically; return their records.
+
+    The journal is read twice, one run at a time, so memory holds one row
+    group, not the journal. Runs are packed, whole and in journal order,
+    into row groups of about :data:`GROUP_ROWS` rows, sorted within each
+    group by scenario and replicate. Each returned record gains ``file``
+    (relative to the results folder), ``row_group``, ``offset`` (first row
+    in the group) and ``rows``. Nothing is written when no run is kept.
 
     Raises:
         InputError: the file cannot be written.
 
     """
-    order = sorted(
-        range(len(runs)), key=lambda i: (runs[i][0]["scenario"], runs[i][0]["replicate"])
-    )
-    groups: list[list[int]] = []
-    rows = 0
-    for i in order:
-        size = runs[i][1].num_rows
-        if not groups or rows + size > GROUP_ROWS:
-            groups.append([])
-            rows = 0
-        groups[-1].append(i)
-        rows += size
-    relative = f"{DATA_DIR}/{path.name}"
+    kept = [
+        (index, record, batch.num_rows)
+        for index, (record, batch) in enumerate(journal_runs(journal))
+        if keep is None or keep(record, batch)
+    ]
+    if not kept:
+        return []
+    groups = _groups(kept)
+    relative = f"{DATA_DIR}/{part.name}"
     records: list[dict[str, Any]] = []
     for number, members in enumerate(groups):
         offset = 0
-        for i in members:
-            size = runs[i][1].num_rows
-            records.append(
-                {
-                    **runs[i][0],
-                    "file": relative,
-                    "row_group": number,
-                    "offset": offset,
-                    "rows": size,
-                }
-            )
+        for position in members:
+            _, record, size = kept[position]
+            place = {"file": relative, "row_group": number, "offset": offset, "rows": size}
+            records.append({**record, **place})
             offset += size
     stored = [{k: v for k, v in r.items() if k != "file"} for r in records]
     meta = {**header, "kind": DATA_KIND, "format": FORMAT, "runs": stored}
     tagged = schema.with_metadata({RUN_META_KEY: _dumps(meta)})
+    wanted = {index: position for position, (index, _, _) in enumerate(kept)}
 
     def write(temporary: Path) -> None:
+        source = (item for item in enumerate(journal_runs(journal)) if item[0] in wanted)
         with pq.ParquetWriter(
             temporary,
             tagged,
@@ -209,11 +258,11 @@ def write_part(
             write_statistics=list(ID_COLUMNS),
         ) as writer:
             for members in groups:
-                table = pa.concat_tables([runs[i][1] for i in members]).combine_chunks()
+                table = _read_group(source, members, kept, schema)
                 writer.write_table(table, row_group_size=table.num_rows)
 
-    atomic_write(path, write)
-    sync_folder(path.parent)
+    atomic_write(part, write)
+    sync_folder(part.parent)
     return records
 
 

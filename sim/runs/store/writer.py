@@ -28,7 +28,7 @@ import pyarrow as pa
 from sim.fileio import crash_point
 from sim.runs.store.columns import as_batch_table, content_digest, content_digests
 from sim.runs.store.layout import DATA_DIR, journal_files, journal_name, part_for_journal
-from sim.runs.store.parts import Journal, read_journal, write_part
+from sim.runs.store.parts import Journal, Keep, journal_header, seal_journal
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
@@ -125,10 +125,7 @@ class RunWriter:
         if journal is None:
             return []
         journal.close()
-        _, runs = read_journal(journal.path)
-        if len(runs) != journal.runs:
-            raise RuntimeError(f"{journal.path}: {journal.runs} runs written, {len(runs)} read")
-        return _seal(journal.path, self.header, runs, self.schema, self.commit)
+        return _seal(journal.path, self.header, self.schema, self.commit)
 
     def close(self) -> list[dict[str, Any]]:
         """Seal what is left; return the records sealed."""
@@ -145,12 +142,12 @@ class RunWriter:
 def _seal(
     journal: Path,
     header: Mapping[str, Any],
-    runs: list[tuple[dict[str, Any], pa.Table]],
     schema: pa.Schema,
     commit: Commit,
+    keep: Keep | None = None,
 ) -> list[dict[str, Any]]:
-    """Write a journal's runs to its data file, commit them, remove the journal."""
-    records = write_part(part_for_journal(journal), header, runs, schema) if runs else []
+    """Write a journal's (kept) runs to its data file, commit them, remove the journal."""
+    records = seal_journal(journal, part_for_journal(journal), header, schema, keep)
     if records:
         commit(records)
         crash_point("commit")
@@ -175,22 +172,26 @@ def recover_journals(
     """
     sealed: list[dict[str, Any]] = []
     notes: list[str] = []
+
+    def keep(record: Mapping[str, Any], batch: pa.RecordBatch) -> bool:
+        return (
+            batch.schema.equals(schema)
+            and record.get("content") == content_digests(batch, [(0, batch.num_rows)])[0]
+            and accept(record)
+        )
+
     for path in journal_files(folder):
-        found, runs = read_journal(path)
+        found = journal_header(path)
         if found is None:  # cut short before its header: it holds no run
             path.unlink(missing_ok=True)
             continue
         if found.get("batch") != header.get("batch"):
             notes.append(f"ignored {path.relative_to(folder)}: not a journal of this batch")
             continue
-        fitting = [(r, t) for r, t in runs if t.schema.equals(schema)]
-        digests = [content_digests(t, [(0, t.num_rows)])[0] for _, t in fitting]
-        kept = [
-            (r, t)
-            for (r, t), digest in zip(fitting, digests, strict=True)
-            if r.get("content") == digest and accept(r)
-        ]
-        sealed += _seal(path, header, kept, schema, commit)
-        if kept:
-            notes.append(f"recovered {len(kept)} finished run(s) from {path.relative_to(folder)}")
+        records = _seal(path, header, schema, commit, keep)
+        sealed += records
+        if records:
+            notes.append(
+                f"recovered {len(records)} finished run(s) from {path.relative_to(folder)}"
+            )
     return sealed, notes
