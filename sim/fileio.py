@@ -327,7 +327,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
         with contextlib.suppress(OSError):
             temporary.unlink()
         if isinstance(exc, OSError):
-            raise InputError(os_problem(exc, target, "cannot write")) from None
+            reason = exc.strerror or type(exc).__name__
+            if exc.errno == errno.ENOTDIR:
+                reason += " (a part of the path is a file)"
+            raise InputError(f"cannot write {display_path(target)}: {reason}") from None
         raise
 
 
