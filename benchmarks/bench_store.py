@@ -65,6 +65,7 @@ def _scenarios(count: int, population: int) -> list:
 def _replay_worker(distinct: int) -> None:
     """Make this worker replay ``distinct`` real runs per scenario, made unique (see module)."""
     import numpy as np
+    import pandas as pd
 
     import sim.runs.execute as execute
 
@@ -74,12 +75,18 @@ def _replay_worker(distinct: int) -> None:
     def replay(scenario, *, steps: int, seed: int, progress: bool = False):  # noqa: ANN202
         key = (scenario.name, seed % distinct)
         if key not in cache:
-            cache[key] = real(scenario, steps=steps, seed=seed % distinct)
-        frame = cache[key].copy()
-        floats = [c for c in frame.columns if frame[c].dtype == np.float64]
-        noise = np.random.default_rng(seed).random((len(frame), len(floats)))
-        frame[floats] = frame[floats].to_numpy() * (1.0 + 1e-6 * noise)
-        return frame
+            frame = real(scenario, steps=steps, seed=seed % distinct)
+            cache[key] = {name: frame[name].to_numpy() for name in frame.columns}
+        columns = cache[key]
+        noise = np.random.default_rng(seed).random(
+            (len(columns), len(next(iter(columns.values()))))
+        )
+        return pd.DataFrame(
+            {
+                name: values * (1.0 + 1e-6 * noise[i]) if values.dtype == np.float64 else values
+                for i, (name, values) in enumerate(columns.items())
+            }
+        )
 
     execute.simulate = replay
 
