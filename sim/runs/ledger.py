@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,7 +116,7 @@ class BatchLedger:
             "digest": self.digests[name],
         }
 
-    def _accepts(self, steps: int) -> Any:
+    def _accepts(self, steps: int) -> Callable[[Mapping[str, Any]], bool]:
         """Whether a recovered run is a planned run of this batch that is not done yet."""
 
         def accept(found: Mapping[str, Any]) -> bool:
@@ -214,8 +214,7 @@ class BatchLedger:
             identity = {k: record[k] for k in ("scenario", "replicate", "seed", "steps", "digest")}
             written = self.writer.write(table, {**identity, **times, "content": outcome["content"]})
             record.update(times, status="done", error=None)
-            if record.get("file") is None:
-                record.update(content=written["content"], rows=written["rows"])
+            record.update(content=written["content"], rows=written["rows"])
             record.pop("traceback_file", None)
             self.done += 1
             if self.metrics:

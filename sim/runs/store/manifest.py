@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.errors import IncompleteResultsError, InputError, one_line
-from sim.fileio import append_line, atomic_write_text, read_file_bytes
+from sim.fileio import append_line, atomic_write, atomic_write_text, read_file_bytes
 from sim.runs.provenance import timestamp
 from sim.runs.store.layout import (
     FORMAT,
@@ -104,21 +104,42 @@ def _line(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), allow_nan=True)
 
 
-def manifest_text(manifest: Mapping[str, Any]) -> str:
-    """The manifest as JSON text: the header indented, one line per column, scenario and run."""
+def _manifest_pieces(manifest: Mapping[str, Any]) -> Iterator[str]:
+    """The manifest as JSON text, piece by piece (a long one is never one string)."""
     listed = ("columns", "scenarios", "runs")
     head = {k: v for k, v in manifest.items() if k not in listed}
-    text = json.dumps(head, indent=1, allow_nan=True)[:-2]
+    yield json.dumps(head, indent=1, allow_nan=True)[:-2]
     for key in listed:
-        rows = ",\n  ".join(_line(item) for item in manifest.get(key, []))
-        text += f',\n "{key}": [\n  {rows}\n ]' if rows else f',\n "{key}": []'
-    return text + "\n}\n"
+        items = manifest.get(key, [])
+        if not items:
+            yield f',\n "{key}": []'
+            continue
+        yield f',\n "{key}": [\n  '
+        for number, item in enumerate(items):
+            yield ("" if number == 0 else ",\n  ") + _line(item)
+        yield "\n ]"
+    yield "\n}\n"
+
+
+def manifest_text(manifest: Mapping[str, Any]) -> str:
+    """The manifest as JSON text: the header indented, one line per column, scenario and run."""
+    return "".join(_manifest_pieces(manifest))
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """Stamp ``manifest`` as updated now and write it atomically into ``folder``."""
+    """Stamp ``manifest`` as updated now and write it atomically into ``folder``.
+
+    The text is written piece by piece, so a manifest of many runs never
+    needs its whole text in memory.
+    """
     manifest["updated"] = timestamp()
-    atomic_write_text(folder / MANIFEST, manifest_text(manifest))
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            for piece in _manifest_pieces(manifest):
+                handle.write(piece)
+
+    atomic_write(folder / MANIFEST, write)
 
 
 def _load_json(path: Path, what: str) -> Any:

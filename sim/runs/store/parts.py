@@ -127,8 +127,9 @@ class Journal:
 def journal_header(path: Path) -> dict[str, Any] | None:
     """The header of a journal, or None if the file is not a (complete enough) journal."""
     try:
-        reader = pa.ipc.open_stream(pa.memory_map(str(path)))
-        header = json.loads((reader.schema.metadata or {})[RUN_META_KEY])
+        with pa.OSFile(str(path), "rb") as source:
+            schema = pa.ipc.open_stream(source).schema
+        header = json.loads((schema.metadata or {})[RUN_META_KEY])
     except (OSError, KeyError, ValueError, pa.ArrowException):
         return None
     return header if isinstance(header, dict) and header.get("kind") == JOURNAL_KIND else None
@@ -138,19 +139,23 @@ def journal_runs(path: Path) -> Iterator[tuple[dict[str, Any], pa.RecordBatch]]:
     """Every complete run of a journal in order, one at a time (a torn last run is left out)."""
     if journal_header(path) is None:
         return
-    reader = pa.ipc.open_stream(pa.memory_map(str(path)))
-    while True:
-        try:
-            batch, meta = reader.read_next_batch_with_custom_metadata()
-        except StopIteration:
-            return
-        except (OSError, pa.ArrowException):  # a run cut short by a kill
-            return
-        try:
-            record = json.loads((meta or {})[RUN_META_KEY])
-        except (KeyError, ValueError):
-            return
-        yield record, batch
+    source = pa.OSFile(str(path), "rb")
+    try:
+        reader = pa.ipc.open_stream(source)
+        while True:
+            try:
+                batch, meta = reader.read_next_batch_with_custom_metadata()
+            except StopIteration:
+                return
+            except (OSError, pa.ArrowException):  # a run cut short by a kill
+                return
+            try:
+                record = json.loads((meta or {})[RUN_META_KEY])
+            except (KeyError, ValueError):
+                return
+            yield record, batch
+    finally:
+        source.close()
 
 
 #: Decides whether a run of a journal goes into its data file.
