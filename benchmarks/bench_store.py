@@ -16,7 +16,9 @@ workers excluded) is reported. For each layout:
 
 * files made in the results folder, and its bytes on disk (allocated blocks)
   and in the files (apparent size);
-* runs written per second (the whole batch, from the call to its return);
+* runs written per second (the whole batch, from the call to its return),
+  and the parent's CPU time per run (user + system: what the parent spends
+  on each run, less sensitive than wall time to other load on the machine);
 * the parent's peak memory;
 * the time to load one scenario's ``flat_share`` for all its runs
   (``load(out, scenarios=[one], columns=["flat_share"])``, cold: a fresh
@@ -118,8 +120,13 @@ def measure_batch(
         pool.shutdown()
     seconds = time.perf_counter() - start
     assert summary.complete and summary.failed == 0, summary.failures
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"runs": summary.total, "seconds": seconds, "peak_rss_mib": peak}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "runs": summary.total,
+        "seconds": seconds,
+        "peak_rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
+        "parent_cpu_seconds": usage.ru_utime + usage.ru_stime,
+    }
 
 
 def measure_load(out: Path) -> dict:
@@ -195,6 +202,7 @@ def _report(result: dict) -> str:
         f"{result['disk_bytes'] / 2**20:>8.1f} MiB on disk "
         f"({result['apparent_bytes'] / 2**20:.1f} in files)  "
         f"{result['runs'] / result['seconds']:>7.1f} runs/s  "
+        f"parent CPU {1000 * result['parent_cpu_seconds'] / result['runs']:.2f} ms/run  "
         f"parent peak {result['peak_rss_mib']:>6.1f} MiB  "
         f"load s00 flat_share ({result['load_runs']} runs) {result['load_seconds']:.2f} s"
     )

@@ -250,7 +250,8 @@ def test_a_journal_cut_short_keeps_its_complete_runs(reference: Path, tmp_path: 
         mask = (table["scenario"].to_numpy(zero_copy_only=False) == key[0]) & (
             table["replicate"].to_numpy() == key[1]
         )
-        journal.append(table.filter(mask).replace_schema_metadata(None), {**rec, "rows": 7})
+        run = table.filter(mask).replace_schema_metadata(None)
+        journal.append(store.encode_run(run, {**rec, "rows": 7}))
     journal.close()
     data = journal.path.read_bytes()
     journal.path.write_bytes(data[: len(data) - 200])  # the second run is cut short

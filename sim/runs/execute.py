@@ -4,9 +4,10 @@
 its monthly time series; a single run (:mod:`sim.runs.single`) and every
 run of a batch go through it. :func:`execute_run` is what a batch's worker
 does with one :class:`RunTask`: simulate, bring the series to the batch's
-columns (:func:`sim.runs.store.as_batch_table`), digest it, and hand the table
-back with a small summary; the batch's parent writes it through the store,
-so workers need no access to the results folder.
+columns (:func:`sim.runs.store.as_batch_table`), digest and encode it
+(:func:`sim.runs.store.encode_run`), and hand it back with a small summary;
+the batch's parent writes it through the store, so workers need no access
+to the results folder.
 
 A run's data depend only on its scenario, its seed and the number of steps,
 so they are identical whatever the executor, the number of workers or the
@@ -107,9 +108,9 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         (``"done"`` or ``"error"``), ``wall_time`` (seconds to build and run
         the model), ``started``, ``finished``, ``host``, ``pid``, ``summary``
         (metric -> mean over the last ``window`` months); for a finished run
-        ``table`` (a :class:`pyarrow.Table` of the batch's schema) and
-        ``content`` (its digest); for an error ``error`` (one line) and
-        ``traceback``.
+        ``run``, its data and record encoded for the store's journal
+        (:class:`sim.runs.store.EncodedRun`: the parent only copies bytes);
+        for an error ``error`` (one line) and ``traceback``.
 
     """
     started = provenance.timestamp()
@@ -135,12 +136,26 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         frame.insert(1, "replicate", np.int64(task.replicate))
         frame.insert(2, "seed", np.int64(task.seed))
         table = store.as_batch_table(frame, store.batch_schema(task.columns), scenario)
+        finished = provenance.timestamp()
+        record = {
+            "scenario": task.scenario_name,
+            "replicate": task.replicate,
+            "seed": task.seed,
+            "steps": task.steps,
+            "digest": task.digest,
+            "wall_time": wall_time,
+            "started": started,
+            "finished": finished,
+            "host": stamp["host"],
+            "attempts": task.attempt,
+            "rows": table.num_rows,
+            "content": store.content_digest(table),
+        }
         result.update(
             status="done",
             wall_time=wall_time,
-            finished=provenance.timestamp(),
-            table=table,
-            content=store.content_digest(table),
+            finished=finished,
+            run=store.encode_run(table, record),
             summary=store.window_means(frame, task.metrics, task.window),
         )
     except Exception as exc:

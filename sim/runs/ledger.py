@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
 
 from sim.runs import store
 from sim.runs.execute import RunTask
@@ -32,6 +31,8 @@ __all__ = ["MANIFEST_INTERVAL", "BatchLedger"]
 #: Longest time (seconds) between manifest updates that record failed runs.
 MANIFEST_INTERVAL = 2.0
 
+#: Keys of a run's record that say which run it is.
+_IDENTITY = ("scenario", "replicate", "seed", "steps", "digest")
 #: Keys of a run's record that say where its data are (dropped when it is redone).
 _PLACE = ("file", "row_group", "offset", "rows", "content")
 
@@ -107,14 +108,8 @@ class BatchLedger:
 
     # -- planning ---------------------------------------------------------
     def _identity(self, name: str, replicate: int, seed: int, steps: int) -> dict[str, Any]:
-        """The fields that say which run a record is."""
-        return {
-            "scenario": name,
-            "replicate": replicate,
-            "seed": seed,
-            "steps": steps,
-            "digest": self.digests[name],
-        }
+        """The fields that say which run a record is (:data:`_IDENTITY`)."""
+        return dict(zip(_IDENTITY, (name, replicate, seed, steps, self.digests[name]), strict=True))
 
     def _accepts(self, steps: int) -> Callable[[Mapping[str, Any]], bool]:
         """Whether a recovered run is a planned run of this batch that is not done yet."""
@@ -209,10 +204,11 @@ class BatchLedger:
             "host": outcome.get("host"),
             "attempts": outcome.get("attempt", 1),
         }
-        if outcome["status"] == "done":
-            table: pa.Table = outcome["table"]
-            identity = {k: record[k] for k in ("scenario", "replicate", "seed", "steps", "digest")}
-            written = self.writer.write(table, {**identity, **times, "content": outcome["content"]})
+        run: store.EncodedRun | None = outcome.get("run")
+        if outcome["status"] == "done" and run is not None and not self._is_run(run, record):
+            outcome = {**outcome, "status": "error", "error": "the run's data are not of its task"}
+        if outcome["status"] == "done" and run is not None:
+            written = self.writer.write(run)
             record.update(times, status="done", error=None)
             record.update(content=written["content"], rows=written["rows"])
             record.pop("traceback_file", None)
@@ -232,6 +228,11 @@ class BatchLedger:
                 self.folder, "error", scenario=key[0], replicate=key[1], error=record["error"]
             )
             self.write_manifest(force=False)
+
+    @staticmethod
+    def _is_run(run: store.EncodedRun, record: Mapping[str, Any]) -> bool:
+        """Whether encoded data say they are the run of ``record``."""
+        return all(run.record.get(k) == record.get(k) for k in _IDENTITY)
 
     def failure(self, task: RunTask, message: str, exc: BaseException | None) -> dict[str, Any]:
         """Return the outcome of a run that failed outside the model (executor, pickling)."""

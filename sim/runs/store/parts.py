@@ -45,10 +45,12 @@ from sim.runs.store.layout import (
 __all__ = [
     "GROUP_ROWS",
     "DamagedFileError",
+    "EncodedRun",
     "Journal",
     "Part",
     "open_part",
     "Keep",
+    "encode_run",
     "journal_header",
     "journal_runs",
     "seal_journal",
@@ -78,50 +80,96 @@ def _dumps(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), allow_nan=True).encode("utf-8")
 
 
+#: The end-of-stream marker of an Arrow IPC stream.
+_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+
+
+@dataclass(frozen=True)
+class EncodedRun:
+    """One finished run ready for a journal: its record and its data as Arrow IPC bytes.
+
+    Made where the run finished (:func:`encode_run`, in a worker), so the
+    process that writes the journal only copies bytes.
+
+    Attributes:
+        record: the run's record (identity, times, ``rows``, ``content``).
+        payload: an Arrow IPC stream of the run's single record batch, the
+            record as the batch's custom metadata.
+
+    """
+
+    record: dict[str, Any]
+    payload: bytes
+
+
+def _stream_bytes(schema: pa.Schema, batch: pa.RecordBatch | None, meta: Mapping | None) -> bytes:
+    """An Arrow IPC stream of ``schema`` and (optionally) one batch with custom metadata."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as writer:
+        if batch is not None:
+            writer.write_batch(batch, custom_metadata=meta)
+    return sink.getvalue().to_pybytes()
+
+
+def encode_run(table: pa.Table, record: Mapping[str, Any]) -> EncodedRun:
+    """Encode one run's table (of the batch's schema) and record for a journal."""
+    batch = table.combine_chunks().to_batches()[0]
+    payload = _stream_bytes(table.schema, batch, {RUN_META_KEY: _dumps(record)})
+    return EncodedRun(record=dict(record), payload=payload)
+
+
 class Journal:
     """An open journal: an Arrow IPC stream that finished runs are appended to.
 
+    The stream is written by hand, message by message: its schema message
+    first, then each run's record-batch message as encoded where the run
+    finished (:class:`EncodedRun`), then the end marker when it is closed.
+
     Attributes:
         path: the journal file.
+        schema: the batch's schema.
         runs: runs appended so far.
+        size: bytes written so far.
         opened: when it was opened (:func:`time.monotonic`).
 
     """
 
     def __init__(self, path: Path, schema: pa.Schema, header: Mapping[str, Any]) -> None:
         meta = {RUN_META_KEY: _dumps({**header, "kind": JOURNAL_KIND, "format": FORMAT})}
+        head = _stream_bytes(schema.with_metadata(meta), None, None)
         self.path = path
+        self.schema = schema
         self.runs = 0
         self.opened = time.monotonic()
         with os_errors_as_input(path, "cannot write"):
-            self._sink = pa.OSFile(str(path), "wb")
-            self._writer = pa.ipc.new_stream(self._sink, schema.with_metadata(meta))
+            self._file = open(path, "wb", buffering=0)  # noqa: SIM115 - kept open while appending
+            self._file.write(head.removesuffix(_END_OF_STREAM))
+        self.size = len(head) - len(_END_OF_STREAM)
         crash_point("journal open")
 
-    @property
-    def size(self) -> int:
-        """Bytes written so far."""
-        return int(self._sink.tell())
-
-    def append(self, table: pa.Table, record: Mapping[str, Any]) -> None:
-        """Append one run (its table and record); on disk for any later reader at once.
+    def append(self, run: EncodedRun) -> None:
+        """Append one encoded run; on disk for any later reader at once.
 
         Raises:
+            ValueError: the run is not of the journal's schema.
             InputError: the journal cannot be written (disk full, ...).
 
         """
-        batches = table.combine_chunks().to_batches()
+        reader = pa.ipc.MessageReader.open_stream(pa.py_buffer(run.payload))
+        if not pa.ipc.read_schema(reader.read_next_message()).equals(self.schema):
+            raise ValueError(f"run {run.record.get('scenario')}: not the batch's schema")
+        message = reader.read_next_message().serialize()
         with os_errors_as_input(self.path, "cannot write"):
-            for batch in batches[:1]:
-                self._writer.write_batch(batch, custom_metadata={RUN_META_KEY: _dumps(record)})
+            self._file.write(message)
+        self.size += message.size
         self.runs += 1
         crash_point("journal append")
 
     def close(self) -> None:
-        """Close the stream (an end marker is written; the file stays)."""
+        """Write the end marker and close the file (it stays)."""
         with os_errors_as_input(self.path, "cannot write"):
-            self._writer.close()
-            self._sink.close()
+            self._file.write(_END_OF_STREAM)
+            self._file.close()
 
 
 def journal_header(path: Path) -> dict[str, Any] | None:

@@ -28,7 +28,14 @@ import pyarrow as pa
 from sim.fileio import crash_point
 from sim.runs.store.columns import as_batch_table, content_digest, content_digests
 from sim.runs.store.layout import DATA_DIR, journal_files, journal_name, part_for_journal
-from sim.runs.store.parts import Journal, Keep, journal_header, seal_journal
+from sim.runs.store.parts import (
+    EncodedRun,
+    Journal,
+    Keep,
+    encode_run,
+    journal_header,
+    seal_journal,
+)
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
@@ -80,39 +87,43 @@ class RunWriter:
         self._sequence = 0
         self._journal: Journal | None = None
 
-    def write(self, run: pd.DataFrame | pa.Table, record: Mapping[str, Any]) -> dict[str, Any]:
+    def write(
+        self, run: pd.DataFrame | pa.Table | EncodedRun, record: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Append one finished run; return its record with ``rows`` and ``content``.
 
-        ``run`` is the run's frame with the identifying columns (or already a
-        table of the batch's schema); ``record`` says what it is (at least
-        ``scenario``, ``replicate``, ``seed``, ``steps``, ``digest``) and may
-        carry its ``content`` digest when the caller computed it.
+        ``run`` is the run's frame with the identifying columns, or a table
+        of the batch's schema, with its ``record`` (at least ``scenario``,
+        ``replicate``, ``seed``, ``steps``, ``digest``; its ``content``
+        digest if the caller computed it); or an :class:`EncodedRun` made
+        where the run finished (:func:`~sim.runs.store.parts.encode_run`),
+        which carries its record.
 
         Raises:
             ValueError: the run does not fit the batch's schema.
             InputError: the data cannot be written (disk full, ...).
 
         """
-        if isinstance(run, pa.Table):
-            table = run
-        else:
-            table = as_batch_table(run, self.schema, self.scenarios[record["scenario"]])
-        if not table.schema.equals(self.schema):
-            raise ValueError(
-                f"run {record['scenario']} {record['replicate']}: not the batch schema"
-            )
-        written = {**record, "rows": table.num_rows}
-        if written.get("content") is None:
-            written["content"] = content_digest(table)
+        if not isinstance(run, EncodedRun):
+            if record is None:
+                raise ValueError("a run's frame or table needs its record")
+            if isinstance(run, pa.Table):
+                table = run
+            else:
+                table = as_batch_table(run, self.schema, self.scenarios[record["scenario"]])
+            written = {**record, "rows": table.num_rows}
+            if written.get("content") is None:
+                written["content"] = content_digest(table)
+            run = encode_run(table, written)
         if self._journal is None:
             self._sequence += 1
             path = self.folder / DATA_DIR / journal_name(self.token, self._sequence)
             self._journal = Journal(path, self.schema, self.header)
-        self._journal.append(table, written)
+        self._journal.append(run)
         journal = self._journal
         if journal.size >= self.part_bytes or time.monotonic() - journal.opened > self.seal_seconds:
             self.seal()
-        return written
+        return run.record
 
     @property
     def pending(self) -> int:
