@@ -21,8 +21,9 @@ A single run (``cadre-sim run``) writes a run folder with
 ``timeseries.parquet``, ``scenario.toml`` and ``metadata.json``
 (:mod:`sim.runs.store.run_folder`).
 
-Writing: :class:`RunWriter` (one finished run at a time; journal, seal,
-commit) in :mod:`~sim.runs.store.writer`, data files in
+Writing: :class:`RunWriter` (one finished run at a time, as a frame with
+its record or an :class:`EncodedRun`; journal, seal, commit) in
+:mod:`~sim.runs.store.writer`, data files in
 :mod:`~sim.runs.store.parts`, the batch's columns and content digests in
 :mod:`~sim.runs.store.columns`, the manifest and the records beside it in
 :mod:`~sim.runs.store.manifest`. Reading: :func:`load` for the tidy time

@@ -3,7 +3,9 @@
 :class:`RunWriter` is the store's only way in for run data. It is
 run-oriented and knows nothing of executors: whoever has a finished run
 (the batch's parent, or later a process stepping many runs together) calls
-:meth:`RunWriter.write` with the run's frame and its record. Runs go to the
+:meth:`RunWriter.write` with the run's frame and its record, or with an
+:class:`~sim.runs.store.parts.EncodedRun` made where the run finished (a
+batch's workers do that, so its parent only copies bytes). Runs go to the
 writer's journal (:class:`~sim.runs.store.parts.Journal`); when the journal
 reaches :data:`PART_BYTES` or :data:`SEAL_SECONDS`, or the writer is closed,
 it is sealed into a Parquet data file, the ``commit`` callback records the
