@@ -13,6 +13,7 @@ The "did you mean" wording of every message is owned here too
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ __all__ = [
     "IncompleteResultsError",
     "InputError",
     "Problem",
+    "ResultsWarning",
     "arguments_of",
     "did_you_mean",
     "hint",
@@ -89,6 +91,32 @@ class IncompleteResultsError(InputError):
     def __init__(self, message: str, folder: Path) -> None:
         self.folder = Path(folder)
         super().__init__(message)
+
+
+class ResultsWarning(UserWarning):
+    """Something in a results folder was left out of what was read (a stray file, ...).
+
+    Shown as one line, ``warning: <message>``, on standard error.
+    """
+
+
+_format_warning = warnings.formatwarning
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """Format a :class:`ResultsWarning` as one line; other warnings as Python does."""
+    if issubclass(category, ResultsWarning):
+        return f"warning: {message}\n"
+    return _format_warning(message, category, filename, lineno, line)
+
+
+warnings.formatwarning = _one_line_warning
 
 
 def one_line(exc: BaseException) -> str:

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
-import pyarrow.parquet as pq
 import pytest
 
 from sim.cli import main as cli_main
@@ -85,15 +84,25 @@ def _stop_started_batches() -> Iterator[None]:
         process.communicate()
 
 
-def _run_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("runs/*/rep-*.parquet"))
+def _finished(folder: Path) -> int:
+    """Runs the batch in ``folder`` has finished so far (``done`` events of its status log)."""
+    try:
+        text = (folder / "status.log").read_text()
+    except FileNotFoundError:
+        return 0
+    return text.count('"event":"done"')
+
+
+def _listed(folder: Path) -> int:
+    """Runs the manifest lists as finished."""
+    return sum(r["status"] == "done" for r in results.read_manifest(folder)["runs"])
 
 
 def _wait_for_files(folder: Path, count: int, process: subprocess.Popen[str]) -> int:
-    """Wait until ``count`` run files exist (fail if the batch ends or stalls first)."""
+    """Wait until ``count`` runs have finished (fail if the batch ends or stalls first)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        found = len(_run_files(folder))
+        found = _finished(folder)
         if found >= count:
             return found
         if process.poll() is not None:
@@ -207,16 +216,19 @@ def test_manifest_records_provenance_seeds_and_times(reference: Path) -> None:
     assert manifest["provenance"]["mesa"].startswith("3.")
     names = [s["name"] for s in manifest["scenarios"]]
     assert names == SCENARIOS
+    lines = [json.loads(line) for line in (reference / "scenarios.jsonl").read_text().splitlines()]
+    assert lines[0]["batch"] == manifest["batch"]
+    stored = {line["name"]: line for line in lines[1:]}
     for entry in manifest["scenarios"]:
-        stored = json.loads((reference / entry["file"]).read_text())
-        assert stored["digest"] == entry["digest"]
+        assert stored[entry["name"]]["digest"] == entry["digest"]
         scenario = load(entry["name"]).with_overrides({"workforce.population": 150})
         assert entry["digest"] == scenario.digest()
     assert len(manifest["runs"]) == 6
     for run in manifest["runs"]:
         assert run["status"] == "done" and run["wall_time"] > 0
         assert run["started"] <= run["finished"]
-        assert (reference / run["file"]).is_file()
+        assert run["steps"] == 24 and run["rows"] == 25 and len(run["content"]) == 32
+        assert (reference / run["file"]).is_file() and run["file"].startswith("data/part-")
     assert manifest["sessions"][0]["executor"] == "serial"
     table = results.run_table(reference)
     assert len(table) == 6 and set(table["status"]) == {"done"}
@@ -243,18 +255,18 @@ def test_killed_batch_resumes_to_the_uninterrupted_result(
     with contextlib.suppress(ProcessLookupError):
         os.killpg(batch.pid, signal.SIGKILL)  # whatever is left, so the test cleans up
     assert not alive, f"orphaned helper processes: {alive}"
-    left = _run_files(out)
-    assert 3 <= len(left) < total, "the kill must land part way through the batch"
-    for file in left:  # whatever is under a final name is complete
-        assert pq.read_table(file).num_rows == LONG["steps"] + 1
+    left = _finished(out)
+    assert 3 <= left < total, "the kill must land part way through the batch"
 
     resumed = _start_cli("batch", "--resume", "--out", str(out))
     stdout, stderr = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, stderr
-    assert f"{len(left)} already done" in stdout
+    already = int(stdout.split(" already done")[0].rsplit(", ", 1)[-1].split()[-1])
+    assert already >= left  # every finished run was recovered from the journal
+    assert "recovered" in stderr
     assert "run/s" not in stderr and "%|" not in stderr  # no bar when stderr is not a terminal
-    assert len(_run_files(out)) == total
-    assert not list(out.rglob("*.tmp"))
+    assert _listed(out) == total
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob(".journal-*"))
     pd.testing.assert_frame_equal(results.load(out), long_reference)
     manifest = results.read_manifest(out)
     assert manifest["status"] == "complete"
@@ -324,7 +336,7 @@ def test_failing_run_is_recorded_and_the_others_finish(
     assert "model diverged" in record["error"]
     traceback_text = (out / record["traceback_file"]).read_text()
     assert "Traceback" in traceback_text and "run_or_fail" in traceback_text
-    assert len(_run_files(out)) == 5
+    assert _listed(out) == 5
 
     monkeypatch.setattr(CadreModel, "run", original)
     again = run_batch(out=out, resume=True, executor="serial")
@@ -333,24 +345,22 @@ def test_failing_run_is_recorded_and_the_others_finish(
     pd.testing.assert_frame_equal(results.load(out), results.load(reference))
 
 
-def test_resume_redoes_damaged_missing_and_half_written_runs(
-    reference: Path, tmp_path: Path
-) -> None:
+def test_resume_redoes_damaged_and_half_written_runs(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "damaged"
     shutil.copytree(reference, out)
-    damaged = results.run_file(out, "baseline", 0)
+    (damaged,) = (out / "data").glob("part-*.parquet")
     damaged.write_bytes(damaged.read_bytes()[:300])
-    results.run_file(out, "fault_tolerance", 2).unlink()
-    leftover = damaged.with_name(".rep-0001.parquet.999.deadbeef.tmp")
+    leftover = out / "data" / ".part-x.parquet.999.deadbeef.tmp"
     leftover.write_bytes(b"PAR1 half")
     with pytest.raises(InputError, match="unreadable"):
         results.load(out)
     summary = run_batch(out=out, resume=True, executor="serial")
-    assert (summary.done, summary.skipped) == (2, 4)
-    assert any("re-running" in note for note in summary.notes)
+    assert (summary.done, summary.skipped) == (6, 0)
+    assert any("re-running 6 run(s)" in note for note in summary.notes)
     assert any("temporary" in note for note in summary.notes)
     assert not leftover.exists()
-    pd.testing.assert_frame_equal(results.load(out), results.load(reference))
+    with pytest.warns(UserWarning, match=f"ignored 1 file.*{damaged.name}"):
+        pd.testing.assert_frame_equal(results.load(out), results.load(reference))
 
 
 def test_resume_can_add_replicates(reference: Path, tmp_path: Path) -> None:
@@ -477,7 +487,7 @@ def test_bad_arguments_are_rejected_before_anything_is_written(tmp_path: Path) -
             run_batch(SCENARIOS, 2, out=out, **{"steps": 24, **options})
     with pytest.raises(InputError, match="replicates is required"):
         run_batch(SCENARIOS, out=out)
-    assert not out.exists() or not any(p.name != ".lock" for p in out.iterdir())
+    assert not out.exists()
 
 
 def test_progress_bar_only_on_request_or_terminal(
@@ -512,7 +522,7 @@ def test_interrupt_in_the_api_raises_with_the_summary(
     assert stop.value.summary.done == 2 and stop.value.summary.interrupted
     assert f"kept in {out.resolve()}" in str(stop.value) and "resum" in str(stop.value)
     assert results.read_manifest(out)["status"] == "interrupted"
-    assert len(_run_files(out)) == 2 and not list(out.rglob("*.tmp"))
+    assert _listed(out) == 2 and not list(out.rglob("*.tmp"))
 
 
 def test_batch_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:

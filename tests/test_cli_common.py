@@ -126,6 +126,7 @@ def test_command_modules_are_imported_explicitly_and_never_import_the_package_to
     assert [m.__name__ for m in sim.cli.COMMANDS] == [
         "sim.cli.run",
         "sim.cli.batch",
+        "sim.cli.check",
         "sim.cli.viz",
         "sim.cli.experiments",
         "sim.cli.diagnose",
@@ -148,6 +149,7 @@ def test_every_command_is_offered_with_its_options() -> None:
         "list",
         "batch",
         "compare",
+        "check",
         "viz",
         "sweep",
         "sensitivity",

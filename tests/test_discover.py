@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.decide import files
+from sim.results import run_table
 from sim.analysis.decide.discover import (
     DiscoverProblem,
     boxes_table,
@@ -108,7 +109,8 @@ def test_discover_cli_runs_the_model_paired_and_writes_the_report(tmp_path, caps
     assert len(points) == 12 and {"flat_share_difference", "case"} <= set(points.columns)
     manifest = out / "rounds" / "sample" / "manifest.json"
     assert manifest.is_file()  # 24 runs: each point with and without the reform
-    assert len(list((out / "rounds" / "sample" / "runs").rglob("rep-*.parquet"))) == 24
+    runs = run_table(out / "rounds" / "sample")
+    assert len(runs) == 24 and set(runs["status"]) == {"done"}
     assert (out / "discover.md").is_file() and (out / "trajectory.csv").is_file()
 
 

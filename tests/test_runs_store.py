@@ -7,7 +7,10 @@ import json
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from sim import fileio
@@ -87,3 +90,60 @@ def test_provenance_records_versions_and_git_state() -> None:
     session = provenance.session(["cadre-sim", "batch"], resumed=False, recorded=environment)
     assert session["provenance"] is environment and session["command"] == ["cadre-sim", "batch"]
     assert set(provenance.run_stamp()) == {"host", "cadre_sim", "mesa"}
+
+
+def test_atomic_write_names_the_path_of_a_filesystem_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "folder").mkdir()
+    for target, reason in (
+        (tmp_path / "afile" / "x.json", "Not a directory"),
+        (tmp_path / "missing" / "x.json", "No such file or directory"),
+        (tmp_path / "folder", "Is a directory"),
+    ):
+        with pytest.raises(InputError, match=reason) as caught:
+            fileio.atomic_write_text(target, "{}")
+        assert str(target.parent) in str(caught.value) and "\n" not in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "folder"]
+
+
+def test_the_safe_reader_refuses_what_is_not_a_small_regular_file(tmp_path: Path) -> None:
+    (tmp_path / "ok.toml").write_text("a = 1\n")
+    assert fileio.read_file_bytes(tmp_path / "ok.toml", "scenario") == b"a = 1\n"
+    with pytest.raises(InputError, match="too large"):
+        fileio.read_file_bytes(tmp_path / "ok.toml", "scenario", limit=3)
+    with pytest.raises(InputError, match="is a folder"):
+        fileio.read_file_bytes(tmp_path, "scenario")
+    (tmp_path / "dangling.toml").symlink_to(tmp_path / "gone.toml")
+    with pytest.raises(InputError, match="broken symbolic link"):
+        fileio.read_file_bytes(tmp_path / "dangling.toml", "scenario")
+
+
+def test_run_means_are_bit_for_bit_the_per_run_window_means() -> None:
+    rng = np.random.default_rng(7)
+    runs, rows = 40, 25
+    values = rng.random(runs * rows) * 10.0 ** rng.integers(-3, 4, runs * rows)
+    values[rng.random(values.size) < 0.15] = np.nan
+    frame = pd.DataFrame({"month": np.tile(np.arange(rows), runs), "x": values})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for window in (1, 7, 12, 24):
+        vectorised = store.run_means(table, ["x", "absent"], window, runs)
+        for k in range(runs):
+            one = store.window_means(frame.iloc[k * rows : (k + 1) * rows], ["x", "absent"], window)
+            assert np.array_equal([vectorised["x"][k]], [one["x"]], equal_nan=True)
+            assert np.isnan(vectorised["absent"][k]) and np.isnan(one["absent"])
+
+
+def test_content_digest_depends_on_the_values_not_on_how_they_are_stored(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"scenario": ["a"] * 5, "replicate": np.arange(5), "x": [0.5, np.nan, 1.0, 2.0, 3.0]}
+    )
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    digest = store.content_digest(table)
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=2)
+    again = pq.read_table(tmp_path / "t.parquet").replace_schema_metadata(None)
+    assert store.content_digest(again) == digest
+    both = pa.concat_tables([table, table])
+    assert store.content_digests(both, [(0, 5), (5, 5)]) == [digest, digest]
+    assert store.content_digests(both, [(1, 3)]) == [store.content_digest(table.slice(1, 3))]
+    changed = table.set_column(2, "x", [pa.array([0.5, None, 1.0, 2.0, 3.5])])
+    assert store.content_digest(changed) != digest

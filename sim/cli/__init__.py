@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from sim import __version__
-from sim.cli import batch, decide, diagnose, experiments, run, viz
+from sim.cli import batch, check, decide, diagnose, experiments, run, viz
 from sim.cli.common import (
     add_execution_options,
     non_negative_int,
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: Modules that each register one or more subcommands, in help order.
-COMMANDS: tuple[ModuleType, ...] = (run, batch, viz, experiments, diagnose, decide)
+COMMANDS: tuple[ModuleType, ...] = (run, batch, check, viz, experiments, diagnose, decide)
 
 EPILOG = """examples:
   cadre-sim list

@@ -1,4 +1,4 @@
-"""The ``batch`` and ``compare`` subcommands of ``cadre-sim``.
+"""The ``batch`` and ``compare`` subcommands of ``cadre-sim`` (``check``: :mod:`sim.cli.check`).
 
 ``batch`` runs scenarios x replicates with paired seeds on any executor into
 a crash-safe results folder (:func:`sim.runs.batch.run_batch`); ``compare``
@@ -42,11 +42,15 @@ BATCH_EPILOG = """examples:
 Replicate k of every scenario gets the same seed (from --seed through
 numpy.random.SeedSequence), so scenario differences are paired, and the data
 are identical whatever the executor or number of workers. Each finished run
-is written at once to OUT/runs/<scenario>/rep-NNNN.parquet; OUT/manifest.json
-records versions, scenarios, seeds, times and each run's status. Ctrl-C or a
-killed process loses no finished run: continue with --resume. With
---scheduler the workers write to OUT themselves, so OUT must be on a
-filesystem the workers share, at the same path.
+is appended at once to the store's journal and sealed into a few Parquet
+data files, OUT/data/part-*.parquet (one schema for the whole batch);
+OUT/manifest.json records versions, scenarios, seeds, times, each run's
+status, place and content digest, and is the truth of what OUT holds.
+Everything is checked before OUT is created. Ctrl-C or a killed process
+loses no finished run: continue with --resume (a batch killed before its
+manifest was written needs its scenarios again). Workers send their data
+to this process, so a Dask cluster needs no shared filesystem. Verify a
+folder with: cadre-sim check OUT.
 """
 
 COMPARE_EPILOG = """examples:

@@ -223,6 +223,7 @@ def run_command(args: argparse.Namespace) -> int:
     from sim.runs import single, store
 
     scenario = resolve_scenario(args.scenario, args.settings, args.population)
+    single.check_run_name(scenario)
     out = args.out if args.out is not None else RESULTS_DIR / f"run-{scenario.name}-seed{args.seed}"
     store.check_run_folder(out)
     for change in single.changes_after_end(scenario, args.steps):

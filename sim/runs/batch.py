@@ -1,13 +1,15 @@
 """Batches of scenarios x replicates: paired seeds, any executor, crash-safe store.
 
-:func:`run_batch` runs every scenario ``replicates`` times and writes each
-finished run at once to its own Parquet file in a results folder (layout in
-:mod:`sim.runs.store`). The same function backs ``cadre-sim batch`` and the
-experiment commands. This module orchestrates; the parts live in
+:func:`run_batch` runs every scenario ``replicates`` times and hands each
+finished run at once to the results store, which appends it to a few data
+files of the results folder (layout in :mod:`sim.runs.store`). The same
+function backs ``cadre-sim batch`` and the experiment commands. This module
+orchestrates; the parts live in
 :mod:`~sim.runs.seeding` (seeds), :mod:`~sim.runs.executors` (where runs
 execute), :mod:`~sim.runs.execute` (a worker's run),
 :mod:`~sim.runs.ledger` (the record of runs and the manifest),
-:mod:`~sim.runs.checks` (validation and resume checks),
+:mod:`~sim.runs.checks` and :mod:`~sim.runs.planning` (validation and
+resume checks, before anything is written),
 :mod:`~sim.runs.provenance` and :mod:`~sim.runs.store`.
 
 Seeds (common random numbers)
@@ -66,6 +68,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, one_line
+from sim.fileio import make_folder, os_errors_as_input
 from sim.runs import checks, provenance, store
 from sim.runs.execute import RunTask, execute_run
 from sim.runs.executors import (
@@ -77,6 +80,14 @@ from sim.runs.executors import (
     open_backend,
 )
 from sim.runs.ledger import MANIFEST_INTERVAL, BatchLedger
+from sim.runs.planning import (
+    DEFAULT_ROOT_SEED,
+    DEFAULT_STEPS,
+    DEFAULT_SUMMARY_METRICS,
+    DEFAULT_WINDOW,
+    BatchPlan,
+    prepare_batch,
+)
 from sim.runs.seeding import SEEDING, replicate_seed
 from sim.runs.summary import BatchInterrupted, BatchSummary
 
@@ -104,14 +115,6 @@ __all__ = [
     "run_batch",
 ]
 
-#: Months simulated per run when a new batch does not say.
-DEFAULT_STEPS = 120
-#: Root seed of a new batch when none is given.
-DEFAULT_ROOT_SEED = 0
-#: Metrics summarised per run (averaged over the last ``summary_window`` months).
-DEFAULT_SUMMARY_METRICS: tuple[str, ...] = ("flat_share", "active_share", "routine_share")
-#: Months at the end of a run that per-run summaries average over.
-DEFAULT_WINDOW = 12
 #: Tries of a run whose worker process died before it could report back.
 MAX_ATTEMPTS = 3
 
@@ -251,7 +254,9 @@ def run_batch(
 
     Raises:
         InputError: bad arguments, a foreign, corrupt or busy results folder,
-            or a resume that does not match the folder's batch.
+            a resume that does not match the folder's batch, or a filesystem
+            error (one line naming the path); nothing is created for any
+            problem found before the batch starts.
         BatchInterrupted: Ctrl-C; finished runs are kept and the manifest
             says what is left (``summary`` attribute).
 
@@ -259,68 +264,46 @@ def run_batch(
     clock = time.perf_counter()
     check_executor_options(executor, workers, scheduler)
     metrics = checks.check_metrics(summary_metrics)
-    temporary = out is None
-    if temporary and resume:
-        raise InputError(
-            "resume needs the results folder (out) of the batch to continue",
-            arguments=("out",),
-        )
-    folder = Path(tempfile.mkdtemp(prefix="cadre-sim-batch-")) if temporary else Path(out)
-    folder = folder.expanduser().resolve()
-    try:
-        if not temporary:
-            store.check_batch_folder(folder, resume)
-        folder.mkdir(parents=True, exist_ok=True)
-        with store.locked(folder):
-            resuming = store.check_batch_folder(folder, resume)
-            existing = store.read_manifest(folder) if resuming else None
-            if scenarios is None:
-                if existing is None:
-                    raise InputError(
-                        "no scenarios given (and no batch to resume)", arguments=("scenarios",)
-                    )
-                given = store.read_scenarios(folder, existing)
-            else:
-                given = list(scenarios)
-            chosen = checks.prepare_scenarios(given, population, overrides)
-            if existing is not None:
-                order = {entry["name"]: i for i, entry in enumerate(existing["scenarios"])}
-                chosen.sort(key=lambda s: order.get(s.name, len(order)))
-            if not chosen:
-                raise InputError("no scenarios given", arguments=("scenarios",))
-            checks.check_names(chosen)
-            if existing is not None:
-                checks.check_resume(folder, existing, chosen, steps, root_seed, replicates)
-                replicates = replicates if replicates is not None else existing["replicates"]
-                steps, root_seed = existing["steps"], existing["root_seed"]
-            elif replicates is None:
-                raise InputError(
-                    "replicates is required for a new batch", arguments=("replicates",)
-                )
-            steps = DEFAULT_STEPS if steps is None else steps
-            root_seed = DEFAULT_ROOT_SEED if root_seed is None else root_seed
-            window = min(DEFAULT_WINDOW, steps) if summary_window is None else summary_window
-            checks.check_counts(replicates, steps, root_seed, window)
-            return _run_locked(
-                folder=folder,
-                existing=existing,
-                scenarios=chosen,
-                replicates=int(replicates),
-                steps=int(steps),
-                root_seed=int(root_seed),
-                executor=executor,
-                workers=workers,
-                scheduler=scheduler,
-                metrics=metrics,
-                window=int(window),
-                progress=progress,
-                command=command,
-                temporary=temporary,
-                clock=clock,
+    options = {
+        "resume": resume,
+        "population": population,
+        "overrides": overrides,
+        "summary_window": summary_window,
+    }
+    running = {
+        "executor": executor,
+        "workers": workers,
+        "scheduler": scheduler,
+        "metrics": metrics,
+        "progress": progress,
+        "command": command,
+        "clock": clock,
+    }
+    if out is None:
+        if resume:
+            raise InputError(
+                "resume needs the results folder (out) of the batch to continue",
+                arguments=("out",),
             )
-    finally:
-        if temporary:
+        plan = prepare_batch(None, "new", scenarios, replicates, steps, root_seed, **options)
+        folder = Path(tempfile.mkdtemp(prefix="cadre-sim-batch-"))
+        try:
+            with store.locked(folder):
+                return _run_locked(folder=folder, plan=plan, temporary=True, **running)
+        finally:
             shutil.rmtree(folder, ignore_errors=True)
+    folder = Path(out).expanduser().absolute()
+    with os_errors_as_input(folder, arguments=("out",)):
+        state = store.folder_state(folder)
+        plan = prepare_batch(folder, state, scenarios, replicates, steps, root_seed, **options)
+        make_folder(folder, arguments=("out",))
+        with store.locked(folder):
+            now = store.folder_state(folder)
+            if now != state:  # another process changed the folder meanwhile
+                plan = prepare_batch(
+                    folder, now, scenarios, replicates, steps, root_seed, **options
+                )
+            return _run_locked(folder=folder, plan=plan, temporary=False, **running)
 
 
 def _terminal_width() -> int:
@@ -331,19 +314,42 @@ def _terminal_width() -> int:
         return 0
 
 
+def _open_manifest(folder: Path, plan: BatchPlan, notes: list[str]) -> tuple[dict[str, Any], bool]:
+    """The manifest to continue (upgrading a format-1 folder first) or a new one."""
+    existing = plan.existing
+    if plan.legacy:
+        notes.extend(store.upgrade(folder, plan.scenarios))
+        existing = store.read_manifest(folder)
+    if existing is not None:
+        return existing, False
+    manifest = store.new_manifest(
+        plan.replicates,
+        plan.steps,
+        plan.root_seed,
+        provenance=provenance.environment(),
+        seeding=SEEDING,
+        columns=plan.columns,
+    )
+    return manifest, True
+
+
+def _scenarios_missing(folder: Path, manifest: Mapping[str, Any]) -> bool:
+    """Whether the batch's scenario record is missing or unreadable."""
+    try:
+        store.read_scenarios(folder, manifest)
+    except InputError:
+        return True
+    return False
+
+
 def _run_locked(
     *,
     folder: Path,
-    existing: dict[str, Any] | None,
-    scenarios: Sequence[Scenario],
-    replicates: int,
-    steps: int,
-    root_seed: int,
+    plan: BatchPlan,
     executor: str | cf.Executor,
     workers: int | None,
     scheduler: str | None,
     metrics: tuple[str, ...],
-    window: int,
     progress: bool | None,
     command: Sequence[str] | None,
     temporary: bool,
@@ -351,32 +357,37 @@ def _run_locked(
 ) -> BatchSummary:
     """Run the batch once the folder is checked and locked (body of :func:`run_batch`).
 
-    Runs are planned (finished files verified) and the executor started
-    before anything is written, so a failure to start (e.g. no Dask
-    scheduler) leaves a new folder empty.
+    Runs are planned (journals recovered, finished runs verified) and the
+    executor started before anything new is written, so a failure to start
+    (e.g. no Dask scheduler) leaves a new folder empty. A new batch's
+    scenarios are written before its manifest, so a batch with a manifest
+    can always be resumed from the folder alone.
     """
     from tqdm import tqdm
 
+    notes = list(plan.notes)
     removed = store.clean_temporary(folder)
-    if existing is None:
-        manifest = store.new_manifest(
-            replicates, steps, root_seed, provenance=provenance.environment(), seeding=SEEDING
-        )
-    else:
-        manifest = existing
-    manifest["replicates"] = replicates
+    manifest, new = _open_manifest(folder, plan, notes)
+    scenarios = plan.scenarios
+    manifest["replicates"] = plan.replicates
     manifest["scenarios"] = [store.scenario_entry(s) for s in scenarios]
-    batch = BatchLedger(folder, manifest, scenarios, metrics, window)
+    batch = BatchLedger(folder, manifest, scenarios, metrics, plan.window)
+    batch.notes.extend(notes)
     if removed:
         batch.notes.append(f"removed {removed} half-written temporary file(s)")
-    tasks = deque(batch.plan(replicates, steps, root_seed))
+    tasks = deque(batch.plan(plan.replicates, plan.steps, plan.root_seed))
+    if not new:
+        strays = store.stray_files(folder, manifest)
+        if strays:
+            shown = ", ".join(strays[:5]) + (
+                f" and {len(strays) - 5} more" if len(strays) > 5 else ""
+            )
+            batch.notes.append(f"ignored {len(strays)} file(s) not listed in the manifest: {shown}")
     total = len(manifest["runs"])
     backend: Backend | None = None
     interrupted = False
     session = provenance.session(
-        command,
-        resumed=existing is not None,
-        recorded=None if existing is not None else manifest["provenance"],
+        command, resumed=not new, recorded=manifest["provenance"] if new else None
     )
     session.update(runs_to_do=len(tasks), runs_already_done=batch.skipped, status="running")
     enabled = sys.stderr.isatty() if progress is None else progress
@@ -385,12 +396,13 @@ def _run_locked(
         if tasks:
             backend = open_backend(executor, workers, scheduler, len(tasks))
             session.update(backend.describe())
+        if new or _scenarios_missing(folder, manifest):
+            store.write_scenarios(folder, manifest["batch"], scenarios)
         manifest["status"] = "running"
         manifest["sessions"].append(session)
         batch.write_manifest()
-        store.write_scenarios(folder, scenarios)
-        for scenario in scenarios:
-            store.run_file(folder, scenario.name, 0).parent.mkdir(parents=True, exist_ok=True)
+        store.log_event(folder, "session", session=len(manifest["sessions"]), runs_to_do=len(tasks))
+        (folder / store.DATA_DIR).mkdir(exist_ok=True)
         with tqdm(
             total=total,
             initial=batch.skipped,
@@ -413,23 +425,12 @@ def _run_locked(
         if backend is not None and not interrupted:
             backend.close()
         if session in manifest["sessions"]:
-            status = "interrupted" if interrupted else "complete"
-            if not interrupted and batch.done + batch.skipped < total:
-                status = "incomplete"
-            session.update(
-                finished=provenance.timestamp(),
-                status=status,
-                runs_done=batch.done,
-                runs_failed=batch.failed,
-            )
-            manifest["status"] = status
-            manifest["finished"] = session["finished"] if status == "complete" else None
-            batch.write_manifest()
+            _end_session(batch, session, interrupted, total)
     summary = BatchSummary(
         out=None if temporary else folder,
         runs=batch.frame(),
         metrics=metrics,
-        window=window,
+        window=plan.window,
         total=total,
         done=batch.done,
         skipped=batch.skipped,
@@ -442,3 +443,29 @@ def _run_locked(
     if interrupted:
         raise BatchInterrupted(summary)
     return summary
+
+
+def _end_session(
+    batch: BatchLedger, session: dict[str, Any], interrupted: bool, total: int
+) -> None:
+    """Seal what is left, record how the session ended and write the manifest."""
+    manifest = batch.manifest
+    try:
+        batch.writer.close()
+    except BaseException:
+        batch.writer.abandon()  # the journal stays; the next start recovers it
+        raise
+    finally:
+        status = "interrupted" if interrupted else "complete"
+        if not interrupted and batch.done + batch.skipped < total:
+            status = "incomplete"
+        session.update(
+            finished=provenance.timestamp(),
+            status=status,
+            runs_done=batch.done,
+            runs_failed=batch.failed,
+        )
+        manifest["status"] = status
+        manifest["finished"] = session["finished"] if status == "complete" else None
+        batch.write_manifest()
+        store.log_event(batch.folder, "end", status=status, runs_done=batch.done)

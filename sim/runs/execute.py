@@ -3,8 +3,11 @@
 :func:`simulate` runs the model of one scenario with one seed and returns
 its monthly time series; a single run (:mod:`sim.runs.single`) and every
 run of a batch go through it. :func:`execute_run` is what a batch's worker
-does with one :class:`RunTask`: simulate, write the run file through the
-store, and hand back a small summary.
+does with one :class:`RunTask`: simulate, bring the series to the batch's
+columns (:func:`sim.runs.store.as_batch_table`), digest and encode it
+(:func:`sim.runs.store.encode_run`), and hand it back with a small summary;
+the batch's parent writes it through the store, so workers need no access
+to the results folder.
 
 A run's data depend only on its scenario, its seed and the number of steps,
 so they are identical whatever the executor, the number of workers or the
@@ -67,7 +70,7 @@ class RunTask:
     """Everything a worker needs for one run; small and picklable.
 
     Attributes:
-        out: absolute path of the results folder.
+        columns: the batch's columns, ``((name, type), ...)`` (its manifest's ``columns``).
         scenario: the resolved scenario as plain data (:meth:`Scenario.to_dict`).
         scenario_name: the scenario's name (its folder under ``runs/``).
         digest: the scenario's :meth:`~sim.scenarios.Scenario.digest`.
@@ -80,7 +83,7 @@ class RunTask:
 
     """
 
-    out: str
+    columns: tuple[tuple[str, str], ...]
     scenario: Mapping[str, Any]
     scenario_name: str
     digest: str
@@ -93,24 +96,25 @@ class RunTask:
 
 
 def execute_run(task: RunTask) -> dict[str, Any]:
-    """Run one replicate of one scenario, store it, and return a small summary.
+    """Run one replicate of one scenario and return its data with a small summary.
 
-    Simulates ``task.steps`` months with ``task.seed`` and writes the run
-    file through the store (atomically). An exception from the model is
-    caught and reported in the result, so one failing run never stops the
-    others.
+    Simulates ``task.steps`` months with ``task.seed``, brings the series
+    to the batch's columns and computes its content digest. An exception
+    from the model is caught and reported in the result, so one failing run
+    never stops the others.
 
     Returns:
         ``scenario``, ``replicate``, ``seed``, ``attempt``, ``status``
         (``"done"`` or ``"error"``), ``wall_time`` (seconds to build and run
         the model), ``started``, ``finished``, ``host``, ``pid``, ``summary``
-        (metric -> mean over the last ``window`` months) and, for an error,
-        ``error`` (one line) and ``traceback``.
+        (metric -> mean over the last ``window`` months); for a finished run
+        ``run``, its data and record encoded for the store's journal
+        (:class:`sim.runs.store.EncodedRun`: the parent only copies bytes);
+        for an error ``error`` (one line) and ``traceback``.
 
     """
     started = provenance.timestamp()
     clock = time.perf_counter()
-    final = store.run_file(task.out, task.scenario_name, task.replicate)
     stamp = provenance.run_stamp()
     result: dict[str, Any] = {
         "scenario": task.scenario_name,
@@ -123,37 +127,35 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         "summary": {},
     }
     try:
-        if not final.parent.is_dir():
-            raise RuntimeError(
-                f"results folder {final.parent} does not exist on host {stamp['host']}: "
-                "workers write the run files themselves, so a Dask cluster needs the "
-                "results folder on a shared filesystem at the same path"
-            )
         from sim.scenarios import Scenario
 
         scenario = Scenario.from_dict(task.scenario, origin=f"scenario {task.scenario_name}")
         frame = simulate(scenario, steps=task.steps, seed=task.seed)
+        wall_time = time.perf_counter() - clock
         frame.insert(0, "scenario", task.scenario_name)
         frame.insert(1, "replicate", np.int64(task.replicate))
         frame.insert(2, "seed", np.int64(task.seed))
-        wall_time = time.perf_counter() - clock
+        table = store.as_batch_table(frame, store.batch_schema(task.columns), scenario)
         finished = provenance.timestamp()
-        meta = {
+        record = {
             "scenario": task.scenario_name,
-            "digest": task.digest,
             "replicate": task.replicate,
             "seed": task.seed,
             "steps": task.steps,
+            "digest": task.digest,
+            "wall_time": wall_time,
             "started": started,
             "finished": finished,
-            "wall_time": wall_time,
-            **stamp,
+            "host": stamp["host"],
+            "attempts": task.attempt,
+            "rows": table.num_rows,
+            "content": store.content_digest(table),
         }
-        store.write_run(frame, final, meta)
         result.update(
             status="done",
             wall_time=wall_time,
             finished=finished,
+            run=store.encode_run(table, record),
             summary=store.window_means(frame, task.metrics, task.window),
         )
     except Exception as exc:

@@ -1,7 +1,10 @@
 """The ledger of a running batch: which runs to do, their outcomes, the manifest.
 
 One :class:`BatchLedger` per call of :func:`sim.runs.batch.run_batch`. Its
-state goes to disk only through the store (:mod:`sim.runs.store`).
+state goes to disk only through the store (:mod:`sim.runs.store`): finished
+runs through a :class:`~sim.runs.store.RunWriter`, whose sealed data files
+the ledger records in the manifest (the commit), failures as tracebacks and
+status-log events.
 """
 
 from __future__ import annotations
@@ -9,12 +12,11 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
 
 from sim.runs import store
 from sim.runs.execute import RunTask
@@ -26,16 +28,21 @@ if TYPE_CHECKING:
 
 __all__ = ["MANIFEST_INTERVAL", "BatchLedger"]
 
-#: Longest time (seconds) between manifest updates while a batch runs.
+#: Longest time (seconds) between manifest updates that record failed runs.
 MANIFEST_INTERVAL = 2.0
+
+#: Keys of a run's record that say which run it is.
+_IDENTITY = ("scenario", "replicate", "seed", "steps", "digest")
+#: Keys of a run's record that say where its data are (dropped when it is redone).
+_PLACE = ("file", "row_group", "offset", "rows", "content")
 
 
 class BatchLedger:
     """The record of one call of :func:`~sim.runs.batch.run_batch` on an open, locked store.
 
-    It plans the runs (keeping verified finished ones), records each outcome
-    in the manifest (and a failure's traceback beside it), rewrites the
-    manifest at most every :data:`MANIFEST_INTERVAL` seconds, and gives the
+    It plans the runs (recovering journals of a killed writer, keeping
+    verified finished runs), hands each finished run to the writer and
+    records sealed ones in the manifest, records failures, and gives the
     per-run summary table.
     """
 
@@ -52,6 +59,8 @@ class BatchLedger:
         self.scenarios = {s.name: s for s in scenarios}
         self.digests = {s.name: s.digest() for s in scenarios}
         self.plain = {s.name: s.to_dict() for s in scenarios}
+        self.columns = tuple((name, kind) for name, kind in manifest["columns"])
+        self.schema = store.batch_schema(manifest["columns"])
         self.metrics = metrics
         self.window = window
         self.records: dict[tuple[str, int], dict[str, Any]] = {
@@ -62,75 +71,116 @@ class BatchLedger:
         self.skipped = 0
         self.failed = 0
         self.notes: list[str] = []
+        self.writer = store.RunWriter(
+            folder, self.header, self.schema, self._commit, scenarios=self.scenarios
+        )
         self._last_write = 0.0
+
+    @property
+    def header(self) -> dict[str, Any]:
+        """What every data file records about the batch."""
+        return {key: self.manifest[key] for key in ("batch", "steps", "root_seed", "seeding")}
 
     # -- manifest ---------------------------------------------------------
     def write_manifest(self, force: bool = True) -> None:
-        """Rewrite the manifest now (``force``) or if the last write is old enough."""
+        """Rewrite the manifest now (``force``) or if the last write is old enough.
+
+        A run whose data are not in a sealed data file yet is written as pending.
+        """
         now = time.monotonic()
         if not force and now - self._last_write < MANIFEST_INTERVAL:
             return
-        store.write_manifest(self.folder, self.manifest)
+        runs = [
+            r if r.get("status") != "done" or r.get("file") else {**r, "status": "pending"}
+            for r in self.manifest["runs"]
+        ]
+        store.write_manifest(self.folder, {**self.manifest, "runs": runs})
+        self.manifest["updated"] = timestamp()
         self._last_write = now
 
+    def _commit(self, sealed: list[dict[str, Any]]) -> None:
+        """Record the runs of a sealed data file in the manifest, durably."""
+        for item in sealed:
+            record = self.records[(item["scenario"], item["replicate"])]
+            record.update({key: item[key] for key in _PLACE}, status="done", error=None)
+        self.write_manifest()
+        store.log_event(self.folder, "sealed", file=sealed[0]["file"], runs=len(sealed))
+
     # -- planning ---------------------------------------------------------
+    def _identity(self, name: str, replicate: int, seed: int, steps: int) -> dict[str, Any]:
+        """The fields that say which run a record is (:data:`_IDENTITY`)."""
+        return dict(zip(_IDENTITY, (name, replicate, seed, steps, self.digests[name]), strict=True))
+
+    def _accepts(self, steps: int) -> Callable[[Mapping[str, Any]], bool]:
+        """Whether a recovered run is a planned run of this batch that is not done yet."""
+
+        def accept(found: Mapping[str, Any]) -> bool:
+            key = (found.get("scenario"), found.get("replicate"))
+            record = self.records.get(key)  # type: ignore[arg-type]
+            return (
+                record is not None
+                and record.get("status") != "done"
+                and all(found.get(k) == record.get(k) for k in ("seed", "steps", "digest"))
+                and found.get("rows") == steps + 1
+            )
+
+        return accept
+
     def plan(self, replicates: int, steps: int, root_seed: int) -> list[RunTask]:
         """Record every run of the batch and return the tasks still to do.
 
-        A run whose file is present, readable and matches is kept (skipped);
-        a damaged or mismatched file is removed and its run redone.
+        Journals left by a killed writer are sealed first (their complete,
+        verified runs kept); then every finished run is read back and
+        verified against the manifest. A run whose data do not verify is
+        redone; its data file is no longer listed.
         """
         runs: list[dict[str, Any]] = []
-        todo: list[RunTask] = []
         for name in self.scenarios:
             for k in range(replicates):
-                record = self.records.get((name, k)) or {"scenario": name, "replicate": k}
-                record["seed"] = replicate_seed(root_seed, k)
-                record["file"] = str(store.run_file(".", name, k))
+                identity = self._identity(name, k, replicate_seed(root_seed, k), steps)
+                record = self.records.get((name, k)) or {}
+                if any(record.get(key) != value for key, value in identity.items()):
+                    record = {**identity, "status": "pending"}
                 self.records[(name, k)] = record
                 runs.append(record)
-                file = store.run_file(self.folder, name, k)
-                if file.exists():
-                    expected = {
-                        "scenario": name,
-                        "digest": self.digests[name],
-                        "replicate": k,
-                        "seed": record["seed"],
-                        "steps": steps,
-                    }
-                    checked = store.read_verified_run(file, expected, rows=steps + 1)
-                    if checked is not None:
-                        meta, table = checked
-                        self._mark_present(record, meta, table)
-                        continue
-                    file.unlink()
-                    self.notes.append(f"re-running {file}: unreadable or not of this batch")
-                record.update(status="pending", wall_time=None, error=None)
-                todo.append(self.task(name, k, record["seed"], steps))
         self.manifest["runs"] = runs
+        _, notes = store.recover_journals(
+            self.folder, self.header, self.schema, self._accepts(steps), self._commit
+        )
+        self.notes += notes
+        for file, records in store.done_by_file(self.manifest).items():
+            self._verify(file, records)
+        todo = []
+        for record in runs:
+            if record.get("status") == "done":
+                self.skipped += 1
+            else:
+                for key in _PLACE:
+                    record.pop(key, None)
+                record.update(status="pending", wall_time=None, error=None)
+                todo.append(
+                    self.task(record["scenario"], record["replicate"], record["seed"], steps)
+                )
         return todo
 
-    def _mark_present(
-        self, record: dict[str, Any], meta: Mapping[str, Any], table: pa.Table
-    ) -> None:
-        """Record a run found finished on disk."""
-        record.update(
-            status="done",
-            wall_time=meta.get("wall_time"),
-            started=meta.get("started"),
-            finished=meta.get("finished"),
-            error=None,
-        )
-        self.skipped += 1
+    def _verify(self, file: str, records: list[dict[str, Any]]) -> None:
+        """Read back the finished runs of one data file; mark them pending if they do not verify."""
+        try:
+            table = store.read_runs(self.folder, self.manifest, file, records, verify=True)
+        except store.DamagedFileError as exc:
+            for record in records:
+                record["status"] = "pending"
+            self.notes.append(f"re-running {len(records)} run(s): {exc}")
+            return
         if self.metrics:
-            self.summaries[(record["scenario"], record["replicate"])] = store.table_window_means(
-                table, self.metrics, self.window
-            )
+            means = store.run_means(table, self.metrics, self.window, len(records))
+            for record, row in zip(records, means.to_dict("records"), strict=True):
+                self.summaries[(record["scenario"], record["replicate"])] = row
 
     def task(self, name: str, replicate: int, seed: int, steps: int, attempt: int = 1) -> RunTask:
         """Return the task of one run."""
         return RunTask(
-            out=str(self.folder),
+            columns=self.columns,
             scenario=self.plain[name],
             scenario_name=name,
             digest=self.digests[name],
@@ -144,29 +194,45 @@ class BatchLedger:
 
     # -- outcomes ---------------------------------------------------------
     def record(self, outcome: Mapping[str, Any]) -> None:
-        """Store a run's outcome in the manifest (and its traceback in ``errors/``)."""
+        """Store a run's outcome: its data through the writer, or its failure."""
         key = (outcome["scenario"], outcome["replicate"])
         record = self.records[key]
-        record.update(
-            status=outcome["status"],
-            wall_time=outcome.get("wall_time"),
-            started=outcome.get("started"),
-            finished=outcome.get("finished"),
-            host=outcome.get("host"),
-            attempts=outcome.get("attempt", 1),
-            error=outcome.get("error"),
-        )
-        if outcome["status"] == "done":
+        times = {
+            "wall_time": outcome.get("wall_time"),
+            "started": outcome.get("started"),
+            "finished": outcome.get("finished"),
+            "host": outcome.get("host"),
+            "attempts": outcome.get("attempt", 1),
+        }
+        run: store.EncodedRun | None = outcome.get("run")
+        if outcome["status"] == "done" and run is not None and not self._is_run(run, record):
+            outcome = {**outcome, "status": "error", "error": "the run's data are not of its task"}
+        if outcome["status"] == "done" and run is not None:
+            written = self.writer.write(run)
+            record.update(times, status="done", error=None)
+            record.update(content=written["content"], rows=written["rows"])
+            record.pop("traceback_file", None)
             self.done += 1
             if self.metrics:
                 self.summaries[key] = dict(outcome.get("summary") or {})
-            record.pop("traceback_file", None)
             store.remove_error(self.folder, *key)
+            store.log_event(self.folder, "done", scenario=key[0], replicate=key[1])
         else:
             self.failed += 1
             text = outcome.get("traceback") or outcome.get("error") or "unknown error"
+            for place in _PLACE:
+                record.pop(place, None)
+            record.update(times, status="error", error=outcome.get("error"))
             record["traceback_file"] = store.write_error(self.folder, *key, record["seed"], text)
-        self.write_manifest(force=False)
+            store.log_event(
+                self.folder, "error", scenario=key[0], replicate=key[1], error=record["error"]
+            )
+            self.write_manifest(force=False)
+
+    @staticmethod
+    def _is_run(run: store.EncodedRun, record: Mapping[str, Any]) -> bool:
+        """Whether encoded data say they are the run of ``record``."""
+        return all(run.record.get(k) == record.get(k) for k in _IDENTITY)
 
     def failure(self, task: RunTask, message: str, exc: BaseException | None) -> dict[str, Any]:
         """Return the outcome of a run that failed outside the model (executor, pickling)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, Problem
+from sim.parameters.names import name_problem
 from sim.runs import provenance, store
 from sim.runs.execute import simulate
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from sim.parameters.timeline import PolicyChange
     from sim.scenarios import Scenario
 
-__all__ = ["SingleRun", "changes_after_end", "run_single"]
+__all__ = ["SingleRun", "changes_after_end", "check_run_name", "run_single"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,23 @@ class SingleRun:
 def changes_after_end(scenario: Scenario, steps: int) -> list[PolicyChange]:
     """The timeline changes that start after the last of ``steps`` simulated months."""
     return [change for change in scenario.timeline if change.start > steps]
+
+
+def check_run_name(scenario: Scenario) -> None:
+    """Raise ``InputError`` unless the scenario's name can name its run and folder.
+
+    The name (``[scenario] name``, else the file name) is written into the
+    run folder's ``scenario.toml``, which must load back, and names the
+    default output folder; it is checked before anything is simulated.
+    """
+    problem = name_problem(scenario.name)
+    if problem is not None:
+        origin = f" (from the file name {scenario.path.name})" if scenario.path else ""
+        raise InputError(
+            f"scenario name{origin} cannot name a run: {problem}; rename the file or give "
+            'the scenario a name with [scenario] name = "..."',
+            arguments=("scenarios",),
+        )
 
 
 def _check_counts(steps: int, seed: int) -> None:
@@ -85,10 +103,12 @@ def run_single(
         command: the command line that started the run, recorded in the metadata.
 
     Raises:
-        InputError: bad steps or seed, or ``out`` cannot hold a run folder.
+        InputError: bad steps or seed, a name that cannot name the run, or
+            ``out`` cannot hold a run folder.
 
     """
     _check_counts(steps, seed)
+    check_run_name(scenario)
     folder = Path(out)
     store.check_run_folder(folder)
     started = provenance.now()

@@ -37,7 +37,10 @@ Rules:
   number), the allowed range, unknown keys (with a "did you mean"
   suggestion). Parameters not given anywhere take their defaults.
 * ``extends`` names a parent file relative to the extending file's folder.
-  The parent is resolved first (recursively); the child's parameter values
+  The chain of parents is followed iteratively (any length; a file met
+  twice is a cycle) and every file is read through
+  :func:`sim.fileio.read_file_bytes` (regular files only, size capped, no
+  blocking on a FIFO); the child's parameter values
   replace the parent's key by key. The child's timeline entries are appended
   after the parent's (later entries win where they overlap), unless the
   child sets ``inherit_timeline = false``. ``[scenario]`` metadata is not
@@ -54,6 +57,7 @@ problem, each naming the file, the key path, the value and what is allowed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +116,15 @@ def resolve_file(path: Path, chain: tuple[Path, ...], problems: list[str]) -> La
     )
 
 
+@dataclass(frozen=True)
+class _File:
+    """One file of an ``extends`` chain: its data, its name in messages, its folder."""
+
+    data: dict[str, Any]
+    origin: str
+    folder: Path | None
+
+
 def resolve_data(
     data: dict[str, Any],
     origin: str,
@@ -119,7 +132,12 @@ def resolve_data(
     chain: tuple[Path, ...],
     problems: list[str],
 ) -> Layer | None:
-    """Check one file's data and merge it onto its parent (if it extends one).
+    """Check one file's data and merge it onto its parents (if it extends one).
+
+    The ``extends`` chain is followed iteratively (any length, no
+    recursion), each parent read once; a file met twice is a cycle. Each
+    file's own content is then checked, the furthest parent first, and
+    merged onto what it extends.
 
     Args:
         data: the parsed file (or plain data in the same layout).
@@ -130,22 +148,57 @@ def resolve_data(
         problems: where each problem is recorded, one line each.
 
     """
-    base = Layer(params={}, timeline=[], meta={})
-    parent_failed = False
-    if "extends" in data:
-        parent = _resolve_parent(data["extends"], origin, folder, chain, problems)
+    levels = [_File(data, origin, folder)]
+    parents: list[Path] = []
+    seen = [_resolved_path(p) for p in chain]
+    broken = False
+    while "extends" in levels[-1].data:
+        child = levels[-1]
+        parent = _parent_file(child.data["extends"], child.origin, child.folder, seen, problems)
         if parent is None:
-            parent_failed = True
-        else:
-            base = parent
+            broken = True
+            break
+        try:
+            parent_data = files.read_toml(parent, "scenario")
+        except InputError as exc:
+            problems.extend(exc.problems)
+            broken = True
+            break
+        levels.append(_File(parent_data, display_path(parent), parent.parent))
+        parents.append(parent)
+        seen.append(parent)
+    merged = Layer(params={}, timeline=[], meta={})
+    for level in reversed(levels):
+        own = _own_layer(level.data, level.origin, problems)
+        merged = Layer(
+            params={**merged.params, **own.params},
+            timeline=(merged.timeline if own.inherit else []) + own.timeline,
+            meta=own.meta,
+        )
+    if broken:
+        return None
+    merged.parents = tuple(parents)
+    return merged
 
+
+@dataclass
+class _OwnLayer:
+    """What one file itself says: its parameters, timeline, metadata, inheritance."""
+
+    params: dict[str, Value]
+    timeline: list[PolicyChange]
+    meta: dict[str, str]
+    inherit: bool
+
+
+def _own_layer(data: dict[str, Any], origin: str, problems: list[str]) -> _OwnLayer:
+    """Check the content of one file (not its parents); record its problems."""
     inherit = data.get("inherit_timeline", True)
     if not isinstance(inherit, bool):
         problems.append(
             f"{origin}: inherit_timeline must be true or false, got {show_value(inherit)}"
         )
         inherit = True
-
     own_params: dict[str, Value] = {}
     meta: dict[str, str] = {}
     for key, value in data.items():
@@ -157,27 +210,26 @@ def resolve_data(
             own_params.update(check_group(key, value, origin, key, problems))
         else:
             problems.append(_unknown_top_level(key, value, origin))
-    own_timeline = check_timeline(data.get("timeline", []), origin, problems)
-
-    if parent_failed:
-        return None
-    parent_timeline = base.timeline if inherit else []
-    return Layer(
-        params={**base.params, **own_params},
-        timeline=parent_timeline + own_timeline,
-        meta=meta,
-        parents=base.parents,
-    )
+    timeline = check_timeline(data.get("timeline", []), origin, problems)
+    return _OwnLayer(params=own_params, timeline=timeline, meta=meta, inherit=inherit)
 
 
-def _resolve_parent(
+def _resolved_path(path: Path) -> Path:
+    """``path`` made absolute with symlinks resolved where possible (never raises)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.12)
+        return path.absolute()
+
+
+def _parent_file(
     extends: Any,
     origin: str,
     folder: Path | None,
-    chain: tuple[Path, ...],
+    seen: list[Path],
     problems: list[str],
-) -> Layer | None:
-    """Resolve the file named by ``extends``; record cycles and missing parents."""
+) -> Path | None:
+    """The file named by ``extends``; record bad values, cycles and missing parents."""
     if not isinstance(extends, str) or not extends.strip():
         problems.append(
             f"{origin}: extends must be the name of a parent file, e.g. "
@@ -187,25 +239,21 @@ def _resolve_parent(
     if folder is None:
         problems.append(f"{origin}: extends = {extends!r} is only allowed in scenario files")
         return None
-    parent = (folder / extends).resolve()
-    resolved_chain = [p.resolve() for p in chain]
-    if parent in resolved_chain:
-        loop = resolved_chain[resolved_chain.index(parent) :] + [parent]
+    parent = _resolved_path(folder / extends)
+    if parent in seen:
+        loop = seen[seen.index(parent) :] + [parent]
         problems.append(
             f"{origin}: extends = {extends!r} makes a cycle: "
             + " -> ".join(display_path(p) for p in loop)
         )
         return None
-    if not parent.is_file():
+    if not os.path.lexists(parent):
         problems.append(
             f"{origin}: extends = {extends!r}: parent file not found "
             f"(looked for {display_path(parent)}, relative to {display_path(folder)})"
         )
         return None
-    layer = resolve_file(parent, chain, problems)
-    if layer is not None:
-        layer.parents = (parent,) + layer.parents
-    return layer
+    return parent
 
 
 def _unknown_top_level(key: str, value: Any, origin: str) -> str:

@@ -1,30 +1,46 @@
 """Reading a batch's results for analysis: the tidy series and per-run summaries.
 
-:func:`load` gives every finished run's monthly series as one tidy
-DataFrame; :func:`summaries` one row per run, each metric averaged over the
-run's last months. Both read the run files themselves (not the manifest's
-status), so they see every run that has finished.
+:func:`load` gives the finished runs' monthly series as one tidy DataFrame;
+:func:`summaries` one row per run, each metric averaged over the run's last
+months. Both read only what the manifest lists, and only what they need
+(the row groups of the chosen scenarios, the chosen columns), checked
+against the manifest (:func:`sim.runs.store.catalog.read_runs`); a file the
+manifest does not list is named in one warning line and never read, and a
+listed file that does not verify stops the read (resuming the batch redoes
+its runs).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.compute as pc
 
 from sim.errors import IncompleteResultsError, InputError, suggest
+from sim.fileio import os_errors_as_input
 from sim.model.outputs import is_output_name
 from sim.parameters import registry as params
-from sim.runs.store.layout import ID_COLUMNS, run_files
+from sim.runs.store.catalog import done_by_file, read_runs, warn_strays
+from sim.runs.store.layout import ID_COLUMNS
 from sim.runs.store.manifest import read_manifest, scenario_names
-from sim.runs.store.runfile import read_run_meta, summarise_file
+from sim.runs.store.parts import DamagedFileError
 
-__all__ = ["check_metrics", "is_known_output", "load", "summaries"]
+__all__ = [
+    "check_metrics",
+    "is_known_output",
+    "load",
+    "run_means",
+    "summaries",
+    "table_window_means",
+    "window_means",
+]
 
 
 def _select_scenarios(
@@ -49,40 +65,19 @@ def _select_scenarios(
     return [name for name in names if name in wanted]
 
 
-def _finished_runs(
-    folder: Path, manifest: Mapping[str, Any], names: Sequence[str]
-) -> list[tuple[str, int, Path]]:
-    """Every finished run file of the given scenarios, in batch order."""
-    runs = [
-        (name, replicate, file) for name in names for replicate, file in run_files(folder, name)
-    ]
-    if not runs:
+def _finished(folder: Path, manifest: Mapping[str, Any], names: Sequence[str]) -> dict:
+    """The listed finished runs of ``names`` by data file (error if there are none)."""
+    by_file = done_by_file(manifest, set(names))
+    if not by_file:
         raise IncompleteResultsError(
             f"no finished runs in {folder} yet: resume its batch to run them", folder
         )
-    return runs
+    return by_file
 
 
-def _unreadable(file: Path, folder: Path, exc: BaseException) -> InputError:
-    """Return the error for a damaged run file (resuming the batch redoes it)."""
-    return IncompleteResultsError(
-        f"run file {file} is unreadable (corrupt?): {exc}; resume its batch to rerun it", folder
-    )
-
-
-def _available_columns(runs: Sequence[tuple[str, int, Path]], folder: Path) -> list[str]:
-    """Union of the columns of the first run file of each scenario, in order."""
-    seen: dict[str, None] = {}
-    first: dict[str, Path] = {}
-    for name, _, file in runs:
-        first.setdefault(name, file)
-    for file in first.values():
-        try:
-            names = pq.read_schema(file).names
-        except (OSError, pa.ArrowException) as exc:
-            raise _unreadable(file, folder, exc) from None
-        seen.update(dict.fromkeys(names))
-    return list(seen)
+def _damaged(exc: DamagedFileError, folder: Path) -> IncompleteResultsError:
+    """The error for a listed data file that does not verify (resuming redoes its runs)."""
+    return IncompleteResultsError(f"{exc}; resume its batch to rerun its runs", folder)
 
 
 def check_metrics(metrics: Iterable[str], available: Sequence[str], where: str) -> list[str]:
@@ -113,10 +108,29 @@ def check_metrics(metrics: Iterable[str], available: Sequence[str], where: str) 
     return wanted
 
 
+def _columns_of(manifest: Mapping[str, Any]) -> list[str]:
+    """The batch's column names, in file order."""
+    return [name for name, _ in manifest["columns"]]
+
+
+def _check_months(months: tuple[int, int] | None, steps: int) -> tuple[int, int] | None:
+    """A month window ``(first, last)`` inside ``0..steps`` (``InputError`` otherwise)."""
+    if months is None:
+        return None
+    first, last = (int(m) for m in months)
+    if not 0 <= first <= last <= steps:
+        raise InputError(
+            f"month window {first}..{last} is outside 0..{steps} (the batch ran {steps} months)",
+            arguments=("months",),
+        )
+    return first, last
+
+
 def load(
     path: str | os.PathLike[str],
     scenarios: Iterable[str] | None = None,
     columns: Iterable[str] | None = None,
+    months: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Load a batch's finished runs as one tidy DataFrame.
 
@@ -124,42 +138,44 @@ def load(
         path: a results folder written by :func:`sim.batch.run_batch`.
         scenarios: names of the scenarios to load (default: all, in batch order).
         columns: output columns to load besides ``scenario``, ``replicate``,
-            ``seed`` and ``month`` (default: all). A column that only some
-            scenarios have (a timeline parameter) is NaN for the others.
+            ``seed`` and ``month`` (default: all, and then every run's
+            content digest is checked too).
+        months: ``(first, last)``: only these months (inclusive; default all).
 
     Returns:
         One row per run and month: ``scenario`` (categorical, in batch order),
-        ``replicate``, ``seed``, ``month``, then the outputs; sorted by
-        scenario, replicate and month.
+        ``replicate``, ``seed``, ``month``, then the columns, in the batch's
+        column order; sorted by scenario, replicate and month.
 
     Raises:
         InputError: a foreign or corrupt folder, an unknown scenario or
-            column, no finished runs, or a damaged run file.
+            column, no finished runs, or a listed data file that does not
+            verify.
 
     """
     folder = Path(path)
-    manifest = read_manifest(folder)
-    names = _select_scenarios(manifest, folder, scenarios)
-    runs = _finished_runs(folder, manifest, names)
-    wanted: list[str] | None = None
-    if columns is not None:
-        available = _available_columns(runs, folder)
-        extra = [c for c in check_metrics(columns, available, str(folder)) if c not in ID_COLUMNS]
-        wanted = [*ID_COLUMNS, *dict.fromkeys(extra)]
-    tables = []
-    for _, _, file in runs:
-        try:
-            handle = pq.ParquetFile(file, page_checksum_verification=True)
-            present = (
-                None if wanted is None else [c for c in wanted if c in handle.schema_arrow.names]
-            )
-            tables.append(handle.read(columns=present))
-        except (OSError, pa.ArrowException) as exc:
-            raise _unreadable(file, folder, exc) from None
-    table = pa.concat_tables(tables, promote_options="permissive")
-    frame = table.to_pandas()
-    if wanted is not None:
-        frame = frame.reindex(columns=wanted)
+    with os_errors_as_input(folder, "cannot read"):
+        manifest = read_manifest(folder)
+        names = _select_scenarios(manifest, folder, scenarios)
+        window = _check_months(months, int(manifest["steps"]))
+        wanted: list[str] | None = None
+        if columns is not None:
+            chosen = check_metrics(columns, _columns_of(manifest), str(folder))
+            wanted = [c for c in _columns_of(manifest) if c in chosen and c not in ID_COLUMNS]
+        by_file = _finished(folder, manifest, names)
+        warn_strays(folder, manifest)
+        tables = []
+        for file, records in by_file.items():
+            try:
+                table = read_runs(folder, manifest, file, records, wanted, verify=wanted is None)
+            except DamagedFileError as exc:
+                raise _damaged(exc, folder) from None
+            if window is not None:
+                month = table.column("month")
+                keep = pc.and_(pc.greater_equal(month, window[0]), pc.less_equal(month, window[1]))
+                table = table.filter(keep)
+            tables.append(table)
+    frame = pa.concat_tables(tables).to_pandas()
     frame["scenario"] = pd.Categorical(frame["scenario"], categories=names, ordered=True)
     frame = frame.sort_values(["scenario", "replicate", "month"], kind="stable")
     return frame.reset_index(drop=True)
@@ -173,8 +189,8 @@ def summaries(
 ) -> pd.DataFrame:
     """One row per finished run: each metric averaged over the run's last ``window`` months.
 
-    Only the ``month`` column and the requested metrics are read from each
-    run file, one file at a time, so this stays cheap over thousands of runs.
+    Only ``month`` and the requested metrics are read (with the identifying
+    columns), one data file at a time, so this stays cheap over many runs.
 
     Returns:
         Columns ``scenario`` (categorical, batch order), ``replicate``,
@@ -182,39 +198,101 @@ def summaries(
 
     Raises:
         InputError: a foreign or corrupt folder, an unknown scenario or
-            metric, a window outside ``1..steps``, or a damaged run file.
+            metric, a window outside ``1..steps``, or a listed data file
+            that does not verify.
 
     """
     folder = Path(path)
-    manifest = read_manifest(folder)
-    names = _select_scenarios(manifest, folder, scenarios)
-    steps = int(manifest["steps"])
-    if not 1 <= int(window) <= steps:
-        raise InputError(
-            f"window {window} is outside 1..{steps} (the batch ran {steps} months)",
-            arguments=("window",),
-        )
-    runs = _finished_runs(folder, manifest, names)
-    wanted = check_metrics(metrics, _available_columns(runs, folder), str(folder))
-    records = []
-    for name, replicate, file in runs:
-        try:
-            meta = read_run_meta(file)
-            means = summarise_file(file, wanted, int(window))
-        except (OSError, ValueError, pa.ArrowException) as exc:
-            raise _unreadable(file, folder, exc) from None
-        records.append(
-            {"scenario": name, "replicate": replicate, "seed": int(meta["seed"]), **means}
-        )
-    frame = pd.DataFrame.from_records(records, columns=["scenario", "replicate", "seed", *wanted])
+    with os_errors_as_input(folder, "cannot read"):
+        manifest = read_manifest(folder)
+        names = _select_scenarios(manifest, folder, scenarios)
+        steps = int(manifest["steps"])
+        if not 1 <= int(window) <= steps:
+            raise InputError(
+                f"window {window} is outside 1..{steps} (the batch ran {steps} months)",
+                arguments=("window",),
+            )
+        wanted = check_metrics(metrics, _columns_of(manifest), str(folder))
+        by_file = _finished(folder, manifest, names)
+        warn_strays(folder, manifest)
+        parts = []
+        for file, records in by_file.items():
+            try:
+                table = read_runs(folder, manifest, file, records, wanted)
+            except DamagedFileError as exc:
+                raise _damaged(exc, folder) from None
+            means = run_means(table, wanted, int(window), len(records))
+            means.insert(0, "scenario", [r["scenario"] for r in records])
+            means.insert(1, "replicate", [int(r["replicate"]) for r in records])
+            means.insert(2, "seed", [int(r["seed"]) for r in records])
+            parts.append(means)
+    frame = pd.concat(parts, ignore_index=True)
     frame["scenario"] = pd.Categorical(frame["scenario"], categories=names, ordered=True)
     frame["replicate"] = frame["replicate"].astype("int64")
     frame["seed"] = frame["seed"].astype("int64")
-    return frame
+    frame = frame.sort_values(["scenario", "replicate"], kind="stable")
+    return frame.reset_index(drop=True)[["scenario", "replicate", "seed", *wanted]]
+
+
+def _nan_means(block: np.ndarray) -> np.ndarray:
+    """Row means skipping NaN, computed exactly as :meth:`pandas.Series.mean` does per row."""
+    missing = np.isnan(block)
+    total = np.ascontiguousarray(np.where(missing, 0.0, block)).sum(axis=1)
+    count = (~missing).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = total / count
+    means[count == 0] = np.nan
+    return means
+
+
+def run_means(table: pa.Table, metrics: Sequence[str], window: int, runs: int) -> pd.DataFrame:
+    """:func:`window_means` of each of ``runs`` equally long runs stored one after another.
+
+    ``table`` holds the runs contiguously, months in order (as
+    :func:`~sim.runs.store.catalog.read_runs` returns them); the result has
+    one row per run and one column per metric (NaN if absent), bit for bit
+    what :func:`window_means` gives for each run's frame.
+    """
+    rows = table.num_rows // runs if runs else 0
+    tail = min(window, rows)
+    out: dict[str, np.ndarray] = {}
+    for metric in metrics:
+        if metric not in table.column_names:
+            out[metric] = np.full(runs, math.nan)
+            continue
+        values = table.column(metric).to_numpy(zero_copy_only=False).astype("float64")
+        out[metric] = _nan_means(values.reshape(runs, rows)[:, rows - tail :])
+    return pd.DataFrame(out, columns=list(metrics))
+
+
+def window_means(frame: pd.DataFrame, metrics: Sequence[str], window: int) -> dict[str, float]:
+    """Mean of each metric over the last ``window`` months of one run's series.
+
+    The last ``window`` months are ``last - window < month <= last``; missing
+    values (e.g. ``reputation_cleared`` in months with nobody cleared) are
+    skipped, and a metric with no value in the window, or absent from the
+    frame, is NaN.
+    """
+    last = int(frame["month"].max())
+    tail = frame.loc[frame["month"] > last - window]
+    out: dict[str, float] = {}
+    for metric in metrics:
+        if metric in tail.columns:
+            value = tail[metric].astype("float64").mean()
+            out[metric] = float(value) if not pd.isna(value) else math.nan
+        else:
+            out[metric] = math.nan
+    return out
+
+
+def table_window_means(table: pa.Table, metrics: Sequence[str], window: int) -> dict[str, float]:
+    """:func:`window_means` of one run's table, converting only the needed columns."""
+    present = [m for m in ("month", *metrics) if m in table.column_names]
+    return window_means(table.select(present).to_pandas(), metrics, window)
 
 
 def is_known_output(name: str) -> bool:
-    """Whether ``name`` can be a column of a run file (an output or a parameter)."""
+    """Whether ``name`` can be a column of a run (an output or a parameter)."""
     if is_output_name(name):
         return True
     try:

@@ -11,14 +11,20 @@ A run folder holds exactly :data:`RUN_FILES`:
   commit of the code (:func:`sim.runs.provenance.run_metadata`).
 
 The files are written into a hidden staging folder next to the run folder
-and renamed into place at the end, so a failure leaves nothing half-written;
-an existing run folder at the same place is replaced.
+(``.<name>.<pid>-<tag>.partial``) and renamed into place at the end, so a
+failure leaves nothing half-written; an existing run folder at the same
+place is replaced (moved aside as ``.<name>.<pid>-<tag>.old`` for the
+moment of the swap). A killed run can leave either behind: the next write
+of the same run folder removes the staging folders of dead processes and
+puts back a previous run folder that was moved aside and not replaced.
+Every filesystem error is one line naming the path.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -28,7 +34,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.errors import InputError
-from sim.fileio import atomic_write, atomic_write_json, atomic_write_text
+from sim.fileio import (
+    atomic_write,
+    atomic_write_json,
+    atomic_write_text,
+    os_errors_as_input,
+    process_alive,
+)
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
@@ -40,6 +52,7 @@ __all__ = [
     "TIMESERIES_FILE",
     "RunFolder",
     "check_run_folder",
+    "clean_run_debris",
     "read_run_folder",
     "write_run_folder",
 ]
@@ -76,17 +89,23 @@ def check_run_folder(out: Path) -> None:
     """Refuse a path that is a file, or a folder with content that is not a run folder.
 
     Raises:
-        InputError: ``out`` cannot become (or be replaced by) a run folder.
+        InputError: ``out`` cannot become (or be replaced by) a run folder,
+            or a filesystem error (a part of the path is a file, a name too
+            long, ...), naming the path.
 
     """
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder", arguments=("out",))
-    if out.is_dir() and any(out.iterdir()) and not (out / METADATA_FILE).is_file():
-        raise InputError(
-            f"{out}: folder exists and is not a cadre-sim run folder "
-            f"(no {METADATA_FILE}); choose another folder or remove it",
-            arguments=("out",),
-        )
+    with os_errors_as_input(out, "cannot use", arguments=("out",)):
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{out}: exists and is not a folder", arguments=("out",))
+        if out.is_dir() and any(out.iterdir()) and not (out / METADATA_FILE).is_file():
+            raise InputError(
+                f"{out}: folder exists and is not a cadre-sim run folder "
+                f"(no {METADATA_FILE}); choose another folder or remove it",
+                arguments=("out",),
+            )
+        parent = next((p for p in out.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise InputError(f"{parent}: exists and is not a folder", arguments=("out",))
 
 
 def write_run_folder(
@@ -104,7 +123,9 @@ def write_run_folder(
     from sim import scenarios
 
     check_run_folder(out)
-    made = _make_parents(out.parent)
+    with os_errors_as_input(out.parent, "cannot create folder", arguments=("out",)):
+        made = _make_parents(out.parent)
+    clean_run_debris(out)
     staging: Path | None = None
     try:
         staging = _fresh_sibling(out, "partial")
@@ -120,7 +141,10 @@ def write_run_folder(
         _move_into_place(staging, out)
         staging = None
     except OSError as exc:
-        raise InputError(f"{out}: cannot write the run folder ({exc})", arguments=("out",)) from exc
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"cannot write the run folder {out}: {reason}", arguments=("out",)
+        ) from None
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -180,6 +204,32 @@ def _move_into_place(staging: Path, out: Path) -> None:
         old.rename(out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+_DEBRIS = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.(?P<kind>partial|old)$")
+
+
+def clean_run_debris(out: Path) -> list[str]:
+    """Tidy what killed writes of the run folder ``out`` left; return what was done.
+
+    Staging folders (``.partial``) of processes that no longer run are
+    removed; a previous run folder moved aside (``.old``) by a process that
+    no longer runs is put back if ``out`` is missing, else removed.
+    """
+    done: list[str] = []
+    if not out.parent.is_dir():
+        return done
+    for entry in sorted(out.parent.iterdir()):
+        match = _DEBRIS.match(entry.name)
+        if not match or match["name"] != out.name or process_alive(int(match["pid"])):
+            continue
+        if match["kind"] == "old" and not out.exists():
+            entry.rename(out)
+            done.append(f"restored {out} (a previous run folder moved aside by a killed run)")
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(f"removed {entry} (left by a killed run)")
+    return done
 
 
 def _fresh_sibling(out: Path, kind: str) -> Path:
