@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from sim.analysis.decide import files
-from sim.results import run_table
 from sim.analysis.decide.discover import (
     DiscoverProblem,
     boxes_table,
@@ -24,6 +23,7 @@ from sim.analysis.decide.discover import (
 from sim.analysis.decide.space import Range
 from sim.cli import main
 from sim.errors import InputError
+from sim.results import run_table
 
 RANGES = (
     Range("a", 0.0, 1.0),

@@ -128,7 +128,8 @@ def test_grid_sweep_runs_every_point_and_draws_a_heatmap(tmp_path, capsys):
     )
     assert pairs == {(c, r) for c in (0.0, 1.0) for r in (0.0, 0.01, 0.02)}
     # each point's scenario in the store has exactly its design values
-    stored = json.loads((out / "scenarios" / "point_0004.json").read_text())["scenario"]
+    (point,) = [s for s in results.read_scenarios(out, manifest) if s.name == "point_0004"]
+    stored = point.to_dict()
     row = design.set_index("point").loc["point_0004"]
     assert stored["fault_tolerance"]["coverage"] == row["fault_tolerance.coverage"]
     assert stored["accusation"]["false_report_rate"] == row["accusation.false_report_rate"]
