@@ -72,6 +72,50 @@ def measure_throughput(workers: int, replicates: int, population: int, steps: in
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def measure_stacking(runs: int, population: int, steps: int, stack_size: int) -> dict:
+    """A serial one-worker batch of ``runs`` baseline runs, stacked ``stack_size`` at a time.
+
+    Run in a fresh interpreter; after it, the bare Mesa loop (one float update
+    per agent through ``shuffle_do``) does ``population`` agents x (warm-up +
+    ``steps``) steps, twice, in the same process: the reference the batch's
+    cost per agent-step is compared with.
+    """
+    from bench_model import BareModel
+
+    from sim.batch import run_batch
+    from sim.parameters.values import Params
+
+    warmup = Params.defaults().simulation.warmup_months
+    folder = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    try:
+        start = time.perf_counter()
+        summary = run_batch(
+            ["baseline"], runs, steps=steps, population=population, out=folder / "timed",
+            executor="serial", stack_size=stack_size,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - start
+        assert summary.complete and summary.failed == 0
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    bare = float("inf")
+    for _ in range(2):
+        model = BareModel(population)
+        clock = time.perf_counter()
+        for _ in range(warmup + steps):
+            model.step()
+        bare = min(bare, time.perf_counter() - clock)
+    agent_steps = runs * population * (warmup + steps)
+    return {
+        "runs": runs,
+        "stack_size": stack_size,
+        "seconds": elapsed,
+        "runs_per_second": runs / elapsed,
+        "us_per_agent_step": elapsed / agent_steps * 1e6,
+        "bare_us_per_agent_step": bare / (population * (warmup + steps)) * 1e6,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def _bare_run(job: tuple[dict, int, int]) -> None:
     """Build and run one model, nothing else: the work a batch run cannot avoid."""
     from sim.model import CadreModel
@@ -123,6 +167,33 @@ def measure_memory(runs: int) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def report_stacking(args: argparse.Namespace) -> None:
+    """Print stacked against unstacked serial batches, each against the bare Mesa loop."""
+    size = ["--population", str(args.population), "--steps", str(args.steps)]
+    size += ["--stack-runs", str(args.stack_runs)]
+    print(
+        f"\nstacked runs: a serial one-worker batch of {args.stack_runs} runs of "
+        f"{args.population} cadres x {args.steps} months (warm-up, build and writing included)"
+    )
+    results = [
+        in_fresh_interpreter("--measure", "stacking", "--stack-size", str(k), *size)
+        for k in (1, 16)
+    ]
+    for result in results:
+        ratio = result["us_per_agent_step"] / result["bare_us_per_agent_step"]
+        print(
+            f"  stack size {result['stack_size']:2d}: {result['seconds']:6.2f} s, "
+            f"{result['runs_per_second']:5.2f} runs/s, {result['us_per_agent_step']:.3f} us per "
+            f"cadre-step = {ratio:.2f}x the bare Mesa loop "
+            f"({result['bare_us_per_agent_step']:.3f}); "
+            f"peak memory {result['peak_rss_mib']:.0f} MiB"
+        )
+    gain = results[1]["runs_per_second"] / results[0]["runs_per_second"]
+    print(
+        f"  stacked / unstacked runs per second: {gain:.2f}x (target: at most 0.6x the bare loop)"
+    )
+
+
 def in_fresh_interpreter(*args: str) -> dict:
     """Run this file's ``--measure`` mode in a new Python process; return its JSON line."""
     done = subprocess.run(
@@ -143,11 +214,26 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--replicates", type=int, default=12)
     parser.add_argument("--short-runs", type=int, default=1000)
+    parser.add_argument("--stack-runs", type=int, default=32, help="runs of the stacking test")
     parser.add_argument(
-        "--measure", choices=("throughput", "ceiling", "memory"), help=argparse.SUPPRESS
+        "--only", choices=("stacking",), help="measure only stacked against unstacked runs"
+    )
+    parser.add_argument(
+        "--measure",
+        choices=("throughput", "ceiling", "memory", "stacking"),
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--stack-size", type=int, default=16, help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.measure == "stacking":
+        print(
+            json.dumps(
+                measure_stacking(args.stack_runs, args.population, args.steps, args.stack_size)
+            )
+        )
+        return
 
     if args.measure == "throughput":
         print(
@@ -167,10 +253,14 @@ def main() -> None:
 
     command = (
         f"{Path(sys.executable).name} benchmarks/bench_batch.py --population {args.population} "
-        f"--steps {args.steps} --replicates {args.replicates} --short-runs {args.short_runs}"
+        f"--steps {args.steps} --replicates {args.replicates} --short-runs {args.short_runs} "
+        f"--stack-runs {args.stack_runs}" + (f" --only {args.only}" if args.only else "")
     )
     print(f"reproduce with: {command}")
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average before: {_load()}")
+    report_stacking(args)
+    if args.only:
+        return
     size = ["--population", str(args.population), "--steps", str(args.steps)]
     size += ["--replicates", str(args.replicates)]
     one = in_fresh_interpreter("--measure", "throughput", "--workers", "1", *size)

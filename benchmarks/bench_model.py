@@ -1,6 +1,6 @@
 """Cost of the cadre model per cadre-step, against a bare Mesa loop of the same size.
 
-Run:  .venv/bin/python benchmarks/bench_model.py [--steps N] [--sizes 1000,10000,100000]
+Run:  .venv/bin/python benchmarks/bench_model.py [--steps N] [--sizes 500,2000,10000,100000]
 
 For each headcount it times ``CadreModel.step`` (model-level collection on,
 agent-level off; initialisation and warm-up excluded) and, in the same run,
@@ -78,7 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=24, help="steps timed per run (default 24)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per size; best is kept")
-    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated headcounts")
+    parser.add_argument(
+        "--sizes", default="500,2000,10000,100000", help="comma-separated headcounts"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"steps per run: {args.steps}, best of {args.repeats} runs")

@@ -35,11 +35,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 SUBLAYERS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "model": (
         ("vocabulary", ("sim.model.kinds", "sim.model.constants")),
-        ("state", ("sim.model.state",)),
+        ("state", ("sim.model.state", "sim.model.stacking")),
         ("processes", ("sim.model.processes",)),
         ("outputs", ("sim.model.outputs",)),
         ("agents", ("sim.model.agents",)),
-        ("model", ("sim.model.cadre_model", "sim.model")),
+        ("model", ("sim.model.cadre_model", "sim.model.stack", "sim.model")),
     ),
     "parameters": (
         ("names and registry", ("sim.parameters.names", "sim.parameters.registry")),

@@ -24,6 +24,7 @@ import pytest
 from sim.cli import main as cli_main
 from sim.errors import InputError
 from sim.model import CadreModel
+from sim.model.stack import RunStack
 from sim.runs import store as results
 from sim.runs.batch import BatchInterrupted, replicate_seed, run_batch
 from sim.scenarios import load
@@ -315,17 +316,32 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(
 def test_failing_run_is_recorded_and_the_others_finish(
     reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A stack with one failing run finishes the others and retries the failure alone."""
     bad_seed = replicate_seed(11, 1)
-    original = CadreModel.run
+    original, original_stack = CadreModel.run, RunStack.run
+    stacks: list[int] = []
+    alone: list[int] = []
+
+    def bad(seed: int, params) -> bool:
+        return seed == bad_seed and params.fault_tolerance.coverage > 0.2
 
     def run_or_fail(self: CadreModel, steps: int) -> None:
-        if self._seed == bad_seed and self.params["fault_tolerance.coverage"] > 0.2:
+        alone.append(self._seed)
+        if bad(self._seed, self.params):
             raise FloatingPointError("model diverged at month 7")
         original(self, steps)
 
+    def stack_or_fail(self: RunStack, steps: int) -> None:
+        stacks.append(len(self.specs))
+        if any(bad(spec.seed, spec.params) for spec in self.specs):
+            raise FloatingPointError("a run of the stack diverged")
+        original_stack(self, steps)
+
     monkeypatch.setattr(CadreModel, "run", run_or_fail)
+    monkeypatch.setattr(RunStack, "run", stack_or_fail)
     out = tmp_path / "failing"
     summary = run_batch(SCENARIOS, out=out, executor="serial", **SMALL)
+    assert stacks == [6] and len(alone) == 6  # the stack failed: each of its runs again alone
     assert (summary.done, summary.failed, summary.complete) == (5, 1, False)
     failed = summary.failures
     assert list(failed["scenario"]) == ["fault_tolerance"] and list(failed["replicate"]) == [1]
@@ -339,6 +355,7 @@ def test_failing_run_is_recorded_and_the_others_finish(
     assert _listed(out) == 5
 
     monkeypatch.setattr(CadreModel, "run", original)
+    monkeypatch.setattr(RunStack, "run", original_stack)
     again = run_batch(out=out, resume=True, executor="serial")
     assert (again.done, again.skipped, again.failed) == (1, 5, 0)
     assert not (out / record["traceback_file"]).exists()
@@ -517,8 +534,8 @@ def test_interrupt_in_the_api_raises_with_the_summary(
 
     monkeypatch.setattr(CadreModel, "run", interrupt_third)
     out = tmp_path / "stopped"
-    with pytest.raises(BatchInterrupted) as stop:
-        run_batch(SCENARIOS, out=out, executor="serial", **SMALL)
+    with pytest.raises(BatchInterrupted) as stop:  # runs one at a time: stop at the third
+        run_batch(SCENARIOS, out=out, executor="serial", stack_size=1, **SMALL)
     assert stop.value.summary.done == 2 and stop.value.summary.interrupted
     assert f"kept in {out.resolve()}" in str(stop.value) and "resum" in str(stop.value)
     assert results.read_manifest(out)["status"] == "interrupted"

@@ -49,7 +49,7 @@ def utilities(n=1, params_=None, unfit_rate=(0.0, 0.03, 0.4), **arrays):
         belief_promotion=np.full(n, 0.02),
         belief_vindication=np.full(n, 0.05),
         previous_state=np.full(n, R),
-        norm_shares=np.full((n, 3), 1 / 3),
+        norm_shares=np.full((3, n), 1 / 3),
     )
     base.update(arrays)
     prm = params_ or Params.from_values(DECISION)
@@ -69,6 +69,7 @@ def utilities(n=1, params_=None, unfit_rate=(0.0, 0.03, 0.4), **arrays):
         accountability=np.ones(n),
     )
     extra.update({k: base.pop(k) for k in list(base) if k in extra})
+    # state_utilities returns one row per state; the tests read one row per cadre
     return decision.state_utilities(
         **base,
         **extra,
@@ -76,7 +77,7 @@ def utilities(n=1, params_=None, unfit_rate=(0.0, 0.03, 0.4), **arrays):
         params=prm,
         workload=1.0,
         unfit_rate=np.array(unfit_rate),
-    )
+    ).T
 
 
 def small_state(n=40, levels=3, span=2, seed=0, **values):
@@ -133,7 +134,7 @@ def test_habit_rewards_keeping_last_months_state():
 
 def test_softmax_rows_sum_to_one_and_follow_utility():
     u = np.array([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
-    p = decision.softmax_probabilities(u.copy(), 0.5)
+    p = decision.softmax_probabilities(u.T.copy(), 0.5).T
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     assert p[0, 0] > p[0, 1] > p[0, 2]
     np.testing.assert_allclose(p[1], 1 / 3)
@@ -142,21 +143,21 @@ def test_softmax_rows_sum_to_one_and_follow_utility():
 def test_choice_is_noisy_but_follows_probabilities():
     rng = np.random.default_rng(0)
     n = 20000
-    u = np.tile([0.5, 0.0, -0.5], (n, 1))
+    u = np.tile([0.5, 0.0, -0.5], (n, 1)).T.copy()
+    expected = decision.softmax_probabilities(u[:, :1].copy(), 0.5)[:, 0]
     states = decision.choose_states(u, 0.5, rng.random(n))
     share = np.bincount(states, minlength=3) / n
-    expected = decision.softmax_probabilities(u[:1].copy(), 0.5)[0]
     np.testing.assert_allclose(share, expected, atol=0.015)
 
 
 def test_near_zero_noise_chooses_the_best_state():
-    u = np.array([[0.0, 1.0, 0.5]])
+    u = np.array([[0.0], [1.0], [0.5]])
     assert decision.choose_states(u, 0.02, np.array([0.999]))[0] == R
 
 
 def test_work_norm_mixes_unit_shares_and_the_superiors_state():
     pop, org, *_ = small_state()
-    norm = decision.norm_shares(pop, org)
+    norm = decision.norm_shares(pop, org).T
     np.testing.assert_allclose(norm.sum(axis=1), 1.0)
     sup = superior_rows(pop, org)
     row = int(np.flatnonzero(sup >= 0)[0])
@@ -182,7 +183,7 @@ def test_work_adds_output_to_performance_and_counts_months():
     assert (pop.flat_months == (pop.state == F)).all()
     assert done.counts == {"innovations": 0, "honest_mistakes": 0}
     assert not done.misconduct.any()
-    assert done.public_value == pytest.approx(float((pop.ability * EFFORT[pop.state]).mean()))
+    assert done.public_value == [pytest.approx(float((pop.ability * EFFORT[pop.state]).mean()))]
 
 
 def test_only_active_cadres_innovate_and_mistakes_follow_exposure():
@@ -270,7 +271,7 @@ def test_file_reports_reports_mistakes_and_targets_serving_cadres():
         active=pop.alive.copy(),
         mistake=np.ones(n, bool),
         misconduct=np.zeros(n, bool),
-        public_value=1.0,
+        public_value=[1.0],
         counts={},
     )
     filed = reports.file_reports(pop, org, prm, 0.0, done, np.zeros((2, n)))
@@ -334,7 +335,7 @@ def test_no_case_ending_draws_nothing_and_gives_empty_verdicts():
     pop.case_kind[:3] = int(CaseKind.FALSE_REPORT)
     pop.case_months_left[:3] = 3
     before = rng.bit_generator.state
-    verdicts = cases.conclude_cases(pop, org, prm, 5, rng)
+    verdicts = cases.conclude_cases(pop, org, prm, 5, [rng])
     assert rng.bit_generator.state == before
     assert verdicts.false_rows.size == 0 and verdicts.counts == {}
     assert (pop.case_months_left[:3] == 2).all()
@@ -355,7 +356,7 @@ def test_verdicts_clear_clarify_exempt_and_punish():
     pop.case_months_left[:3] = 1
     pop.reputation[:3] = 0.2
     pop.reputation_at_case[:3] = 0.8
-    verdicts = cases.conclude_cases(pop, org, prm, 7, rng)
+    verdicts = cases.conclude_cases(pop, org, prm, 7, [rng])
     assert list(verdicts.false_rows) == [0] and verdicts.vindicated.all()
     assert list(verdicts.mistake_rows) == [1] and verdicts.exempted.all()
     assert verdicts.counts == {
@@ -383,7 +384,7 @@ def test_open_cases_takes_misconduct_first_and_skips_open_cases():
     pop.case_kind[3] = int(CaseKind.MISCONDUCT)
     filed = reports.Reports(mistake, misconduct, false_report, {})
     reputation, idealism = pop.reputation.copy(), pop.idealism.copy()
-    cases.open_cases(pop, prm, filed, rng)
+    cases.open_cases(pop, prm, filed, [rng])
     assert list(pop.case_kind[:4]) == [
         int(CaseKind.FALSE_REPORT),
         int(CaseKind.HONEST_MISTAKE),
@@ -736,7 +737,7 @@ def test_a_heavy_sanction_removes_a_leader_at_the_next_evaluation():
     pop.case_kind[:] = NO_CASE
     pop.case_kind[leader] = int(CaseKind.MISCONDUCT)
     pop.case_months_left[leader] = 1
-    cases.conclude_cases(pop, org, prm, 5, rng)
+    cases.conclude_cases(pop, org, prm, 5, [rng])
     assert pop.removal_pending[leader] and pop.punished_until[leader] == 35
     verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
     assert verdict.demoted[leader]

@@ -31,20 +31,13 @@ import pandas as pd
 from sim.errors import hint
 from sim.model import state
 from sim.model.agents import AGENT_REPORTERS, Cadre
-from sim.model.outputs import month_outputs, output_names, read_output
-from sim.model.processes import (
-    annual,
-    cases,
-    decision,
-    demography,
-    initial,
-    learning,
-    reports,
-    work,
-)
+from sim.model.outputs import month_outputs, output_names, read_output, series_frame
+from sim.model.processes import annual, initial, reports, work
+from sim.model.processes.month import advance_month
+from sim.model.stacking import Runs
 from sim.model.state import FloatArray, IntArray, Organisation, Population, build_organisation
 from sim.parameters import registry as P
-from sim.parameters.timeline import PolicyChange, coerce_timeline, params_at, switch_months
+from sim.parameters.timeline import PolicyChange, Schedule, coerce_timeline, switch_months
 from sim.parameters.values import Params
 
 __all__ = ["CadreModel"]
@@ -125,11 +118,10 @@ class CadreModel(mesa.Model):
         # must be a plain int; the numpy generator is the same either way
         super().__init__(rng=int(rng) if isinstance(rng, np.integer) else rng)
         self.base_params: Params = _params_from_kwargs(params)
-        self.timeline: tuple[PolicyChange, ...] = coerce_timeline(timeline)
+        self._schedule = Schedule(self.base_params, coerce_timeline(timeline))
+        self.timeline: tuple[PolicyChange, ...] = self._schedule.timeline
         self.policy_marks: list[tuple[int, str]] = switch_months(self.timeline)
-        # the Params for each distinct set of active timeline changes (by index)
-        self._params_by_changes: dict[tuple[int, ...], Params] = {(): self.base_params}
-        self.params: Params = self._params_in_force(0)
+        self.params: Params = self._schedule.at(0)
         self._params_by_month: list[Params] = [self.params]
         self.collect_agents = collect_agents
 
@@ -139,6 +131,7 @@ class CadreModel(mesa.Model):
         )
         self.initial_headcount: int = self.org.n_posts
         self.pop: Population = Population.empty(self.org.n_posts)
+        self._runs = Runs.single(self.org.n_posts, self.org.n_units)
         self._cadres: list[Cadre | None] = [None] * self.org.n_posts
         self.deterrence: float = reports.deterrence_target(
             prm.crackdown.trace_probability, prm.clarification.typical_cases
@@ -206,12 +199,9 @@ class CadreModel(mesa.Model):
         for every parameter some timeline change sets, including changes
         added by :meth:`schedule_change`.
         """
-        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        frame.insert(0, "month", np.arange(len(frame), dtype=np.int64))
-        changed = sorted({name for change in self.timeline for name in change.settings})
-        for name in changed:
-            frame[name] = [params.get(name) for params in self._params_by_month]
-        return frame
+        return series_frame(
+            self.datacollector.model_vars, self._params_by_month, self._schedule.changed_names()
+        )
 
     def agent_records(self) -> pd.DataFrame:
         """Agent-level records (only when built with ``collect_agents=True``)."""
@@ -236,7 +226,8 @@ class CadreModel(mesa.Model):
         if not settings:
             raise ValueError("a policy change needs at least one setting")
         change = PolicyChange(self.month + 1, None, dict(settings), str(label))
-        self.timeline = (*self.timeline, change)
+        self._schedule.add(change)
+        self.timeline = self._schedule.timeline
         self.policy_marks = switch_months(self.timeline)
         return change
 
@@ -246,45 +237,33 @@ class CadreModel(mesa.Model):
     def step(self) -> None:
         """Advance one month: the parameters in force, the processes, the outputs."""
         month = self.month
-        self.params = self._params_in_force(month)
+        self.params = self._schedule.at(month)
         self._params_by_month.append(self.params)
         events, public_value = self._advance(month)
         self._record(events, public_value)
-
-    def _params_in_force(self, month: int) -> Params:
-        """``base_params`` with the timeline changes active in ``month`` (built once per set)."""
-        active = tuple(i for i, change in enumerate(self.timeline) if change.active(month))
-        params = self._params_by_changes.get(active)
-        if params is None:
-            settings = params_at({}, [self.timeline[i] for i in active], month)
-            params = self._params_by_changes[active] = self.base_params.replace(settings)
-        return params
 
     def _advance(self, month: int) -> tuple[Events, float]:
         """The month's processes in schedule order, under ``self.params`` (ODD section 3).
 
         Returns the month's event counts and its public value per cadre.
         """
-        params, pop, org, rng = self.params, self.pop, self.org, self.rng
-        draws = rng.random((7, pop.alive.size))
-        load = state.workload(pop, self.initial_headcount)
-        # 1. decision; 2. work; 3. reports
-        decision.decide(pop, org, params, load, self.unfit_rate, draws[0], month)
-        done = work.do_work(pop, org, params, load, draws[1:4])
-        filed = reports.file_reports(pop, org, params, self.deterrence, done, draws[4:6])
-        # 4. open cases count down, concluded ones get verdicts; 5. new cases open
-        verdicts = cases.conclude_cases(pop, org, params, month, rng)
-        cases.open_cases(pop, params, filed, rng)
-        # 6. beliefs, idealism, reputation, deterrence, tenure and age
-        learning.learn_monthly(pop, org, params, filed.false_report, verdicts, draws[6])
-        learning.recover(pop, params)
-        self.deterrence = reports.next_deterrence(self.deterrence, params)
-        demography.serve_month(pop, params)
-        events = {**done.counts, **filed.counts, **verdicts.counts}
+        month_ = advance_month(
+            self.pop,
+            self.org,
+            self._runs,
+            self.params,
+            month,
+            self.initial_headcount,
+            [self.deterrence],
+            [self.unfit_rate],
+            [self.rng],
+        )
+        self.deterrence = month_.deterrence[0]
+        events = month_.events[0]
         # 7. the annual evaluation
         if month % 12 == 0:
             events.update(self._annual_evaluation(month))
-        return events, done.public_value
+        return events, month_.public_value[0]
 
     def _annual_evaluation(self, month: int) -> Events:
         """The annual evaluation (ODD 7.14, :mod:`~sim.model.processes.annual`); its counts."""

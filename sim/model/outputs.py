@@ -12,10 +12,11 @@ Definitions are in ``docs/ODD.md`` section 9.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from sim.model.constants import ACTIVE, CLEARED_WINDOW, EFFORT, FLAT, N_STATES, ROUTINE
 from sim.model.kinds import CaseKind, Orientation
@@ -23,6 +24,7 @@ from sim.model.state import Organisation, Population
 
 if TYPE_CHECKING:
     from sim.model.cadre_model import CadreModel
+    from sim.parameters.values import Params
 
 __all__ = [
     "BY_LEVEL_SHARES",
@@ -33,6 +35,7 @@ __all__ = [
     "month_outputs",
     "output_names",
     "read_output",
+    "series_frame",
 ]
 
 #: Outputs that count events during the month (flows); the rest are states.
@@ -173,6 +176,25 @@ def month_outputs(
         out[level_output_name("flat_share", k + 1)] = _share(by_level[k, FLAT], totals[k])
         out[level_output_name("active_share", k + 1)] = _share(by_level[k, ACTIVE], totals[k])
     return out
+
+
+def series_frame(
+    values: Mapping[str, Sequence[float]],
+    params_by_month: Sequence[Params],
+    changed: Sequence[str],
+) -> pd.DataFrame:
+    """A run's monthly time series: ``month``, the outputs, then each changed parameter.
+
+    ``values`` holds each output's value per month (month 0 first), in column
+    order; ``params_by_month`` the parameters in force each month; ``changed``
+    the dotted names of the parameters a timeline sets (one column each,
+    holding the value in force).
+    """
+    frame = pd.DataFrame(values).reset_index(drop=True)
+    frame.insert(0, "month", np.arange(len(frame), dtype=np.int64))
+    for name in changed:
+        frame[name] = [params.get(name) for params in params_by_month]
+    return frame
 
 
 def read_output(model: CadreModel, name: str) -> float:

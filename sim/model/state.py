@@ -164,11 +164,17 @@ class Population:
 # --------------------------------------------------------------------------
 # positions and standing
 # --------------------------------------------------------------------------
-def superior_rows(pop: Population, org: Organisation) -> IntArray:
-    """Population row of each cadre's superior (-1 for none or vacant)."""
+def superior_rows(pop: Population, org: Organisation, offset: IntArray | int = 0) -> IntArray:
+    """Population row of each cadre's superior (-1 for none or vacant).
+
+    ``offset`` is the first row of each row's run when several runs are
+    stacked (:class:`sim.model.stacking.Runs`): posts and rows are numbered
+    within a run, and the stack's ``org.post_holder`` holds every run's posts
+    one run after another.
+    """
     parent = org.post_parent[pop.post]
-    holder = org.post_holder[np.maximum(parent, 0)]
-    return np.where((parent >= 0) & pop.alive, holder, -1)
+    holder = org.post_holder[np.maximum(parent, 0) + offset]
+    return np.where((parent >= 0) & pop.alive & (holder >= 0), holder + offset, -1)
 
 
 def status_codes(pop: Population, month: int) -> IntArray:

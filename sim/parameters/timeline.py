@@ -25,11 +25,12 @@ from sim.fileio import show_value
 from sim.parameters.schema import check_settings, plain_number, prefixed, unknown_key
 
 if TYPE_CHECKING:
-    from sim.parameters.values import Value
+    from sim.parameters.values import Params, Value
 
 __all__ = [
     "ENTRY_KEYS",
     "PolicyChange",
+    "Schedule",
     "check_entry",
     "check_timeline",
     "coerce_timeline",
@@ -297,3 +298,35 @@ def switch_months(timeline: Sequence[PolicyChange]) -> list[tuple[int, str]]:
         if change.end is not None:
             marks.append((change.end, f"{name} off"))
     return sorted(marks)
+
+
+class Schedule:
+    """The parameters in force in each month of a run: base values with the timeline's changes.
+
+    Each distinct set of active changes is built into a
+    :class:`~sim.parameters.values.Params` once, so months under the same
+    policies share one object.
+    """
+
+    def __init__(self, base: Params, timeline: Iterable[PolicyChange] = ()) -> None:
+        """The schedule of ``base`` under ``timeline`` (later changes win)."""
+        self.base = base
+        self.timeline: tuple[PolicyChange, ...] = tuple(timeline)
+        self._by_changes: dict[tuple[int, ...], Params] = {(): base}
+
+    def add(self, change: PolicyChange) -> None:
+        """Append a change (it wins over every earlier one)."""
+        self.timeline = (*self.timeline, change)
+
+    def at(self, month: int) -> Params:
+        """The parameters in force in ``month``."""
+        active = tuple(i for i, change in enumerate(self.timeline) if change.active(month))
+        params = self._by_changes.get(active)
+        if params is None:
+            settings = params_at({}, [self.timeline[i] for i in active], month)
+            params = self._by_changes[active] = self.base.replace(settings)
+        return params
+
+    def changed_names(self) -> list[str]:
+        """Every parameter some change sets, sorted (the time series' parameter columns)."""
+        return sorted({name for change in self.timeline for name in change.settings})

@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import InputError, one_line
 from sim.fileio import make_folder, os_errors_as_input
 from sim.runs import checks, provenance, store
-from sim.runs.execute import RunTask, execute_run
+from sim.runs.execute import RunTask, execute_run, execute_stack, stack_key
 from sim.runs.executors import (
     EXECUTORS,
     Backend,
@@ -119,9 +119,44 @@ __all__ = [
 MAX_ATTEMPTS = 3
 
 
-def _execute(batch: BatchLedger, backend: Backend, tasks: deque[RunTask], bar: tqdm[Any]) -> bool:
-    """Run ``tasks`` on ``backend``; return True if Ctrl-C stopped it."""
-    in_flight: dict[cf.Future[Any], RunTask] = {}
+#: Rows (cadres) a stack of runs holds at most: larger runs gain nothing from
+#: stacking and would only hold more memory.
+STACK_ROWS = 131_072
+#: Runs stepped together at most, by default.
+STACK_SIZE = 16
+
+Stack = tuple[RunTask, ...]
+
+
+def stack_tasks(tasks: Iterable[RunTask], size: int | None, workers: int) -> deque[Stack]:
+    """Group runs into stacks of equal :func:`~sim.runs.execute.stack_key`, in order.
+
+    A stack holds at most ``size`` runs (default :data:`STACK_SIZE`; 1 turns
+    stacking off) and :data:`STACK_ROWS` cadres, and no more than an even
+    share of its group over ``workers``, so that every worker gets work.
+    """
+    groups: dict[tuple[Any, ...], list[RunTask]] = {}
+    for task in tasks:
+        groups.setdefault(stack_key(task), []).append(task)
+    stacks: deque[Stack] = deque()
+    for key, group in groups.items():
+        population = key[1][0] if key[1] else 1
+        limit = STACK_SIZE if size is None else size
+        k = max(1, min(limit, STACK_ROWS // max(population, 1), -(-len(group) // max(workers, 1))))
+        stacks.extend(tuple(group[i : i + k]) for i in range(0, len(group), k))
+    return stacks
+
+
+def _execute(
+    batch: BatchLedger,
+    backend: Backend,
+    runs: deque[RunTask],
+    bar: tqdm[Any],
+    stack_size: int | None = None,
+) -> bool:
+    """Run ``runs`` on ``backend`` in stacks (:func:`stack_tasks`); True if Ctrl-C stopped it."""
+    tasks = stack_tasks(runs, stack_size, backend.workers)
+    in_flight: dict[cf.Future[Any], Stack] = {}
 
     def finish(outcome: Mapping[str, Any]) -> None:
         batch.record(outcome)
@@ -130,19 +165,21 @@ def _execute(batch: BatchLedger, backend: Backend, tasks: deque[RunTask], bar: t
             bar.set_postfix(failed=batch.failed, refresh=False)
 
     def broken(casualties: list[RunTask], exc: BaseException) -> None:
-        """Retry a dead worker's runs on a fresh pool, or record them as failed."""
-        casualties = casualties + list(in_flight.values())
+        """Retry a dead worker's runs on a fresh pool (each alone), or record them as failed."""
+        casualties = casualties + [task for stack in in_flight.values() for task in stack]
         in_flight.clear()
         if backend.restart():
             for task in reversed(casualties):
                 if task.attempt < MAX_ATTEMPTS:
                     tasks.appendleft(
-                        batch.task(
-                            task.scenario_name,
-                            task.replicate,
-                            task.seed,
-                            task.steps,
-                            task.attempt + 1,
+                        (
+                            batch.task(
+                                task.scenario_name,
+                                task.replicate,
+                                task.seed,
+                                task.steps,
+                                task.attempt + 1,
+                            ),
                         )
                     )
                 else:
@@ -155,38 +192,41 @@ def _execute(batch: BatchLedger, backend: Backend, tasks: deque[RunTask], bar: t
                     )
             return
         message = f"executor broke: {one_line(exc)}"
-        for task in [*casualties, *tasks]:
+        for task in [*casualties, *(task for stack in tasks for task in stack)]:
             finish(batch.failure(task, message, exc))
         tasks.clear()
 
     try:
         while tasks or in_flight:
             while tasks and len(in_flight) < backend.max_in_flight:
-                task = tasks.popleft()
+                stack = tasks.popleft()
                 try:
-                    future = backend.executor.submit(execute_run, task)
+                    future = backend.executor.submit(execute_stack, stack)
                 except cf.BrokenExecutor as exc:
-                    broken([task], exc)
+                    broken(list(stack), exc)
                     continue
-                in_flight[future] = task
+                in_flight[future] = stack
             if not in_flight:
                 continue
             finished, _ = cf.wait(list(in_flight), return_when=cf.FIRST_COMPLETED)
             casualties: list[RunTask] = []
             failure: BaseException | None = None
             for future in finished:
-                task = in_flight.pop(future)
+                stack = in_flight.pop(future)
                 if future.cancelled():
-                    finish(batch.failure(task, "cancelled by the executor", None))
+                    for task in stack:
+                        finish(batch.failure(task, "cancelled by the executor", None))
                     continue
                 exc = future.exception()
                 if isinstance(exc, cf.BrokenExecutor):
-                    casualties.append(task)
+                    casualties.extend(stack)
                     failure = exc
                 elif exc is not None:
-                    finish(batch.failure(task, one_line(exc), exc))
+                    for task in stack:
+                        finish(batch.failure(task, one_line(exc), exc))
                 else:
-                    finish(future.result())
+                    for outcome in future.result():
+                        finish(outcome)
             if failure is not None:
                 broken(casualties, failure)
     except KeyboardInterrupt:
@@ -214,6 +254,7 @@ def run_batch(
     summary_window: int | None = None,
     progress: bool | None = None,
     command: Sequence[str] | None = None,
+    stack_size: int | None = None,
 ) -> BatchSummary:
     """Run every scenario ``replicates`` times and store each run as it finishes.
 
@@ -248,6 +289,9 @@ def run_batch(
         progress: show a progress bar (default: only if stderr is a terminal).
         command: the command line that started the batch, recorded in the
             manifest's session (``cadre-sim batch`` passes its arguments).
+        stack_size: runs of equal structure a worker steps together in one
+            set of arrays (default :data:`STACK_SIZE`; 1 runs each alone).
+            The data are the same whatever the stack size.
 
     Returns:
         A :class:`BatchSummary`; ``summary.runs`` has one row per run.
@@ -263,6 +307,13 @@ def run_batch(
     """
     clock = time.perf_counter()
     check_executor_options(executor, workers, scheduler)
+    if stack_size is not None and (
+        isinstance(stack_size, bool) or not isinstance(stack_size, int) or stack_size < 1
+    ):
+        raise InputError(
+            f"stack_size: expected a whole number >= 1, got {stack_size!r}",
+            arguments=("stack_size",),
+        )
     metrics = checks.check_metrics(summary_metrics)
     options = {
         "resume": resume,
@@ -278,6 +329,7 @@ def run_batch(
         "progress": progress,
         "command": command,
         "clock": clock,
+        "stack_size": stack_size,
     }
     if out is None:
         if resume:
@@ -354,6 +406,7 @@ def _run_locked(
     command: Sequence[str] | None,
     temporary: bool,
     clock: float,
+    stack_size: int | None = None,
 ) -> BatchSummary:
     """Run the batch once the folder is checked and locked (body of :func:`run_batch`).
 
@@ -416,7 +469,7 @@ def _run_locked(
             smoothing=0.05,
         ) as bar:
             if backend is not None:
-                interrupted = _execute(batch, backend, tasks, bar)
+                interrupted = _execute(batch, backend, tasks, bar, stack_size)
     except KeyboardInterrupt:  # while starting the executor or writing the store
         interrupted = True
         if backend is not None:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from sim.scenarios import Scenario
 
-__all__ = ["RunTask", "execute_run", "simulate"]
+__all__ = ["RunTask", "execute_run", "execute_stack", "simulate", "stack_key"]
 
 
 def simulate(scenario: Scenario, *, steps: int, seed: int, progress: bool = False) -> pd.DataFrame:
@@ -95,6 +95,61 @@ class RunTask:
     attempt: int = 1
 
 
+def _begin(task: RunTask) -> dict[str, Any]:
+    """The parts of a run's result known before it runs."""
+    stamp = provenance.run_stamp()
+    return {
+        "scenario": task.scenario_name,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        "attempt": task.attempt,
+        "started": provenance.timestamp(),
+        "host": stamp["host"],
+        "pid": os.getpid(),
+        "summary": {},
+    }
+
+
+def _finish(
+    task: RunTask, result: dict[str, Any], scenario: Scenario, frame: pd.DataFrame, wall_time: float
+) -> dict[str, Any]:
+    """A finished run's result: its data brought to the batch's columns, digested and encoded."""
+    frame.insert(0, "scenario", task.scenario_name)
+    frame.insert(1, "replicate", np.int64(task.replicate))
+    frame.insert(2, "seed", np.int64(task.seed))
+    table = store.as_batch_table(frame, store.batch_schema(task.columns), scenario)
+    finished = provenance.timestamp()
+    record = {
+        "scenario": task.scenario_name,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        "steps": task.steps,
+        "digest": task.digest,
+        "wall_time": wall_time,
+        "started": result["started"],
+        "finished": finished,
+        "host": result["host"],
+        "attempts": task.attempt,
+        "rows": table.num_rows,
+        "content": store.content_digest(table),
+    }
+    result.update(
+        status="done",
+        wall_time=wall_time,
+        finished=finished,
+        run=store.encode_run(table, record),
+        summary=store.window_means(frame, task.metrics, task.window),
+    )
+    return result
+
+
+def _scenario(task: RunTask) -> Scenario:
+    """The task's scenario, rebuilt from its plain data."""
+    from sim.scenarios import Scenario
+
+    return Scenario.from_dict(task.scenario, origin=f"scenario {task.scenario_name}")
+
+
 def execute_run(task: RunTask) -> dict[str, Any]:
     """Run one replicate of one scenario and return its data with a small summary.
 
@@ -113,51 +168,12 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         for an error ``error`` (one line) and ``traceback``.
 
     """
-    started = provenance.timestamp()
+    result = _begin(task)
     clock = time.perf_counter()
-    stamp = provenance.run_stamp()
-    result: dict[str, Any] = {
-        "scenario": task.scenario_name,
-        "replicate": task.replicate,
-        "seed": task.seed,
-        "attempt": task.attempt,
-        "started": started,
-        "host": stamp["host"],
-        "pid": os.getpid(),
-        "summary": {},
-    }
     try:
-        from sim.scenarios import Scenario
-
-        scenario = Scenario.from_dict(task.scenario, origin=f"scenario {task.scenario_name}")
+        scenario = _scenario(task)
         frame = simulate(scenario, steps=task.steps, seed=task.seed)
-        wall_time = time.perf_counter() - clock
-        frame.insert(0, "scenario", task.scenario_name)
-        frame.insert(1, "replicate", np.int64(task.replicate))
-        frame.insert(2, "seed", np.int64(task.seed))
-        table = store.as_batch_table(frame, store.batch_schema(task.columns), scenario)
-        finished = provenance.timestamp()
-        record = {
-            "scenario": task.scenario_name,
-            "replicate": task.replicate,
-            "seed": task.seed,
-            "steps": task.steps,
-            "digest": task.digest,
-            "wall_time": wall_time,
-            "started": started,
-            "finished": finished,
-            "host": stamp["host"],
-            "attempts": task.attempt,
-            "rows": table.num_rows,
-            "content": store.content_digest(table),
-        }
-        result.update(
-            status="done",
-            wall_time=wall_time,
-            finished=finished,
-            run=store.encode_run(table, record),
-            summary=store.window_means(frame, task.metrics, task.window),
-        )
+        return _finish(task, result, scenario, frame, time.perf_counter() - clock)
     except Exception as exc:
         result.update(
             status="error",
@@ -167,3 +183,67 @@ def execute_run(task: RunTask) -> dict[str, Any]:
             traceback=traceback.format_exc(),
         )
     return result
+
+
+def stack_key(task: RunTask) -> tuple[Any, ...]:
+    """Tasks with the same key can be stepped together: months and structure.
+
+    The structure is :func:`sim.model.stack.structure` (headcount, levels,
+    span, warm-up months) of the task's scenario (worked out once per
+    scenario digest).
+    """
+    return (task.steps, _structure(task.digest, task))
+
+
+_STRUCTURES: dict[str, tuple[int, ...]] = {}
+
+
+def _structure(digest: str, task: RunTask) -> tuple[int, ...]:
+    """:func:`sim.model.stack.structure` of the scenario with ``digest`` (cached)."""
+    known = _STRUCTURES.get(digest)
+    if known is None:
+        from sim.model.stack import structure
+        from sim.parameters.values import Params
+
+        try:
+            known = structure(Params.from_values(_scenario(task).params))
+        except Exception:  # the run will fail alone, with its own error
+            return ("alone", task.scenario_name, task.replicate)
+        _STRUCTURES[digest] = known
+    return known
+
+
+def execute_stack(tasks: tuple[RunTask, ...]) -> list[dict[str, Any]]:
+    """Run several tasks of one :func:`stack_key` stepped together; one result per task, in order.
+
+    The runs are built and stepped as a :class:`sim.model.stack.RunStack`,
+    whose every run's data are identical to the run alone. If anything in
+    the stack fails, every run of it is run again alone
+    (:func:`execute_run`), so a failing run is reported with its own error
+    and never takes the others down. Each finished run's ``wall_time`` is
+    its share of the stack's time.
+    """
+    if len(tasks) == 1:
+        return [execute_run(tasks[0])]
+    results = [_begin(task) for task in tasks]
+    clock = time.perf_counter()
+    try:
+        from sim.model.stack import RunSpec, RunStack
+        from sim.parameters.timeline import coerce_timeline
+        from sim.parameters.values import Params
+
+        scenarios = [_scenario(task) for task in tasks]
+        specs = [
+            RunSpec(Params.from_values(sc.params), coerce_timeline(sc.timeline), task.seed)
+            for sc, task in zip(scenarios, tasks, strict=True)
+        ]
+        stack = RunStack(specs)
+        stack.run(tasks[0].steps)
+        frames = [stack.timeseries(r) for r in range(len(tasks))]
+    except Exception:
+        return [execute_run(task) for task in tasks]
+    share = (time.perf_counter() - clock) / len(tasks)
+    return [
+        _finish(task, result, scenario, frame, share)
+        for task, result, scenario, frame in zip(tasks, results, scenarios, frames, strict=True)
+    ]

@@ -12,7 +12,9 @@
 * :mod:`~sim.model.processes.annual`: the annual evaluation's processes in schedule order;
 * :mod:`~sim.model.processes.setup`: traits and initial beliefs of new cadres;
 * :mod:`~sim.model.processes.initial`: the first population (steady-state ages, the
-  career replay, the burn-in).
+  career replay, the burn-in);
+* :mod:`~sim.model.processes.month`: the monthly processes in schedule order, for one
+  run or a stack of runs.
 
 Convention, applied by every process here:
 
@@ -31,9 +33,19 @@ Convention, applied by every process here:
   or reads a global.
 * Random numbers come in as arguments: arrays of uniform draws made by the
   caller, or, where how many numbers are drawn depends on the process's own
-  intermediate results, the generator ``rng`` itself, drawn from in the
-  order the docstring states. So the same state, parameters and draws give
-  the same result, bit for bit.
+  intermediate results, the generator itself (``rng``; a monthly process
+  takes ``rngs``, one per run), drawn from in the order the docstring
+  states. So the same state, parameters and draws give the same result,
+  bit for bit.
+* The monthly processes also take ``runs`` (:class:`sim.model.stacking.Runs`,
+  default one run): the rows may hold several runs of equal structure,
+  stepped together. Parameters then come as a
+  :class:`~sim.model.stacking.RunParams` (a number where runs agree, one
+  value per row where they differ), unit indices are offset per run, and
+  every float total over a run's cadres is summed per run
+  (:meth:`~sim.model.stacking.Runs.sums`), so a run's numbers are the same
+  alone or stacked. Arrays are updated in place, never rebound, so views of
+  one run's rows stay live.
 * Small kernels (``state_utilities``, ``learn``, ``group_mean``, ...) are
   plain functions of arrays and numbers that change nothing, so each can be
   tested on chosen inputs.

@@ -9,7 +9,9 @@ cadres with no open case and a report get a new one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from sim.model.constants import MILD_EROSION
 from sim.model.kinds import CaseKind
 from sim.model.processes.reports import Reports
 from sim.model.processes.stakes import removal_probability
+from sim.model.stacking import RunParams, Runs, at_rows, per_run
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -91,8 +94,8 @@ class Verdicts:
         mistake_rows: rows whose honest-mistake case concluded.
         exempted: for each of ``mistake_rows``, whether it was exempted.
         counts: ``wrongful_punishments``, ``punishments``, ``clarifications``,
-            ``false_accusers_punished`` and ``exemptions`` (empty when no
-            case concluded).
+            ``false_accusers_punished`` and ``exemptions``, one count per
+            run (empty when no case concluded).
 
     """
 
@@ -100,16 +103,48 @@ class Verdicts:
     vindicated: BoolArray = field(default_factory=_no_flags)
     mistake_rows: IntArray = field(default_factory=_no_rows)
     exempted: BoolArray = field(default_factory=_no_flags)
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, IntArray] = field(default_factory=dict)
+
+
+def _months(severity: Any) -> Any:
+    """``round(severity)`` whole months (half to even), a number or one per row."""
+    if np.ndim(severity) == 0:
+        return int(round(severity))
+    return np.round(severity).astype(np.int64)
+
+
+def _draws(
+    runs: Runs, rows: IntArray, rngs: Sequence[np.random.Generator], shape: int
+) -> FloatArray:
+    """``rng.random((shape, k))`` from each run's generator for its ``k`` rows, side by side."""
+    if runs.count == 1:
+        return rngs[0].random((shape, rows.size))
+    parts = [
+        rng.random((shape, part.size)) for rng, part in zip(rngs, runs.split(rows), strict=True)
+    ]
+    return np.concatenate(parts, axis=1)
+
+
+def _count_rows(runs: Runs, rows: IntArray) -> IntArray:
+    """How many of the stack ``rows`` fall in each run."""
+    if runs.count == 1:
+        return np.array([rows.size], dtype=np.int64)
+    return np.bincount(runs.run[rows], minlength=runs.count)
 
 
 def conclude_cases(
-    pop: Population, org: Organisation, params: Params, month: int, rng: np.random.Generator
+    pop: Population,
+    org: Organisation,
+    params: Params | RunParams,
+    month: int,
+    rngs: Sequence[np.random.Generator],
+    runs: Runs | None = None,
 ) -> Verdicts:
     """Count open cases down one month and hand down verdicts on those that end.
 
     A case of length ``L`` opened in month ``t`` ends in month ``t + L``.
-    Draws ``rng.random((4, k))`` for the ``k`` cases that end, if any (rows:
+    Each run draws ``rng.random((4, k))`` from its generator (``rngs``, one
+    per run) for its ``k`` cases that end, if any (rows:
     accuracy or qualification, clarification or credibility, tracing,
     removal from post). A sanction of ``T = round(discipline.severity)``
     months (an exempted honest mistake: ``round(T * (1 - mitigation))`` and
@@ -121,16 +156,26 @@ def conclude_cases(
     ended cases' rows of ``pop``: case fields, reputation, idealism,
     ``cleared_month``, ``punished_until`` and ``removal_pending``.
     """
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
     open_case = pop.case_kind != NO_CASE
     pop.case_months_left -= open_case
     ending = np.flatnonzero(open_case & (pop.case_months_left <= 0))
     if ending.size == 0:
         return Verdicts()
     kind = pop.case_kind[ending]
-    d = rng.random((4, ending.size))
+    d = _draws(runs, ending, rngs, 4)
+
+    def at(value: Any, *masks: Any) -> Any:
+        """A parameter at the ending rows, then at each mask in turn."""
+        value = at_rows(value, ending)
+        for mask in masks:
+            value = at_rows(value, mask)
+        return value
+
     accuracy = params.accusation.investigation_accuracy
-    severity_months = int(round(params.discipline.severity))
-    erosion = params.behaviour.idealism_erosion
+    severity_months = at(_months(params.discipline.severity))
+    erosion = at(params.behaviour.idealism_erosion)
+    damage = params.accusation.reputation_damage
 
     # false reports
     f = kind == FALSE_REPORT
@@ -139,56 +184,62 @@ def conclude_cases(
         d[0, f],
         d[1, f],
         d[2, f],
-        accuracy,
-        params.clarification.coverage,
-        params.crackdown.trace_probability,
+        at(accuracy, f),
+        at(params.clarification.coverage, f),
+        at(params.crackdown.trace_probability, f),
     )
     wrongful = rows_f[~cleared]
     restored = rows_f[clarified]
-    pop.reputation[restored] += params.clarification.restoration * np.maximum(
+    pop.reputation[restored] += at_rows(params.clarification.restoration, restored) * np.maximum(
         pop.reputation_at_case[restored] - pop.reputation[restored], 0.0
     )
     # public clarification "eliminated the negative impact" (seed): the idealism
     # the false report cost returns with the reputation
     pop.idealism[restored] = np.maximum(pop.idealism[restored], pop.idealism_base[restored])
     pop.cleared_month[rows_f[cleared]] = month
-    pop.idealism[wrongful] *= 1.0 - erosion
+    pop.idealism[wrongful] *= 1.0 - at_rows(at_rows(erosion, f), ~cleared)
 
     # honest mistakes: fault-tolerance review
     m = kind == HONEST_MISTAKE
     rows_m = ending[m]
     tolerance = params.fault_tolerance
-    exempted = review_mistakes(d[0, m], d[1, m], tolerance.coverage, tolerance.credibility)
-    months_m = np.where(
-        exempted, np.round(severity_months * (1.0 - tolerance.mitigation)), severity_months
-    ).astype(np.int64)
+    mitigation = at(tolerance.mitigation, m)
+    exempted = review_mistakes(
+        d[0, m], d[1, m], at(tolerance.coverage, m), at(tolerance.credibility, m)
+    )
+    severity_m = at_rows(severity_months, m)
+    months_m = np.where(exempted, np.round(severity_m * (1.0 - mitigation)), severity_m).astype(
+        np.int64
+    )
     # a mitigated sanction is lighter in every part: months and reputation
-    share_m = np.where(exempted, 1.0 - tolerance.mitigation, 1.0)
+    share_m = np.where(exempted, 1.0 - mitigation, 1.0)
     sanctioned_m = (months_m > 0) | (share_m > 0)
     mistake_punished = rows_m[sanctioned_m]
     months_m = months_m[sanctioned_m]
     share_m = share_m[sanctioned_m]
     # being punished for an honest mistake is the bad experience behind
     # hidden withdrawal: it erodes idealism like a false accusation does
-    pop.idealism[rows_m[~exempted]] *= 1.0 - MILD_EROSION * erosion
+    pop.idealism[rows_m[~exempted]] *= 1.0 - MILD_EROSION * at_rows(at_rows(erosion, m), ~exempted)
 
     # misconduct
     c = kind == MISCONDUCT
     rows_c = ending[c]
-    guilty = resolve_misconduct(d[0, c], accuracy)
+    guilty = resolve_misconduct(d[0, c], at(accuracy, c))
     misconduct_punished = rows_c[guilty]
 
     punished = np.concatenate([wrongful, mistake_punished, misconduct_punished])
     months = np.concatenate(
         [
-            np.full(wrongful.size, severity_months, dtype=np.int64),
+            np.broadcast_to(at_rows(at_rows(severity_months, f), ~cleared), wrongful.shape),
             months_m,
-            np.full(misconduct_punished.size, severity_months, dtype=np.int64),
+            np.broadcast_to(
+                at_rows(at_rows(severity_months, c), guilty), misconduct_punished.shape
+            ),
         ]
-    )
+    ).astype(np.int64)
     share = np.concatenate([np.ones(wrongful.size), share_m, np.ones(misconduct_punished.size)])
     pop.punished_until[punished] = np.maximum(pop.punished_until[punished], month + months)
-    pop.reputation[punished] *= 1.0 - params.accusation.reputation_damage * share
+    pop.reputation[punished] *= 1.0 - at_rows(damage, punished) * share
     # a leading cadre sanctioned heavily enough loses the post: it is moved
     # down at the next annual evaluation
     removal_draw = np.concatenate([d[3, f][~cleared], d[3, m][sanctioned_m], d[3, c][guilty]])
@@ -198,23 +249,30 @@ def conclude_cases(
     pop.case_kind[ending] = NO_CASE
     pop.case_months_left[ending] = 0
     counts = {
-        "wrongful_punishments": int(wrongful.size),
-        "punishments": int(punished.size),
-        "clarifications": int(clarified.sum()),
-        "false_accusers_punished": int(accuser.sum()),
-        "exemptions": int(exempted.sum()),
+        "wrongful_punishments": _count_rows(runs, wrongful),
+        "punishments": _count_rows(runs, punished),
+        "clarifications": _count_rows(runs, restored),
+        "false_accusers_punished": _count_rows(runs, rows_f[accuser]),
+        "exemptions": _count_rows(runs, rows_m[exempted]),
     }
     return Verdicts(rows_f, clarified, rows_m, exempted, counts)
 
 
-def open_cases(pop: Population, params: Params, reports: Reports, rng: np.random.Generator) -> None:
+def open_cases(
+    pop: Population,
+    params: Params | RunParams,
+    reports: Reports,
+    rngs: Sequence[np.random.Generator],
+    runs: Runs | None = None,
+) -> None:
     """Open an investigation for every cadre with no open case and a report.
 
     Misconduct takes precedence over an honest mistake, which takes
-    precedence over a false report. Draws each new case's length from
-    ``rng.geometric`` (mean ``accusation.investigation_months``); the cadre's
-    reputation is damaged and a falsely accused cadre loses idealism.
+    precedence over a false report. Each run draws its new cases' lengths
+    from its generator's ``rng.geometric`` (mean ``accusation.investigation_months``);
+    the cadre's reputation is damaged and a falsely accused cadre loses idealism.
     """
+    runs = runs or Runs.single(pop.alive.size, 0)
     accusation = params.accusation
     free = pop.case_kind == NO_CASE
     kind = np.zeros(pop.alive.size, dtype=np.int64)
@@ -224,10 +282,20 @@ def open_cases(pop: Population, params: Params, reports: Reports, rng: np.random
     opened = free & (kind > 0)
     opened_rows = np.flatnonzero(opened)
     pop.case_kind[opened_rows] = kind[opened_rows]
-    pop.case_months_left[opened_rows] = rng.geometric(
-        1.0 / accusation.investigation_months, opened_rows.size
-    )
+    months = accusation.investigation_months
+    if runs.count == 1:
+        lengths = rngs[0].geometric(1.0 / months, opened_rows.size)
+    else:
+        lengths = np.concatenate(
+            [
+                rng.geometric(1.0 / per_run(runs, months, r), part.size)
+                for r, (rng, part) in enumerate(zip(rngs, runs.split(opened_rows), strict=True))
+            ]
+        )
+    pop.case_months_left[opened_rows] = lengths
     pop.reputation_at_case[opened_rows] = pop.reputation[opened_rows]
-    pop.reputation[opened_rows] *= 1.0 - accusation.reputation_damage
+    pop.reputation[opened_rows] *= 1.0 - at_rows(accusation.reputation_damage, opened_rows)
     falsely_accused = opened & (kind == FALSE_REPORT)
-    pop.idealism[falsely_accused] *= 1.0 - MILD_EROSION * params.behaviour.idealism_erosion
+    pop.idealism[falsely_accused] *= 1.0 - MILD_EROSION * at_rows(
+        params.behaviour.idealism_erosion, falsely_accused
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from sim.model.constants import EFFORT, MISTAKE_EXPOSURE, N_STATES, SUPERIOR_NORM_WEIGHT
-from sim.model.processes.reports import visibility
+from sim.model.processes.reports import state_visibilities
 from sim.model.processes.stakes import (
     Stakes,
     eligible_at_next_evaluation,
@@ -13,6 +16,7 @@ from sim.model.processes.stakes import (
     population_stakes,
     rank_factor,
 )
+from sim.model.stacking import RunParams, Runs
 from sim.model.state import (
     BoolArray,
     FloatArray,
@@ -24,6 +28,7 @@ from sim.model.state import (
 from sim.parameters.values import Params
 
 __all__ = [
+    "choose_by_probabilities",
     "choose_states",
     "decide",
     "norm_shares",
@@ -49,11 +54,11 @@ def state_utilities(
     stake: Stakes,
     report_exposure: FloatArray,
     accountability: FloatArray,
-    params: Params,
-    workload: float,
-    unfit_rate: FloatArray,
+    params: Params | RunParams,
+    workload: Any,
+    unfit_rate: Sequence[Any],
 ) -> FloatArray:
-    """Monthly utility of each work state for each cadre, shape ``(n, 3)``.
+    """Monthly utility of each work state for each cadre, shape ``(3, n)`` (one row per state).
 
     ``U[i, s] = idealism * service(s) + (1 - idealism) * career(s)
     - demotion(s) - cost(s) - risk_aversion * sanctions(s) + habit + conformity``, with
@@ -79,12 +84,15 @@ def state_utilities(
       1986: wrongful sanctions shrink the gap between acting and not acting).
 
     ``workload`` is work per cadre relative to the start and ``unfit_rate``
-    the perceived chance of being judged unfit after a year in each state;
-    every other number is a parameter in ``params``. Changes nothing.
+    the perceived chance of being judged unfit after a year in each state
+    (each a number, or one value per row when runs are stacked);
+    every other number is a parameter in ``params``. ``norm_shares`` (shape
+    ``(3, n)``) is overwritten by the utilities, which are returned;
+    nothing else changes.
     """
     behaviour, career, accusation = params.behaviour, params.career, params.accusation
     # Each term is a per-cadre coefficient times a per-state constant, so the
-    # (n, 3) matrix is built column by column from n-vectors.
+    # (3, n) matrix is built state by state from n-vectors.
     career_weight = 1.0 - idealism
     tournament = career.prize * career.performance_weight / (1.0 + career.evaluation_noise)
     # service + career return per unit of effort
@@ -111,71 +119,96 @@ def state_utilities(
         - belief_vindication * params.clarification.restoration * stake.case_reputation
     )
     false_loss = risk_aversion * belief_false * report_exposure * false_harm
-    vis = visibility(accusation.visibility_active)
-    u = behaviour.conformity * norm_shares
+    vis = state_visibilities(accusation.visibility_active)
+    # the (3, n) norm buffer becomes the utilities, one contiguous row per state
+    u = np.multiply(behaviour.conformity, norm_shares, out=norm_shares)
+    term = np.empty_like(u[0])
+    part = np.empty_like(u[0])
     for s in range(N_STATES):
-        u[:, s] += (
-            effort_gain * EFFORT[s]
-            - demotion * unfit_rate[s]
-            - mistake_loss * MISTAKE_EXPOSURE[s]
-            - false_loss * vis[s]
-            - behaviour.effort_cost * workload * EFFORT[s] ** 2
-        )
-    u[np.arange(u.shape[0]), previous_state] += behaviour.habit
+        np.multiply(effort_gain, EFFORT[s], out=term)
+        term -= np.multiply(demotion, unfit_rate[s], out=part)
+        term -= np.multiply(mistake_loss, MISTAKE_EXPOSURE[s], out=part)
+        term -= np.multiply(false_loss, vis[s], out=part)
+        term -= behaviour.effort_cost * workload * EFFORT[s] ** 2
+        u[s] += term
+        np.add(u[s], behaviour.habit, out=u[s], where=previous_state == s)
     return u
 
 
-def softmax_probabilities(utilities: FloatArray, noise: float) -> FloatArray:
-    """Logit choice probabilities ``exp(U / noise)`` normalised over states."""
-    z = utilities / noise
-    z -= z.max(axis=1, keepdims=True)
+def softmax_probabilities(utilities: FloatArray, noise: Any) -> FloatArray:
+    """Logit choice probabilities ``exp(U / noise)`` normalised over states, in place.
+
+    ``utilities`` has one row per state, shape ``(3, n)``; it is overwritten
+    by the probabilities, which are returned.
+    """
+    z = np.divide(utilities, noise, out=utilities)
+    z -= np.maximum(np.maximum(z[0], z[1]), z[2])
     np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
+    total = z[0] + z[1]
+    total += z[2]
+    z /= total
     return z
 
 
-def choose_states(utilities: FloatArray, noise: float, uniforms: FloatArray) -> IntArray:
-    """Draw each cadre's work state by logit choice, given uniform draws.
+def choose_states(utilities: FloatArray, noise: Any, uniforms: FloatArray) -> IntArray:
+    """Draw each cadre's work state by logit choice, given uniform draws (overwrites ``utilities``).
 
     The state is the first whose cumulative probability exceeds the cadre's
     uniform number, so a given draw always gives the same choice.
     """
-    cumulative = np.cumsum(softmax_probabilities(utilities, noise), axis=1)
-    return (uniforms[:, None] >= cumulative[:, :-1]).sum(axis=1).astype(np.int64)
+    return choose_by_probabilities(softmax_probabilities(utilities, noise), uniforms)
 
 
-def norm_shares(pop: Population, org: Organisation) -> FloatArray:
-    """The work norm each cadre sees, shape ``(n, 3)``.
+def choose_by_probabilities(probabilities: FloatArray, uniforms: FloatArray) -> IntArray:
+    """The first state whose cumulative probability (``(3, n)``) exceeds each uniform number."""
+    p = probabilities
+    choice = (uniforms >= p[0]).astype(np.int64)
+    choice += uniforms >= p[0] + p[1]
+    return choice
+
+
+def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) -> FloatArray:
+    """The work norm each cadre sees, shape ``(3, n)`` (one row per state).
 
     The shares of its unit's serving cadres (itself included) in each state,
     with weight ``1 - SUPERIOR_NORM_WEIGHT`` when it has a superior, whose
     state gets the rest; a unit with nobody serving counts as uniform.
+    ``runs`` lays out a stack of runs (default: one run).
     """
-    unit = org.post_unit[pop.post]
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
+    unit = org.post_unit[pop.post] + runs.unit_offset
     alive = pop.alive
+    n_units = runs.count * runs.units
     counts = np.bincount(
-        unit[alive] * N_STATES + pop.state[alive], minlength=org.n_units * N_STATES
-    ).reshape(org.n_units, N_STATES)
+        unit[alive] * N_STATES + pop.state[alive], minlength=n_units * N_STATES
+    ).reshape(n_units, N_STATES)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.full(counts.shape, 1.0 / N_STATES), where=totals > 0)
-    norm = shares[unit]
-    sup = superior_rows(pop, org)
+    norm = np.take(shares.T, unit, axis=1)
+    sup = superior_rows(pop, org, runs.row_offset)
     has_sup = sup >= 0
     w = SUPERIOR_NORM_WEIGHT
-    norm[has_sup] *= 1.0 - w
-    norm[has_sup, pop.state[sup[has_sup]]] += w
+    np.multiply(norm, 1.0 - w, out=norm, where=has_sup)
+    sup_state = pop.state[sup]
+    for s in range(N_STATES):
+        np.add(norm[s], w, out=norm[s], where=has_sup & (sup_state == s))
     return norm
 
 
 def population_utilities(
     pop: Population,
     org: Organisation,
-    params: Params,
-    workload: float,
-    unfit_rate: FloatArray,
+    params: Params | RunParams,
+    workload: Any,
+    unfit_rate: Sequence[Any],
     month: int,
+    runs: Runs | None = None,
 ) -> FloatArray:
-    """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm."""
+    """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm.
+
+    Shape ``(3, n)``. ``workload`` and each of the three ``unfit_rate``
+    entries are a number or one value per row; ``runs`` lays out a stack.
+    """
     level = org.post_level[pop.post]
     return state_utilities(
         ability=pop.ability,
@@ -186,7 +219,7 @@ def population_utilities(
         belief_promotion=pop.belief_promotion,
         belief_vindication=pop.belief_vindication,
         previous_state=pop.state,
-        norm_shares=norm_shares(pop, org),
+        norm_shares=norm_shares(pop, org, runs),
         eligible=eligible_at_next_evaluation(pop, params, month),
         paid=paid(pop, month),
         stake=population_stakes(pop, org, params, month),
@@ -201,15 +234,16 @@ def population_utilities(
 def decide(
     pop: Population,
     org: Organisation,
-    params: Params,
-    workload: float,
-    unfit_rate: FloatArray,
+    params: Params | RunParams,
+    workload: Any,
+    unfit_rate: Sequence[Any],
     uniforms: FloatArray,
     month: int,
+    runs: Runs | None = None,
 ) -> None:
     """Every row chooses its work state for ``month`` at once (sets ``pop.state``).
 
     ``uniforms`` holds one uniform number per row for the logit choice.
     """
-    utilities = population_utilities(pop, org, params, workload, unfit_rate, month)
+    utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs)
     pop.state[:] = choose_states(utilities, params.behaviour.choice_noise, uniforms)

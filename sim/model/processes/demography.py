@@ -10,17 +10,21 @@ import numpy as np
 
 from sim.model.constants import RECRUIT_AGE, RETIREMENT_AGE, ROUTINE
 from sim.model.processes.setup import draw_traits, initial_beliefs
+from sim.model.stacking import RunParams
 from sim.model.state import FloatArray, IntArray, Organisation, Population, vacate
 from sim.parameters.values import Params
 
 __all__ = ["cut_posts", "recruit", "retire", "serve_month"]
 
 
-def serve_month(pop: Population, params: Params) -> None:
+def serve_month(pop: Population, params: Params | RunParams) -> None:
     """A month of service: tenure, and age if demography is on, advance for serving cadres."""
     alive = pop.alive
     pop.tenure += alive
-    if params.workforce.demography:
+    demography = params.workforce.demography
+    if np.ndim(demography):
+        np.add(pop.age, alive / 12.0, out=pop.age, where=demography)
+    elif demography:
         pop.age += alive / 12.0
 
 

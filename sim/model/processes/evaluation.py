@@ -317,7 +317,7 @@ def learn_promotion(
     rate_num = np.bincount(level_at_start[counted], weights=promoted[counted], minlength=n_levels)
     rate_den = np.bincount(level_at_start[counted], minlength=n_levels).astype(float)
     level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_levels), where=rate_den > 0)
-    pop.belief_promotion = learn(
+    pop.belief_promotion[:] = learn(
         pop.belief_promotion,
         [
             (promoted.astype(float), behaviour.learning_own, counted),

@@ -33,7 +33,12 @@ from sim.model.constants import (
 )
 from sim.model.kinds import CaseKind
 from sim.model.processes.annual import annual_evaluation
-from sim.model.processes.decision import choose_states, population_utilities, softmax_probabilities
+from sim.model.processes.decision import (
+    choose_by_probabilities,
+    choose_states,
+    population_utilities,
+    softmax_probabilities,
+)
 from sim.model.processes.evaluation import expected_unfit_rates
 from sim.model.processes.reports import report_exposure, report_hazard, visibility
 from sim.model.processes.setup import draw_traits, initial_beliefs
@@ -219,8 +224,9 @@ def replay_careers(
         u = population_utilities(
             pop, org, params, workload(pop, org.n_posts), unfit_rate, month - 11
         )
-        p = softmax_probabilities(u, noise)
-        pop.state[:] = choose_states(u, noise, rng.random(alive.size))
+        by_state = softmax_probabilities(u, noise)
+        pop.state[:] = choose_by_probabilities(by_state, rng.random(alive.size))
+        p = np.ascontiguousarray(by_state.T)  # one row per cadre
         output = pop.ability * (p @ EFFORT + innovation * p[:, ACTIVE])
         pop.performance[:] = np.where(alive, 12.0 * output, 0.0)
         pop.active_months[:] = np.where(alive, rng.binomial(12, p[:, ACTIVE]), 0)

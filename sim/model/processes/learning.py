@@ -9,13 +9,15 @@ drift back to the baseline while no case is open.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from sim.model.constants import BELIEF_SPEED, IDEALISM_TENURE_DECAY, REPUTATION_BASELINE
 from sim.model.kinds import CaseKind
 from sim.model.processes.cases import Verdicts
-from sim.model.processes.reports import report_exposure, visibility
+from sim.model.processes.reports import report_exposure, visibility_of
+from sim.model.stacking import RunParams, Runs
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -38,50 +40,58 @@ def group_mean(
 
 def learn(
     belief: FloatArray,
-    sources: Sequence[tuple[FloatArray | float, float, BoolArray | bool]],
+    sources: Sequence[tuple[Any, Any, BoolArray | bool]],
     speed: float,
 ) -> FloatArray:
     """Move beliefs towards what each cadre observed; returns the new beliefs.
 
     ``sources`` is a list of ``(signal, weight, available)``: own experience,
     colleagues in the unit and public events, each with its weight
-    (``behaviour.learning_own`` and so on) and a mask of cadres who observed
-    it. The belief moves by ``speed * sum(w * available * (signal -
-    belief)) / sum(w)``: the more (and the more vivid) the sources a cadre
-    saw, the more it moves; with no source it stays put.
+    (``behaviour.learning_own`` and so on; a number or one per row) and a
+    mask of cadres who observed it. The belief moves by ``speed * sum(w *
+    available * (signal - belief)) / sum(w)``: the more (and the more vivid)
+    the sources a cadre saw, the more it moves; with no source it stays put.
     """
     total_weight = sum(w for _, w, _ in sources)
-    if total_weight <= 0:
+    if np.ndim(total_weight) == 0 and total_weight <= 0:
         return belief
     step = np.zeros_like(belief)
     for signal, weight, available in sources:
-        step += weight * np.asarray(available, dtype=np.float64) * (signal - belief)
-    return np.clip(belief + speed * step / total_weight, 0.0, 1.0)
+        step += weight * available * (signal - belief)
+    if np.ndim(total_weight) == 0:
+        return np.clip(belief + speed * step / total_weight, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = np.clip(belief + speed * step / total_weight, 0.0, 1.0)
+    return np.where(total_weight > 0, moved, belief)
 
 
 def learn_monthly(
     pop: Population,
     org: Organisation,
-    params: Params,
+    params: Params | RunParams,
     false_report: BoolArray,
     verdicts: Verdicts,
     reach_draw: FloatArray,
+    runs: Runs | None = None,
 ) -> None:
-    """Update beliefs from own experience, colleagues and public events.
+    """Update beliefs from own experience, colleagues and public events (in place).
 
     * False accusation (``pop.belief_false``): this month's false reports per
       unit of visibility times the post's exposure (``accusation.rank_exposure``),
-      for oneself, one's unit and everyone.
+      for oneself, one's unit and everyone (in one's run).
     * Exemption and vindication (``pop.belief_exemption``,
       ``pop.belief_vindication``): the verdicts on the cases concluded this
       month (``verdicts``), seen by those whose case it was, by their unit and
       by the public; a clarification reaches the public only where
-      ``reach_draw < clarification.reach`` (one uniform number per row).
+      ``reach_draw < clarification.reach`` (one uniform number per row). A
+      run with no such verdict this month learns nothing from them.
     """
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
     behaviour = params.behaviour
     alive = pop.alive
     n = alive.size
-    unit = org.post_unit[pop.post]
+    unit = org.post_unit[pop.post] + runs.unit_offset
+    n_units = runs.count * runs.units
     w_own, w_peer, w_pub = (
         behaviour.learning_own,
         behaviour.learning_peer,
@@ -90,30 +100,33 @@ def learn_monthly(
 
     # false accusations: a rate per unit of visibility x exposure
     vis = (
-        visibility(params.accusation.visibility_active)[pop.state]
+        visibility_of(pop.state, params.accusation.visibility_active)
         * report_exposure(pop, org, params)
         * alive
     )
     own_rate = false_report / np.maximum(vis, 1e-9)
-    unit_reports = np.bincount(unit, weights=false_report.astype(float), minlength=org.n_units)
-    unit_vis = np.bincount(unit, weights=vis, minlength=org.n_units)
-    unit_rate = np.divide(unit_reports, unit_vis, out=np.zeros(org.n_units), where=unit_vis > 0)[
-        unit
-    ]
-    public_rate = false_report.sum() / max(vis.sum(), 1e-9)
-    pop.belief_false = learn(
+    unit_reports = np.bincount(unit, weights=false_report.astype(float), minlength=n_units)
+    unit_vis = np.bincount(unit, weights=vis, minlength=n_units)
+    unit_rate = np.divide(unit_reports, unit_vis, out=np.zeros(n_units), where=unit_vis > 0)[unit]
+    public_rate = runs.per_row(
+        [
+            int(k) / max(total, 1e-9)
+            for k, total in zip(runs.counts(false_report), runs.sums(vis), strict=True)
+        ]
+    )
+    pop.belief_false[:] = learn(
         pop.belief_false,
         [(own_rate, w_own, alive), (unit_rate, w_peer, alive), (public_rate, w_pub, alive)],
         BELIEF_SPEED,
     )
 
     # conditional beliefs from concluded cases
-    for rows, verdict, belief_name, public_mask in (
-        (verdicts.mistake_rows, verdicts.exempted, "belief_exemption", alive),
+    for rows, verdict, belief, public_mask in (
+        (verdicts.mistake_rows, verdicts.exempted, pop.belief_exemption, alive),
         (
             verdicts.false_rows,
             verdicts.vindicated,
-            "belief_vindication",
+            pop.belief_vindication,
             alive & (reach_draw < params.clarification.reach),
         ),
     ):
@@ -123,25 +136,24 @@ def learn_monthly(
         outcome[rows] = verdict
         had_case = np.zeros(n, dtype=bool)
         had_case[rows] = True
-        unit_mean, unit_count = group_mean(unit, outcome, had_case, org.n_units)
-        public_share = float(outcome[rows].mean())
-        belief = getattr(pop, belief_name)
-        setattr(
-            pop,
-            belief_name,
-            learn(
-                belief,
-                [
-                    (outcome, w_own, had_case),
-                    (unit_mean[unit], w_peer, alive & (unit_count[unit] > 0)),
-                    (public_share, w_pub, public_mask),
-                ],
-                BELIEF_SPEED,
-            ),
+        unit_mean, unit_count = group_mean(unit, outcome, had_case, n_units)
+        shares = [float(outcome[part].mean()) if part.size else 0.0 for part in runs.split(rows)]
+        if runs.count > 1:
+            public_mask = public_mask & np.repeat(
+                [part.size > 0 for part in runs.split(rows)], runs.size
+            )
+        belief[:] = learn(
+            belief,
+            [
+                (outcome, w_own, had_case),
+                (unit_mean[unit], w_peer, alive & (unit_count[unit] > 0)),
+                (runs.per_row(shares), w_pub, public_mask),
+            ],
+            BELIEF_SPEED,
         )
 
 
-def recover(pop: Population, params: Params) -> None:
+def recover(pop: Population, params: Params | RunParams) -> None:
     """Slow variables: idealism decays and recovers; reputation drifts back to its baseline.
 
     Long-run idealism decays with service (``IDEALISM_TENURE_DECAY``) and

@@ -10,12 +10,14 @@ current crackdown and publicity imply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from sim.model.constants import FLAT_VISIBILITY, RIVAL_ABILITY_EXPONENT
+from sim.model.constants import ACTIVE, FLAT_VISIBILITY, RIVAL_ABILITY_EXPONENT
 from sim.model.processes.stakes import rank_factor
 from sim.model.processes.work import Work
+from sim.model.stacking import RunParams, Runs
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -37,17 +39,32 @@ def visibility(visibility_active: float) -> FloatArray:
     return np.array([visibility_active, 1.0, FLAT_VISIBILITY])
 
 
+def state_visibilities(visibility_active: Any) -> tuple[Any, float, float]:
+    """:func:`visibility` as three values, each a number or one per row (stacked runs)."""
+    if np.ndim(visibility_active) == 0:
+        return tuple(visibility(visibility_active))  # type: ignore[return-value]
+    return (visibility_active, 1.0, FLAT_VISIBILITY)
+
+
+def visibility_of(state: IntArray, visibility_active: Any) -> FloatArray:
+    """Each row's visibility in its work ``state``."""
+    if np.ndim(visibility_active) == 0:
+        return visibility(visibility_active)[state]
+    return np.where(state == ACTIVE, visibility_active, visibility(0.0)[state])
+
+
 def false_report_intensity(
     *,
     state: IntArray,
     ability: FloatArray,
     alive: BoolArray,
     exposure: FloatArray,
-    base_rate: float,
-    deterrence: float,
-    deterrence_strength: float,
-    visibility_active: float,
-    rival_share: float,
+    base_rate: Any,
+    deterrence: Any,
+    deterrence_strength: Any,
+    visibility_active: Any,
+    rival_share: Any,
+    runs: Runs | None = None,
 ) -> FloatArray:
     """Monthly probability that each cadre is the target of a false report.
 
@@ -59,13 +76,14 @@ def false_report_intensity(
     :func:`report_hazard`.
     """
     return report_hazard(
-        visible=visibility(visibility_active)[state] * exposure,
+        visible=visibility_of(state, visibility_active) * exposure,
         ability=ability,
         alive=alive,
         base_rate=base_rate,
         deterrence=deterrence,
         deterrence_strength=deterrence_strength,
         rival_share=rival_share,
+        runs=runs,
     )
 
 
@@ -74,28 +92,37 @@ def report_hazard(
     visible: FloatArray,
     ability: FloatArray,
     alive: BoolArray,
-    base_rate: float,
-    deterrence: float,
-    deterrence_strength: float,
-    rival_share: float,
+    base_rate: Any,
+    deterrence: Any,
+    deterrence_strength: Any,
+    rival_share: Any,
+    runs: Runs | None = None,
 ) -> FloatArray:
     """:func:`false_report_intensity` for given visibilities (state visibility x exposure).
 
     Both weights (``visible`` and ``visible * ability**RIVAL_ABILITY_EXPONENT``)
-    are normalised to mean one over serving cadres, so ``base_rate`` is the
-    average rate at unit visibility; deterrence removes up to
-    ``deterrence_strength`` of reports.
+    are normalised to mean one over each run's serving cadres, so
+    ``base_rate`` is the average rate at unit visibility; deterrence removes
+    up to ``deterrence_strength`` of reports. ``runs`` lays out a stack
+    (default: one run); numbers may be one value per row.
     """
+    runs = runs or Runs.single(alive.size, 0)
     vis = visible * alive
     rival = vis * ability**RIVAL_ABILITY_EXPONENT
-    n = max(int(alive.sum()), 1)
-    vis_mean = vis.sum() / n
-    rival_mean = rival.sum() / n
+    n = [max(int(k), 1) for k in runs.counts(alive)]
+    vis_mean = runs.per_row([t / k for t, k in zip(runs.sums(vis), n, strict=True)])
+    rival_mean = runs.per_row([t / k for t, k in zip(runs.sums(rival), n, strict=True)])
     weight = np.zeros_like(vis)
-    if vis_mean > 0:
-        weight += (1.0 - rival_share) * vis / vis_mean
-    if rival_mean > 0:
-        weight += rival_share * rival / rival_mean
+    for mean, share, values in (
+        (vis_mean, 1.0 - rival_share, vis),
+        (rival_mean, rival_share, rival),
+    ):
+        if np.ndim(mean) == 0:
+            if mean > 0:
+                weight += share * values / mean
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                weight += np.where(mean > 0, share * values / mean, 0.0)
     rate = base_rate * (1.0 - deterrence_strength * deterrence)
     return np.minimum(rate * weight, 1.0)
 
@@ -108,17 +135,18 @@ class Reports:
         mistake_reported: an honest mistake reached the discipline channel.
         misconduct: real misconduct (always reported).
         false_report: the cadre is the target of a false report.
-        counts: ``true_reports``, ``false_reports``, ``false_reports_on_active``.
+        counts: ``true_reports``, ``false_reports``, ``false_reports_on_active``,
+            one count per run.
 
     """
 
     mistake_reported: BoolArray
     misconduct: BoolArray
     false_report: BoolArray
-    counts: dict[str, int]
+    counts: dict[str, IntArray]
 
 
-def report_exposure(pop: Population, org: Organisation, params: Params) -> FloatArray:
+def report_exposure(pop: Population, org: Organisation, params: Params | RunParams) -> FloatArray:
     """Each row's exposure to false reports, from its level (``accusation.rank_exposure``)."""
     return rank_factor(org.post_level[pop.post], params.accusation.rank_exposure)
 
@@ -126,15 +154,18 @@ def report_exposure(pop: Population, org: Organisation, params: Params) -> Float
 def file_reports(
     pop: Population,
     org: Organisation,
-    params: Params,
-    deterrence: float,
+    params: Params | RunParams,
+    deterrence: Any,
     work: Work,
     draws: FloatArray,
+    runs: Runs | None = None,
 ) -> Reports:
     """Which honest mistakes are reported (``draws[0]``) and who is falsely reported (``draws[1]``).
 
-    Changes nothing; ``draws`` holds two uniform numbers per row.
+    Changes nothing; ``draws`` holds two uniform numbers per row;
+    ``deterrence`` is a number or one value per row (stacked runs).
     """
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
     accusation = params.accusation
     alive = pop.alive
     mistake_reported = work.mistake & (draws[0] < accusation.mistake_report_prob)
@@ -148,12 +179,13 @@ def file_reports(
         deterrence_strength=params.crackdown.deterrence_strength,
         visibility_active=accusation.visibility_active,
         rival_share=accusation.rival_share,
+        runs=runs,
     )
     false_report = alive & (draws[1] < lam)
     counts = {
-        "true_reports": int(mistake_reported.sum() + work.misconduct.sum()),
-        "false_reports": int(false_report.sum()),
-        "false_reports_on_active": int((false_report & work.active).sum()),
+        "true_reports": runs.counts(mistake_reported) + runs.counts(work.misconduct),
+        "false_reports": runs.counts(false_report),
+        "false_reports_on_active": runs.counts(false_report & work.active),
     }
     return Reports(mistake_reported, work.misconduct, false_report, counts)
 

@@ -1,0 +1,95 @@
+"""One month of the schedule (ODD 3, steps 1 to 6) for one run or a stack of runs.
+
+:func:`advance_month` calls the monthly processes in schedule order over
+every row of the population at once. The rows may hold several runs of equal
+structure (:class:`~sim.model.stacking.Runs`); each run draws from its own
+generator exactly what it draws alone, and every per-run total is summed
+per run, so each run's data are identical whether it runs alone or stacked.
+The annual evaluation (step 7) and the outputs are per run and are the
+caller's (:class:`sim.model.CadreModel`, :class:`sim.model.stack.RunStack`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.processes import cases, decision, demography, learning, reports, work
+from sim.model.stacking import RunParams, Runs
+from sim.model.state import FloatArray, Organisation, Population
+from sim.parameters.values import Params
+
+__all__ = ["DRAWS_PER_ROW", "Month", "advance_month", "params_of"]
+
+#: Uniform numbers each row draws at the start of every month: decision,
+#: innovation, honest mistake, misconduct, mistake reported, false report,
+#: clarification reach.
+DRAWS_PER_ROW = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    """What a month's processes return, one entry per run.
+
+    Attributes:
+        events: the month's event counts, by output name.
+        public_value: public value per serving cadre.
+        deterrence: deterrence at the end of the month.
+
+    """
+
+    events: list[dict[str, int]]
+    public_value: list[float]
+    deterrence: list[float]
+
+
+def params_of(params: Params | RunParams, run: int) -> Params:
+    """Run ``run``'s :class:`Params` (``params`` itself for one run)."""
+    return params.of(run) if isinstance(params, RunParams) else params
+
+
+def advance_month(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    params: Params | RunParams,
+    month: int,
+    headcount: int,
+    deterrence: Sequence[float],
+    unfit_rate: Sequence[FloatArray],
+    rngs: Sequence[np.random.Generator],
+) -> Month:
+    """Steps 1 to 6 of ``month``: decide, work, report, conclude and open cases, learn, serve.
+
+    ``headcount`` is each run's number of posts at the start (workload is
+    relative to it); ``deterrence``, ``unfit_rate`` and ``rngs`` hold one
+    entry per run. Each run first draws ``rng.random((7, size))``
+    (:data:`DRAWS_PER_ROW`), then what the cases draw. Changes ``pop`` in place.
+    """
+    if runs.count == 1:
+        draws = rngs[0].random((DRAWS_PER_ROW, pop.alive.size))
+    else:
+        draws = np.concatenate([rng.random((DRAWS_PER_ROW, runs.size)) for rng in rngs], axis=1)
+    serving = runs.counts(pop.alive)
+    load = runs.per_row([headcount / int(k) if k else 1.0 for k in serving])
+    unfit = [runs.per_row([rates[s] for rates in unfit_rate]) for s in range(3)]
+    deter = runs.per_row(list(deterrence))
+    # 1. decision; 2. work; 3. reports
+    decision.decide(pop, org, params, load, unfit, draws[0], month, runs)
+    done = work.do_work(pop, org, params, load, draws[1:4], runs)
+    filed = reports.file_reports(pop, org, params, deter, done, draws[4:6], runs)
+    # 4. open cases count down, concluded ones get verdicts; 5. new cases open
+    verdicts = cases.conclude_cases(pop, org, params, month, rngs, runs)
+    cases.open_cases(pop, params, filed, rngs, runs)
+    # 6. beliefs, idealism, reputation, deterrence, tenure and age
+    learning.learn_monthly(pop, org, params, filed.false_report, verdicts, draws[6], runs)
+    learning.recover(pop, params)
+    demography.serve_month(pop, params)
+    counts = {**done.counts, **filed.counts, **verdicts.counts}
+    events = [{name: int(values[r]) for name, values in counts.items()} for r in range(runs.count)]
+    next_deterrence = [
+        reports.next_deterrence(d, params_of(params, r)) for r, d in enumerate(deterrence)
+    ]
+    return Month(events, done.public_value, next_deterrence)

@@ -1,0 +1,226 @@
+"""Several runs of equal structure stepped together in one set of arrays.
+
+A :class:`RunStack` builds each run exactly as :class:`sim.model.CadreModel`
+does (its own generator, organisation and first population), then keeps all
+of them in one :class:`~sim.model.state.Population` of ``K * size`` rows and
+steps them together: the monthly processes run once over every row
+(:func:`sim.model.processes.month.advance_month`), the annual evaluation and
+the outputs once per run, on views of that run's rows. Each run's time
+series is identical, bit for bit, to the same run alone (tested). There are
+no Mesa agents: a stack is for batches, where only the time series is kept.
+
+Runs can be stacked when they share the structure (:func:`structure`):
+headcount, levels, span and warm-up months; every other parameter, the
+timeline and the seed may differ from run to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from sim.model.outputs import month_outputs, output_names, series_frame
+from sim.model.processes import annual, initial, reports, work
+from sim.model.processes.month import advance_month
+from sim.model.stacking import RunParams, Runs
+from sim.model.state import FloatArray, Organisation, Population, build_organisation
+from sim.parameters.timeline import PolicyChange, Schedule
+from sim.parameters.values import Params
+
+__all__ = ["RunSpec", "RunStack", "structure"]
+
+
+def structure(params: Params) -> tuple[int, int, int, int]:
+    """What runs must share to be stacked: headcount, levels, span and warm-up months."""
+    return (
+        params.workforce.population,
+        params.workforce.levels,
+        params.career.span,
+        params.simulation.warmup_months,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """One run of a stack: its parameters, its timeline and its integer seed.
+
+    The seed seeds ``numpy.random.default_rng``, as an integer ``rng`` does
+    for :class:`sim.model.CadreModel`.
+    """
+
+    params: Params
+    timeline: tuple[PolicyChange, ...]
+    seed: int
+
+
+def _stacked(pops: Sequence[Population]) -> Population:
+    """One population holding every run's rows, run after run."""
+    return Population(
+        **{f.name: np.concatenate([getattr(p, f.name) for p in pops]) for f in fields(Population)}
+    )
+
+
+def _view(pop: Population, rows: slice) -> Population:
+    """The rows ``rows`` of ``pop`` as a population of views (writes go to ``pop``)."""
+    return Population(**{f.name: getattr(pop, f.name)[rows] for f in fields(Population)})
+
+
+def _org_view(org: Organisation, posts: slice) -> Organisation:
+    """One run's organisation: the shared structure and views of its posts' holders."""
+    return Organisation(
+        post_level=org.post_level,
+        post_parent=org.post_parent,
+        post_unit=org.post_unit,
+        post_holder=org.post_holder[posts],
+        post_open=org.post_open[posts],
+        level_sizes=org.level_sizes,
+    )
+
+
+class RunStack:
+    """``K`` runs of equal structure, built, warmed up and stepped together.
+
+    Args:
+        specs: the runs, in order.
+
+    Raises:
+        ValueError: no runs, or runs of different :func:`structure`.
+
+    Attributes:
+        month: the current month (0 after building).
+        output_names: every output, in column order.
+
+    """
+
+    def __init__(self, specs: Sequence[RunSpec]) -> None:
+        """Build every run as it is built alone, stack them, warm up and record month 0."""
+        if not specs:
+            raise ValueError("a stack needs at least one run")
+        shapes = {structure(spec.params) for spec in specs}
+        if len(shapes) > 1:
+            raise ValueError(f"runs of different structure cannot be stacked: {sorted(shapes)}")
+        self.specs = tuple(specs)
+        self._schedules = [Schedule(spec.params, spec.timeline) for spec in specs]
+        self.rngs = [np.random.default_rng(spec.seed) for spec in specs]
+        params = [schedule.at(0) for schedule in self._schedules]
+        first = params[0]
+        orgs = [
+            build_organisation(
+                first.workforce.population, first.workforce.levels, first.career.span
+            )
+            for _ in specs
+        ]
+        size = orgs[0].n_posts
+        self.runs = Runs.stacked(len(specs), size, orgs[0].n_units)
+        self.headcount = size
+        pops = [Population.empty(size) for _ in specs]
+        self.deterrence = [
+            reports.deterrence_target(p.crackdown.trace_probability, p.clarification.typical_cases)
+            for p in params
+        ]
+        self.unfit_rate: list[FloatArray] = []
+        self.promotion_rate: list[FloatArray | None] = []
+        for r, spec_params in enumerate(params):
+            start = initial.initialise_population(
+                pops[r], orgs[r], spec_params, self.deterrence[r], self.rngs[r]
+            )
+            self.unfit_rate.append(start.unfit_rate)
+            self.promotion_rate.append(start.promotion_rate)
+        self.pop = _stacked(pops)
+        self.org = Organisation(
+            post_level=orgs[0].post_level,
+            post_parent=orgs[0].post_parent,
+            post_unit=orgs[0].post_unit,
+            post_holder=np.concatenate([o.post_holder for o in orgs]),
+            post_open=np.concatenate([o.post_open for o in orgs]),
+            level_sizes=orgs[0].level_sizes,
+        )
+        self.pops = [_view(self.pop, self.runs.bounds(r)) for r in range(self.runs.count)]
+        self.orgs = [_org_view(self.org, self.runs.bounds(r)) for r in range(self.runs.count)]
+        self._run_params: tuple[tuple[int, ...], Params | RunParams] | None = None
+        self.output_names = output_names(self.org.n_levels)
+        self._values = [{name: [] for name in self.output_names} for _ in specs]
+        self._params_by_month = [[p] for p in params]
+        self.month = 0
+        public_value = [work.initial_public_value(pop) for pop in self.pops]
+        for month in range(1 - first.simulation.warmup_months, 1):
+            _, public_value = self._advance(month, params)
+        self._record([{} for _ in specs], public_value)
+
+    def _params_for(self, params: Sequence[Params]) -> Params | RunParams:
+        """The processes' view of every run's parameters (kept while they stay the same)."""
+        key = tuple(id(p) for p in params)
+        if self._run_params is None or self._run_params[0] != key:
+            value = params[0] if len(params) == 1 else RunParams(params, self.runs)
+            self._run_params = (key, value)
+        return self._run_params[1]
+
+    def _advance(
+        self, month: int, params: Sequence[Params]
+    ) -> tuple[list[dict[str, int]], list[float]]:
+        """Every run's month: the monthly processes together, the annual evaluation per run."""
+        done = advance_month(
+            self.pop,
+            self.org,
+            self.runs,
+            self._params_for(params),
+            month,
+            self.headcount,
+            self.deterrence,
+            self.unfit_rate,
+            self.rngs,
+        )
+        self.deterrence = done.deterrence
+        if month % 12 == 0:
+            for r in range(self.runs.count):
+                year_end = annual.annual_evaluation(
+                    self.pops[r],
+                    self.orgs[r],
+                    params[r],
+                    month,
+                    self.unfit_rate[r],
+                    self.deterrence[r],
+                    self.rngs[r],
+                )
+                self.unfit_rate[r] = year_end.unfit_rate
+                self.promotion_rate[r] = year_end.promotion_rate
+                done.events[r].update(year_end.counts)
+        return done.events, done.public_value
+
+    def _record(self, events: Sequence[dict[str, int]], public_value: Sequence[float]) -> None:
+        """Each run's outputs for the current month."""
+        for r in range(self.runs.count):
+            out = month_outputs(
+                self.pops[r],
+                self.orgs[r],
+                self.month,
+                events[r],
+                public_value[r],
+                self.deterrence[r],
+            )
+            values = self._values[r]
+            for name in self.output_names:
+                values[name].append(out[name])
+
+    def step(self) -> None:
+        """Advance every run one month."""
+        self.month += 1
+        params = [schedule.at(self.month) for schedule in self._schedules]
+        for history, p in zip(self._params_by_month, params, strict=True):
+            history.append(p)
+        events, public_value = self._advance(self.month, params)
+        self._record(events, public_value)
+
+    def run(self, steps: int) -> None:
+        """Advance every run ``steps`` months."""
+        for _ in range(steps):
+            self.step()
+
+    def timeseries(self, run: int) -> pd.DataFrame:
+        """Run ``run``'s monthly time series, as :meth:`CadreModel.timeseries` gives it."""
+        return series_frame(
+            self._values[run], self._params_by_month[run], self._schedules[run].changed_names()
+        )

@@ -1,0 +1,172 @@
+"""Runs stacked in one set of arrays: which rows belong to which run, and parameters per row.
+
+A stack holds ``K`` runs of equal structure (headcount, levels, span) in one
+:class:`~sim.model.state.Population` of ``K * size`` rows: run ``r`` owns
+rows ``r * size`` to ``(r + 1) * size``, in the same order as when it runs
+alone. The monthly processes run once over the whole stack; everything
+whose result depends on the order of a floating-point sum (a mean over a
+run's serving cadres, a run's count of events) is computed per run
+(:meth:`Runs.sums`, :meth:`Runs.counts`), so each run's numbers are exactly
+those it gets alone. A run alone is the stack of one (:meth:`Runs.single`),
+and takes the same code path.
+
+:class:`RunParams` reads the parameters in force in each run the way the
+processes read one :class:`~sim.parameters.values.Params`
+(``params.fault_tolerance.coverage``): a plain number when every run has the
+same value, otherwise one value per row. Elementwise arithmetic gives the
+same bits either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.model.state import BoolArray, FloatArray, IntArray
+from sim.parameters.values import Params
+
+__all__ = ["RunParams", "Runs", "at_rows", "per_run"]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The layout of ``count`` runs of ``size`` rows (and ``units`` work units) each.
+
+    Attributes:
+        count: runs in the stack.
+        size: rows (posts) per run.
+        units: work units per run.
+        run: the run of each row (``count * size`` entries).
+        row_offset: first row of each row's run (0 when there is one run).
+        unit_offset: first unit of each row's run (0 when there is one run).
+
+    """
+
+    count: int
+    size: int
+    units: int
+    run: IntArray
+    row_offset: IntArray | int
+    unit_offset: IntArray | int
+
+    @classmethod
+    def stacked(cls, count: int, size: int, units: int) -> Runs:
+        """``count`` runs of ``size`` rows and ``units`` units each."""
+        run = np.repeat(np.arange(count, dtype=np.int64), size)
+        if count == 1:
+            return cls(1, size, units, run, 0, 0)
+        return cls(count, size, units, run, run * size, run * units)
+
+    @classmethod
+    def single(cls, size: int, units: int) -> Runs:
+        """One run alone."""
+        return cls.stacked(1, size, units)
+
+    @property
+    def rows(self) -> int:
+        """Rows in the stack."""
+        return self.count * self.size
+
+    def bounds(self, run: int) -> slice:
+        """The rows of ``run``."""
+        return slice(run * self.size, (run + 1) * self.size)
+
+    def per_row(self, values: Sequence[Any] | np.ndarray) -> Any:
+        """One value per run as one per row; a plain value when every run has the same."""
+        first = values[0]
+        if self.count == 1 or all(v == first for v in values[1:]):
+            return first
+        return np.repeat(np.asarray(values), self.size)
+
+    def counts(self, mask: BoolArray) -> IntArray:
+        """How many rows of each run are in ``mask``."""
+        if self.count == 1:
+            return np.array([np.count_nonzero(mask)], dtype=np.int64)
+        return np.bincount(self.run[mask], minlength=self.count)
+
+    def split(self, rows: IntArray) -> list[IntArray]:
+        """Sorted stack rows, split by run (each run's rows, still stack rows)."""
+        if self.count == 1:
+            return [rows]
+        cuts = np.searchsorted(rows, np.arange(1, self.count) * self.size)
+        return np.split(rows, cuts)
+
+    def sums(self, values: FloatArray, mask: BoolArray | None = None) -> list[float]:
+        """Each run's sum of ``values`` (over ``mask``), summed exactly as the run alone sums it.
+
+        numpy sums by pairwise blocks, so a sum depends on which numbers are
+        summed together; each run's slice is summed on its own.
+        """
+        if self.count == 1:
+            chosen = values if mask is None else values[mask]
+            return [float(chosen.sum())]
+        out = []
+        for r in range(self.count):
+            part = values[self.bounds(r)]
+            out.append(float((part if mask is None else part[mask[self.bounds(r)]]).sum()))
+        return out
+
+
+def per_run(runs: Runs, values: Any, run: int) -> Any:
+    """Run ``run``'s value of a per-row (or plain) value."""
+    if isinstance(values, np.ndarray) and values.ndim and runs.count > 1:
+        return values[run * runs.size]
+    return values
+
+
+def at_rows(value: Any, rows: IntArray | BoolArray) -> Any:
+    """``value`` at ``rows``: itself when it is a plain number, else ``value[rows]``."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        return value[rows]
+    return value
+
+
+class _GroupValues:
+    """One parameter group's values across the runs of a stack."""
+
+    __slots__ = ("_cache", "_groups", "_runs")
+
+    def __init__(self, groups: Sequence[Any], runs: Runs) -> None:
+        self._groups = groups
+        self._runs = runs
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._runs.per_row([getattr(g, key) for g in self._groups])
+            self._cache[key] = value
+            return value
+
+
+class RunParams:
+    """The parameters in force in every run of a stack, read like one :class:`Params`.
+
+    ``params.group.key`` is the value itself when all runs share it, else an
+    array with each row's run's value. ``params.of(r)`` is run ``r``'s
+    :class:`Params`.
+    """
+
+    def __init__(self, params: Sequence[Params], runs: Runs) -> None:
+        """Read ``params`` (one per run, in run order) laid out by ``runs``."""
+        self._params = tuple(params)
+        self._runs = runs
+        self._groups: dict[str, _GroupValues] = {}
+
+    def of(self, run: int) -> Params:
+        """Run ``run``'s parameters."""
+        return self._params[run]
+
+    def __getattr__(self, group: str) -> _GroupValues:
+        if group.startswith("_"):
+            raise AttributeError(group)
+        try:
+            return self._groups[group]
+        except KeyError:
+            values = _GroupValues([getattr(p, group) for p in self._params], self._runs)
+            self._groups[group] = values
+            return values

@@ -1,0 +1,141 @@
+"""Stacked runs: K runs stepped together in one set of arrays give each run's data bit for bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.model import CadreModel
+from sim.model.stack import RunSpec, RunStack, structure
+from sim.model.stacking import RunParams, Runs
+from sim.parameters.values import Params
+from sim.runs import store as results
+from sim.runs.batch import run_batch, stack_tasks
+from sim.runs.execute import RunTask
+from sim.scenarios import load, shipped
+
+MONTHS = 26  # two annual evaluations
+
+
+def _alone(scenario, seed: int) -> tuple[RunSpec, pd.DataFrame]:
+    model = CadreModel(**scenario.model_kwargs(), rng=seed)
+    model.run(MONTHS)
+    return RunSpec(model.base_params, model.timeline, seed), model.timeseries()
+
+
+def test_every_run_of_a_stack_is_identical_to_the_run_alone() -> None:
+    # every shipped scenario (different levers, timelines, demography) in one stack
+    scenarios = [load(name).with_overrides({"workforce.population": 160}) for name in shipped()]
+    pairs = [_alone(s, 40 + i) for i, s in enumerate(scenarios)]
+    stack = RunStack([spec for spec, _ in pairs])
+    stack.run(MONTHS)
+    for r, (_, frame) in enumerate(pairs):
+        pd.testing.assert_frame_equal(stack.timeseries(r), frame, check_exact=True)
+
+
+def test_a_stack_of_replicates_with_a_policy_switch_matches_each_replicate() -> None:
+    base = load("baseline").with_overrides(
+        {"workforce.population": 120, "fault_tolerance.coverage": 0.3}
+    )
+    timeline = ({"at": 14, "set": {"fault_tolerance.coverage": 0.9}},)
+    specs, frames = [], []
+    for seed in (1, 2, 3):
+        model = CadreModel(**base.model_kwargs() | {"timeline": timeline}, rng=seed)
+        model.run(MONTHS)
+        specs.append(RunSpec(model.base_params, model.timeline, seed))
+        frames.append(model.timeseries())
+    stack = RunStack(specs)
+    stack.run(MONTHS)
+    for r, frame in enumerate(frames):
+        pd.testing.assert_frame_equal(stack.timeseries(r), frame, check_exact=True)
+    assert "fault_tolerance.coverage" in frames[0].columns
+
+
+def test_runs_of_different_structure_are_not_stacked() -> None:
+    small = Params.from_values({"workforce.population": 50})
+    large = Params.from_values({"workforce.population": 60})
+    assert structure(small) != structure(large)
+    with pytest.raises(ValueError, match="different structure"):
+        RunStack([RunSpec(small, (), 1), RunSpec(large, (), 2)])
+    with pytest.raises(ValueError, match="at least one"):
+        RunStack([])
+
+
+def test_per_run_sums_are_summed_as_each_run_alone_sums_them() -> None:
+    rng = np.random.default_rng(5)
+    runs = Runs.stacked(3, 1000, 10)
+    values = rng.random(3000) * 10.0 ** rng.uniform(-6, 6, 3000)
+    mask = rng.random(3000) < 0.7
+    for r, total in enumerate(runs.sums(values, mask)):
+        rows = runs.bounds(r)
+        assert total == values[rows][mask[rows]].sum()  # exact, not approximately
+    assert list(runs.counts(mask)) == [int(mask[runs.bounds(r)].sum()) for r in range(3)]
+    split = runs.split(np.flatnonzero(mask))
+    assert [part.size for part in split] == list(runs.counts(mask))
+
+
+def test_run_params_are_numbers_when_shared_and_per_row_when_not() -> None:
+    runs = Runs.stacked(2, 4, 3)
+    a = Params.from_values({"fault_tolerance.coverage": 0.2})
+    b = Params.from_values({"fault_tolerance.coverage": 0.8})
+    params = RunParams([a, b], runs)
+    assert params.behaviour.habit == a.behaviour.habit  # shared: the number itself
+    coverage = params.fault_tolerance.coverage
+    assert list(coverage) == [0.2] * 4 + [0.8] * 4
+    assert params.of(1) is b
+
+
+def _task(name: str, population: int, replicate: int) -> RunTask:
+    scenario = load("baseline").with_overrides({"workforce.population": population}, name=name)
+    return RunTask(
+        columns=(),
+        scenario=scenario.to_dict(),
+        scenario_name=name,
+        digest=scenario.digest(),
+        replicate=replicate,
+        seed=replicate,
+        steps=12,
+        metrics=(),
+        window=12,
+    )
+
+
+def test_runs_are_grouped_by_structure_into_stacks_that_share_the_workers() -> None:
+    tasks = [_task("a", 100, k) for k in range(10)] + [_task("b", 90, k) for k in range(3)]
+    stacks = stack_tasks(tasks, None, workers=2)
+    assert [len(s) for s in stacks] == [5, 5, 2, 1]  # each group split over the 2 workers
+    assert all(len({t.scenario_name for t in s}) == 1 for s in stacks)
+    assert [len(s) for s in stack_tasks(tasks, 3, workers=1)] == [3, 3, 3, 1, 3]
+    assert [len(s) for s in stack_tasks(tasks, 1, workers=1)] == [1] * 13
+    big = [_task("c", 100_000, k) for k in range(4)]
+    assert [len(s) for s in stack_tasks(big, None, workers=1)] == [1, 1, 1, 1]
+
+
+def test_batch_data_are_the_same_whatever_the_stack_size_and_executor(tmp_path: Path) -> None:
+    scenarios = ["baseline", "fault_tolerance", "clarification"]
+    settings = {"replicates": 3, "steps": 14, "population": 80, "root_seed": 7}
+    reference = tmp_path / "alone"
+    run_batch(scenarios, out=reference, executor="serial", stack_size=1, **settings)
+    expected = results.load(reference)
+    contents = sorted(r["content"] for r in results.read_manifest(reference)["runs"])
+    for name, options in {
+        "stacked": {"executor": "serial"},
+        "stacks_of_2": {"executor": "serial", "stack_size": 2},
+        "process": {"executor": "process", "workers": 2},
+    }.items():
+        out = tmp_path / name
+        run_batch(scenarios, out=out, **options, **settings)
+        pd.testing.assert_frame_equal(results.load(out), expected, check_exact=True)
+        assert sorted(r["content"] for r in results.read_manifest(out)["runs"]) == contents
+
+
+def test_a_bad_stack_size_is_an_input_error(tmp_path: Path) -> None:
+    from sim.errors import InputError
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InputError, match="stack_size"):
+            run_batch(["baseline"], 1, out=tmp_path / "x", stack_size=bad)
+    assert not (tmp_path / "x").exists()
