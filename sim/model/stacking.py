@@ -200,7 +200,9 @@ def run_table(
     """
     if isinstance(params, RunParams):
         runs = params.runs
-        table = [columns(params.of(r), lambda v, r=r: per_run(runs, v, r)) for r in range(runs.count)]
+        table = [
+            columns(params.of(r), lambda v, r=r: per_run(runs, v, r)) for r in range(runs.count)
+        ]
         return np.array(table, dtype=np.float64), runs.run
     table = [columns(params, _single_value)]
     return np.array(table, dtype=np.float64), np.zeros(rows, dtype=np.int64)

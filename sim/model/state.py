@@ -191,7 +191,9 @@ def superior_row(
     post_holder: IntArray,
     offset: int,
 ) -> int:  # pragma: no cover - compiled
-    """Compiled: population row of ``row``'s superior (-1 for none or vacant), as :func:`superior_rows`.
+    """Population row of ``row``'s superior (-1 for none or vacant; compiled).
+
+    As :func:`superior_rows` for one row.
 
     ``offset`` is the first row of ``row``'s run.
     """

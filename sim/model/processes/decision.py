@@ -168,7 +168,7 @@ def _utilities_kernel(
     per_state,
     u,
 ):  # pragma: no cover - compiled
-    """The equations of :func:`state_utilities`, row by row; ``u`` holds the norm, then utilities."""
+    """The equations of :func:`state_utilities` by row; ``u`` holds the norm, then utilities."""
     for i in range(u.shape[1]):
         p = table[run[i]]
         service, material_reward, tournament, intensity = p[0], p[1], p[2], p[3]

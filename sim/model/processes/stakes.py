@@ -209,9 +209,7 @@ def _stakes_kernel(
         out[1, i] = prospects
         out[2, i] = inv_months * prospects + case_reputation
         out[3, i] = case_reputation
-        out[4, i] = (
-            severity * month_value + verdict_reputation * damage + removal * post * lead
-        )
+        out[4, i] = severity * month_value + verdict_reputation * damage + removal * post * lead
         out[5, i] = post if leader[i] else post + GRADE_LOSS_MONTHS * month_value
 
 
