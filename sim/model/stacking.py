@@ -19,7 +19,7 @@ same bits either way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ import numpy as np
 from sim.model.state import BoolArray, FloatArray, IntArray
 from sim.parameters.values import Params
 
-__all__ = ["RunParams", "Runs", "at_rows", "per_run"]
+__all__ = ["RunParams", "Runs", "at_rows", "per_run", "run_table", "strided"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,11 @@ class RunParams:
         """Run ``run``'s parameters."""
         return self._params[run]
 
+    @property
+    def runs(self) -> Runs:
+        """The layout of the stack."""
+        return self._runs
+
     def __getattr__(self, group: str) -> _GroupValues:
         if group.startswith("_"):
             raise AttributeError(group)
@@ -170,3 +175,45 @@ class RunParams:
             values = _GroupValues([getattr(p, group) for p in self._params], self._runs)
             self._groups[group] = values
             return values
+
+
+def _single_value(value: Any) -> Any:
+    """A one-run value: itself, or the common value of an array that holds one value per row."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        if value.size and not np.all(value == value.flat[0]):
+            raise ValueError("a value per row needs RunParams for its runs")
+        return value.flat[0]
+    return value
+
+
+def run_table(
+    params: Params | RunParams,
+    rows: int,
+    columns: Callable[[Params, Callable[[Any], Any]], Sequence[Any]],
+) -> tuple[FloatArray, IntArray]:
+    """The numbers a compiled kernel reads per run: ``table[K, m]`` and each row's run.
+
+    ``columns(p, pick)`` lists one run's ``m`` numbers from its parameters
+    ``p``; ``pick(value)`` is that run's value of a number or per-row value
+    (workload, unfit rates). A kernel reads row ``i``'s numbers as
+    ``table[run[i]]``. One :class:`Params` is one run of ``rows`` rows.
+    """
+    if isinstance(params, RunParams):
+        runs = params.runs
+        table = [
+            columns(params.of(r), lambda v, r=r: per_run(runs, v, r)) for r in range(runs.count)
+        ]
+        return np.array(table, dtype=np.float64), runs.run
+    table = [columns(params, _single_value)]
+    return np.array(table, dtype=np.float64), np.zeros(rows, dtype=np.int64)
+
+
+def strided(value: Any, dtype: type = np.float64) -> tuple[np.ndarray, int]:
+    """A number or one value per row as a 1-d array and the stride a kernel reads it with.
+
+    Row ``i``'s value is ``array[i * stride]``: stride 0 for a number.
+    """
+    array = np.asarray(value, dtype=dtype)
+    if array.ndim == 0:
+        return array.reshape(1), 0
+    return np.ascontiguousarray(array), 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -28,6 +29,7 @@ __all__ = [
     "level_sizes",
     "move",
     "status_codes",
+    "superior_row",
     "superior_rows",
     "vacate",
     "workload",
@@ -172,9 +174,41 @@ def superior_rows(pop: Population, org: Organisation, offset: IntArray | int = 0
     within a run, and the stack's ``org.post_holder`` holds every run's posts
     one run after another.
     """
-    parent = org.post_parent[pop.post]
-    holder = org.post_holder[np.maximum(parent, 0) + offset]
-    return np.where((parent >= 0) & pop.alive & (holder >= 0), holder + offset, -1)
+    offsets = np.asarray(offset, dtype=np.int64)
+    stride = 0 if offsets.ndim == 0 else 1
+    rows = np.empty(pop.alive.size, dtype=np.int64)
+    offsets = np.ascontiguousarray(offsets.reshape(-1))
+    _superior_rows(pop.alive, pop.post, org.post_parent, org.post_holder, offsets, stride, rows)
+    return rows
+
+
+@numba.njit(cache=True, error_model="numpy")
+def superior_row(
+    row: int,
+    alive: BoolArray,
+    post: IntArray,
+    post_parent: IntArray,
+    post_holder: IntArray,
+    offset: int,
+) -> int:  # pragma: no cover - compiled
+    """Population row of ``row``'s superior (-1 for none or vacant; compiled).
+
+    As :func:`superior_rows` for one row.
+
+    ``offset`` is the first row of ``row``'s run.
+    """
+    parent = post_parent[post[row]]
+    if parent < 0 or not alive[row]:
+        return -1
+    holder = post_holder[parent + offset]
+    return holder + offset if holder >= 0 else -1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _superior_rows(alive, post, post_parent, post_holder, offset, stride, rows):  # pragma: no cover
+    """:func:`superior_row` of every row into ``rows``."""
+    for i in range(rows.size):
+        rows[i] = superior_row(i, alive, post, post_parent, post_holder, offset[i * stride])
 
 
 def status_codes(pop: Population, month: int) -> IntArray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numba
 import numpy as np
 
 from sim.model.constants import EFFORT, MISTAKE_EXPOSURE, N_STATES, SUPERIOR_NORM_WEIGHT
@@ -16,14 +17,14 @@ from sim.model.processes.stakes import (
     population_stakes,
     rank_factor,
 )
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, run_table, strided
 from sim.model.state import (
     BoolArray,
     FloatArray,
     IntArray,
     Organisation,
     Population,
-    superior_rows,
+    superior_row,
 )
 from sim.parameters.values import Params
 
@@ -90,49 +91,116 @@ def state_utilities(
     ``(3, n)``) is overwritten by the utilities, which are returned;
     nothing else changes.
     """
-    behaviour, career, accusation = params.behaviour, params.career, params.accusation
-    # Each term is a per-cadre coefficient times a per-state constant, so the
-    # (3, n) matrix is built state by state from n-vectors.
-    career_weight = 1.0 - idealism
-    tournament = career.prize * career.performance_weight / (1.0 + career.evaluation_noise)
-    # service + career return per unit of effort
-    effort_gain = (
-        idealism * behaviour.service_motivation
-        + career_weight * (career.material_reward * paid + tournament * belief_promotion * eligible)
-    ) * ability
-    # expected demotion loss per unit of perceived unfitness
-    demotion = params.demotion.intensity * stake.demotion
-    # expected loss from honest mistakes per unit of mistake exposure
-    mistake_loss = (
-        risk_aversion
-        * (behaviour.mistake_rate * workload * accusation.mistake_report_prob)
-        * accountability
-        * (
-            stake.case
-            + (1.0 - belief_exemption * params.fault_tolerance.mitigation) * stake.punishment
-        )
+    u = norm_shares
+    n = u.shape[1]
+
+    def numbers(p: Params, pick: Any) -> list[float]:
+        behaviour, career, accusation = p.behaviour, p.career, p.accusation
+        load = pick(workload)
+        return [
+            behaviour.service_motivation,
+            career.material_reward,
+            career.prize * career.performance_weight / (1.0 + career.evaluation_noise),
+            p.demotion.intensity,
+            behaviour.mistake_rate * load * accusation.mistake_report_prob,
+            p.fault_tolerance.mitigation,
+            accusation.investigation_accuracy,
+            p.clarification.restoration,
+            behaviour.conformity,
+            behaviour.habit,
+            *state_visibilities(accusation.visibility_active),
+            *(pick(unfit_rate[s]) for s in range(N_STATES)),
+            behaviour.effort_cost * load,
+        ]
+
+    table, run = run_table(params, n, numbers)
+    _utilities_kernel(
+        ability,
+        idealism,
+        risk_aversion,
+        belief_exemption,
+        belief_false,
+        belief_promotion,
+        belief_vindication,
+        previous_state,
+        np.asarray(eligible, dtype=np.bool_),
+        np.asarray(paid, dtype=np.bool_),
+        stake.case,
+        stake.case_reputation,
+        stake.punishment,
+        stake.demotion,
+        report_exposure,
+        accountability,
+        table,
+        run,
+        _STATE_CONSTANTS,
+        u,
     )
-    # expected loss from false reports per unit of visibility
-    false_harm = (
-        stake.case
-        + (1.0 - accusation.investigation_accuracy) * stake.punishment
-        - belief_vindication * params.clarification.restoration * stake.case_reputation
-    )
-    false_loss = risk_aversion * belief_false * report_exposure * false_harm
-    vis = state_visibilities(accusation.visibility_active)
-    # the (3, n) norm buffer becomes the utilities, one contiguous row per state
-    u = np.multiply(behaviour.conformity, norm_shares, out=norm_shares)
-    term = np.empty_like(u[0])
-    part = np.empty_like(u[0])
-    for s in range(N_STATES):
-        np.multiply(effort_gain, EFFORT[s], out=term)
-        term -= np.multiply(demotion, unfit_rate[s], out=part)
-        term -= np.multiply(mistake_loss, MISTAKE_EXPOSURE[s], out=part)
-        term -= np.multiply(false_loss, vis[s], out=part)
-        term -= behaviour.effort_cost * workload * EFFORT[s] ** 2
-        u[s] += term
-        np.add(u[s], behaviour.habit, out=u[s], where=previous_state == s)
     return u
+
+
+#: Per state: effort, mistake exposure and effort squared (as numpy squares a number).
+_STATE_CONSTANTS = np.array(
+    [[EFFORT[s], MISTAKE_EXPOSURE[s], EFFORT[s] ** 2] for s in range(N_STATES)]
+)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _utilities_kernel(
+    ability,
+    idealism,
+    risk_aversion,
+    belief_exemption,
+    belief_false,
+    belief_promotion,
+    belief_vindication,
+    previous_state,
+    eligible,
+    paid,
+    case,
+    case_reputation,
+    punishment,
+    demotion_stake,
+    report_exposure,
+    accountability,
+    table,
+    run,
+    per_state,
+    u,
+):  # pragma: no cover - compiled
+    """The equations of :func:`state_utilities` by row; ``u`` holds the norm, then utilities."""
+    for i in range(u.shape[1]):
+        p = table[run[i]]
+        service, material_reward, tournament, intensity = p[0], p[1], p[2], p[3]
+        mistake_k, mitigation, accuracy, restoration = p[4], p[5], p[6], p[7]
+        conformity, habit, effort_cost = p[8], p[9], p[16]
+        career_weight = 1.0 - idealism[i]
+        pay = material_reward * (1.0 if paid[i] else 0.0)
+        hope = tournament * belief_promotion[i] * (1.0 if eligible[i] else 0.0)
+        # service + career return per unit of effort
+        effort_gain = (idealism[i] * service + career_weight * (pay + hope)) * ability[i]
+        # expected demotion loss per unit of perceived unfitness
+        demotion = intensity * demotion_stake[i]
+        # expected loss from honest mistakes per unit of mistake exposure
+        sanction = case[i] + (1.0 - belief_exemption[i] * mitigation) * punishment[i]
+        mistake_loss = risk_aversion[i] * mistake_k * accountability[i] * sanction
+        # expected loss from false reports per unit of visibility
+        false_harm = (
+            case[i]
+            + (1.0 - accuracy) * punishment[i]
+            - belief_vindication[i] * restoration * case_reputation[i]
+        )
+        false_loss = risk_aversion[i] * belief_false[i] * report_exposure[i] * false_harm
+        for s in range(3):
+            term = effort_gain * per_state[s, 0]
+            term -= demotion * p[13 + s]
+            term -= mistake_loss * per_state[s, 1]
+            term -= false_loss * p[10 + s]
+            term -= effort_cost * per_state[s, 2]
+            value = conformity * u[s, i] + term
+            if previous_state[i] == s:
+                value += habit
+            u[s, i] = value
 
 
 def softmax_probabilities(utilities: FloatArray, noise: Any) -> FloatArray:
@@ -141,13 +209,36 @@ def softmax_probabilities(utilities: FloatArray, noise: Any) -> FloatArray:
     ``utilities`` has one row per state, shape ``(3, n)``; it is overwritten
     by the probabilities, which are returned.
     """
-    z = np.divide(utilities, noise, out=utilities)
-    z -= np.maximum(np.maximum(z[0], z[1]), z[2])
-    np.exp(z, out=z)
-    total = z[0] + z[1]
-    total += z[2]
-    z /= total
-    return z
+    noise_values, stride = strided(noise)
+    _scale_and_shift(utilities, noise_values, stride)
+    np.exp(utilities, out=utilities)
+    _normalise(utilities)
+    return utilities
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _larger(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``np.maximum`` of two numbers (NaN wins)."""
+    return a if (a >= b or a != a) else b
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scale_and_shift(z, noise, stride):  # pragma: no cover - compiled
+    """``z / noise`` less its largest entry per column, in place (before the exponential)."""
+    for i in range(z.shape[1]):
+        d = noise[i * stride]
+        a, b, c = z[0, i] / d, z[1, i] / d, z[2, i] / d
+        top = _larger(_larger(a, b), c)
+        z[0, i], z[1, i], z[2, i] = a - top, b - top, c - top
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _normalise(z):  # pragma: no cover - compiled
+    """Each column of ``z`` divided by its sum, in place."""
+    for i in range(z.shape[1]):
+        total = z[0, i] + z[1, i]
+        total += z[2, i]
+        z[0, i], z[1, i], z[2, i] = z[0, i] / total, z[1, i] / total, z[2, i] / total
 
 
 def choose_states(utilities: FloatArray, noise: Any, uniforms: FloatArray) -> IntArray:
@@ -161,10 +252,17 @@ def choose_states(utilities: FloatArray, noise: Any, uniforms: FloatArray) -> In
 
 def choose_by_probabilities(probabilities: FloatArray, uniforms: FloatArray) -> IntArray:
     """The first state whose cumulative probability (``(3, n)``) exceeds each uniform number."""
-    p = probabilities
-    choice = (uniforms >= p[0]).astype(np.int64)
-    choice += uniforms >= p[0] + p[1]
+    choice = np.empty(probabilities.shape[1], dtype=np.int64)
+    _choose(probabilities, np.asarray(uniforms, dtype=np.float64), choice)
     return choice
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _choose(p, uniforms, choice):  # pragma: no cover - compiled
+    """:func:`choose_by_probabilities` row by row into ``choice``."""
+    for i in range(choice.size):
+        x = uniforms[i]
+        choice[i] = (1 if x >= p[0, i] else 0) + (1 if x >= p[0, i] + p[1, i] else 0)
 
 
 def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) -> FloatArray:
@@ -176,23 +274,51 @@ def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) ->
     ``runs`` lays out a stack of runs (default: one run).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    unit = org.post_unit[pop.post] + runs.unit_offset
-    alive = pop.alive
-    n_units = runs.count * runs.units
-    counts = np.bincount(
-        unit[alive] * N_STATES + pop.state[alive], minlength=n_units * N_STATES
-    ).reshape(n_units, N_STATES)
-    totals = counts.sum(axis=1, keepdims=True)
-    shares = np.divide(counts, totals, out=np.full(counts.shape, 1.0 / N_STATES), where=totals > 0)
-    norm = np.take(shares.T, unit, axis=1)
-    sup = superior_rows(pop, org, runs.row_offset)
-    has_sup = sup >= 0
-    w = SUPERIOR_NORM_WEIGHT
-    np.multiply(norm, 1.0 - w, out=norm, where=has_sup)
-    sup_state = pop.state[sup]
-    for s in range(N_STATES):
-        np.add(norm[s], w, out=norm[s], where=has_sup & (sup_state == s))
+    norm = np.empty((N_STATES, pop.alive.size))
+    _norm_kernel(
+        pop.alive,
+        pop.post,
+        pop.state,
+        org.post_unit,
+        org.post_parent,
+        org.post_holder,
+        runs.run,
+        runs.size,
+        runs.units,
+        runs.count * runs.units,
+        norm,
+    )
     return norm
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _norm_kernel(
+    alive, post, state, post_unit, post_parent, post_holder, run, size, units, n_units, norm
+):  # pragma: no cover - compiled
+    """The equations of :func:`norm_shares` into ``norm``."""
+    n = alive.size
+    counts = np.zeros((n_units, 3), dtype=np.int64)
+    unit = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        unit[i] = post_unit[post[i]] + run[i] * units
+        if alive[i]:
+            counts[unit[i], state[i]] += 1
+    shares = np.full((n_units, 3), 1.0 / 3)
+    for k in range(n_units):
+        total = counts[k, 0] + counts[k, 1] + counts[k, 2]
+        if total > 0:
+            for s in range(3):
+                shares[k, s] = counts[k, s] / total
+    keep = 1.0 - SUPERIOR_NORM_WEIGHT
+    for i in range(n):
+        sup = superior_row(i, alive, post, post_parent, post_holder, run[i] * size)
+        for s in range(3):
+            value = shares[unit[i], s]
+            if sup >= 0:
+                value = value * keep
+                if state[sup] == s:
+                    value = value + SUPERIOR_NORM_WEIGHT
+            norm[s, i] = value
 
 
 def population_utilities(

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numba
 import numpy as np
 
 from sim.model.constants import BELIEF_SPEED, IDEALISM_TENURE_DECAY, REPUTATION_BASELINE
 from sim.model.kinds import CaseKind
 from sim.model.processes.cases import Verdicts
 from sim.model.processes.reports import report_exposure, visibility_of
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -55,14 +56,37 @@ def learn(
     total_weight = sum(w for _, w, _ in sources)
     if np.ndim(total_weight) == 0 and total_weight <= 0:
         return belief
+    belief = np.asarray(belief, dtype=np.float64)
     step = np.zeros_like(belief)
     for signal, weight, available in sources:
-        step += weight * available * (signal - belief)
-    if np.ndim(total_weight) == 0:
-        return np.clip(belief + speed * step / total_weight, 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        moved = np.clip(belief + speed * step / total_weight, 0.0, 1.0)
-    return np.where(total_weight > 0, moved, belief)
+        _add_source(step, belief, *strided(signal), *strided(weight), *strided(available, np.bool_))
+    moved = np.empty_like(belief)
+    _move(moved, belief, step, float(speed), *strided(total_weight))
+    return moved
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _add_source(step, belief, signal, s_stride, weight, w_stride, available, a_stride):
+    """Adds ``weight * available * (signal - belief)`` to ``step``, row by row."""
+    for i in range(step.size):
+        seen = 1.0 if available[i * a_stride] else 0.0
+        step[i] += weight[i * w_stride] * seen * (signal[i * s_stride] - belief[i])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _move(moved, belief, step, speed, total, t_stride):
+    """``clip(belief + speed * step / total, 0, 1)`` where ``total > 0``, else ``belief``."""
+    for i in range(moved.size):
+        weight = total[i * t_stride]
+        if weight > 0:
+            value = belief[i] + speed * step[i] / weight
+            if value < 0.0:
+                value = 0.0
+            elif value > 1.0:
+                value = 1.0
+            moved[i] = value
+        else:
+            moved[i] = belief[i]
 
 
 def learn_monthly(
@@ -104,10 +128,8 @@ def learn_monthly(
         * report_exposure(pop, org, params)
         * alive
     )
-    own_rate = false_report / np.maximum(vis, 1e-9)
-    unit_reports = np.bincount(unit, weights=false_report.astype(float), minlength=n_units)
-    unit_vis = np.bincount(unit, weights=vis, minlength=n_units)
-    unit_rate = np.divide(unit_reports, unit_vis, out=np.zeros(n_units), where=unit_vis > 0)[unit]
+    own_rate, unit_rate = np.empty(n), np.empty(n)
+    _false_report_rates(false_report, vis, unit, n_units, own_rate, unit_rate)
     public_rate = runs.per_row(
         [
             int(k) / max(total, 1e-9)
@@ -151,6 +173,20 @@ def learn_monthly(
             ],
             BELIEF_SPEED,
         )
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _false_report_rates(false_report, vis, unit, n_units, own_rate, unit_rate):
+    """Each row's false reports per unit of visibility, its own and its unit's (0 if unseen)."""
+    reports = np.zeros(n_units)
+    seen = np.zeros(n_units)
+    for i in range(vis.size):
+        reports[unit[i]] += 1.0 if false_report[i] else 0.0
+        seen[unit[i]] += vis[i]
+    for i in range(vis.size):
+        own_rate[i] = (1.0 if false_report[i] else 0.0) / max(vis[i], 1e-9)
+        k = unit[i]
+        unit_rate[i] = reports[k] / seen[k] if seen[k] > 0 else 0.0
 
 
 def recover(pop: Population, params: Params | RunParams) -> None:

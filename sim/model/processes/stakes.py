@@ -14,11 +14,14 @@ cadres fear.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numba
 import numpy as np
 
 from sim.model.constants import GRADE_LOSS_MONTHS, REMOVAL_MONTHS, REPUTATION_VALUE, WARNING_MONTHS
 from sim.model.kinds import CaseKind
+from sim.model.stacking import RunParams, run_table
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -138,7 +141,7 @@ def stakes(
     belief_promotion: FloatArray,
     below_ceiling: BoolArray,
     leader: BoolArray,
-    params: Params,
+    params: Params | RunParams,
 ) -> Stakes:
     """Each cadre's stakes: the value of every consequence the model realises (:class:`Stakes`).
 
@@ -153,26 +156,61 @@ def stakes(
     leader``; ``demotion = w * demotion.loss`` for a leader, plus
     ``GRADE_LOSS_MONTHS * month`` at the bottom level. Changes nothing.
     """
+    table, run = run_table(params, np.size(ability), _stake_numbers)
+    out = np.empty((6, np.size(ability)))
+    _stakes_kernel(
+        np.asarray(ability, dtype=np.float64),
+        np.asarray(idealism, dtype=np.float64),
+        np.asarray(reputation, dtype=np.float64),
+        np.asarray(belief_promotion, dtype=np.float64),
+        np.asarray(below_ceiling, dtype=np.bool_),
+        np.asarray(leader, dtype=np.bool_),
+        table,
+        run,
+        out,
+    )
+    return Stakes(*out)
+
+
+def _stake_numbers(params: Params, pick: Any) -> list[float]:
+    """One run's numbers for :func:`_stakes_kernel` (the columns of its table)."""
     career, accusation = params.career, params.accusation
     severity = params.discipline.severity
-    career_weight = 1.0 - idealism
-    tournament = career.prize * career.performance_weight / (1.0 + career.evaluation_noise)
-    prospects_value = career_weight * tournament * belief_promotion * below_ceiling * ability
-    month_value = career_weight * career.material_reward * ability + prospects_value
-    post = career_weight * params.demotion.loss
-    case_reputation = REPUTATION_VALUE * (
-        reputation * accusation.reputation_damage
-        + accusation.investigation_months * accusation.investigation_harm
-    )
-    case = accusation.investigation_months * prospects_value + case_reputation
-    verdict_reputation = REPUTATION_VALUE * reputation * (1.0 - accusation.reputation_damage)
-    punishment = (
-        severity * month_value
-        + verdict_reputation * accusation.reputation_damage
-        + removal_probability(severity) * post * leader
-    )
-    demotion = np.where(leader, post, post + GRADE_LOSS_MONTHS * month_value)
-    return Stakes(month_value, prospects_value, case, case_reputation, punishment, demotion)
+    return [
+        career.prize * career.performance_weight / (1.0 + career.evaluation_noise),
+        career.material_reward,
+        params.demotion.loss,
+        accusation.reputation_damage,
+        accusation.investigation_months,
+        accusation.investigation_harm,
+        severity,
+        float(removal_probability(severity)),
+    ]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _stakes_kernel(
+    ability, idealism, reputation, belief_promotion, below_ceiling, leader, table, run, out
+):  # pragma: no cover - compiled
+    """The equations of :func:`stakes`, row by row; writes the six stakes into ``out``."""
+    for i in range(ability.size):
+        p = table[run[i]]
+        tournament, material_reward, loss, damage = p[0], p[1], p[2], p[3]
+        inv_months, inv_harm, severity, removal = p[4], p[5], p[6], p[7]
+        career_weight = 1.0 - idealism[i]
+        below = 1.0 if below_ceiling[i] else 0.0
+        prospects = career_weight * tournament * belief_promotion[i] * below * ability[i]
+        month_value = career_weight * material_reward * ability[i] + prospects
+        post = career_weight * loss
+        case_reputation = REPUTATION_VALUE * (reputation[i] * damage + inv_months * inv_harm)
+        verdict_reputation = REPUTATION_VALUE * reputation[i] * (1.0 - damage)
+        lead = 1.0 if leader[i] else 0.0
+        out[0, i] = month_value
+        out[1, i] = prospects
+        out[2, i] = inv_months * prospects + case_reputation
+        out[3, i] = case_reputation
+        out[4, i] = severity * month_value + verdict_reputation * damage + removal * post * lead
+        out[5, i] = post if leader[i] else post + GRADE_LOSS_MONTHS * month_value
 
 
 def population_stakes(pop: Population, org: Organisation, params: Params, month: int) -> Stakes:
