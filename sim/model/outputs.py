@@ -20,7 +20,8 @@ import pandas as pd
 
 from sim.model.constants import ACTIVE, CLEARED_WINDOW, EFFORT, FLAT, N_STATES, ROUTINE
 from sim.model.kinds import CaseKind, Orientation
-from sim.model.state import Organisation, Population
+from sim.model.stacking import Runs
+from sim.model.state import FloatArray, IntArray, Organisation, Population
 
 if TYPE_CHECKING:
     from sim.model.cadre_model import CadreModel
@@ -36,6 +37,7 @@ __all__ = [
     "output_names",
     "read_output",
     "series_frame",
+    "stack_outputs",
 ]
 
 #: Outputs that count events during the month (flows); the rest are states.
@@ -114,8 +116,26 @@ def is_output_name(name: str) -> bool:
     return name in _OUTPUT_SET or _BY_LEVEL.fullmatch(name) is not None
 
 
-def _share(count: float, total: float) -> float:
-    return float(count / total) if total else float("nan")
+def _shares(counts: IntArray, totals: IntArray) -> FloatArray:
+    """``counts / totals`` elementwise, NaN where the total is 0 (an empty group)."""
+    out = np.full(np.broadcast(counts, totals).shape, np.nan)
+    np.divide(counts, totals, out=out, where=totals > 0)
+    return out
+
+
+def _means(values: FloatArray, counts: IntArray) -> list[float]:
+    """Each run's mean of its part of ``values`` (runs' values one after another).
+
+    A mean is numpy's: the pairwise sum of the run's values over their count,
+    exactly as for the run alone; NaN for a run with no values.
+    """
+    out: list[float] = []
+    start = 0
+    for k in counts.tolist():
+        part = values[start : start + k]
+        out.append(float(np.add.reduce(part) / k) if k else float("nan"))
+        start += k
+    return out
 
 
 def month_outputs(
@@ -130,52 +150,99 @@ def month_outputs(
 
     ``events`` holds the month's counts (names in :data:`EVENT_COUNTS`;
     missing ones are 0) and ``public_value`` the month's public value per
-    cadre; shares of an empty group are NaN.
+    cadre; shares of an empty group are NaN. One run's :func:`stack_outputs`.
     """
+    runs = Runs.single(pop.alive.size, org.n_units)
+    return stack_outputs(pop, org, runs, month, [events], [public_value], [deterrence])[0]
+
+
+def stack_outputs(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    month: int,
+    events: Sequence[Mapping[str, int]],
+    public_value: Sequence[float],
+    deterrence: Sequence[float],
+) -> list[dict[str, float]]:
+    """:func:`month_outputs` of every run of a stack (``events``, ... one entry per run).
+
+    Counts are made for all runs at once; every mean is each run's own
+    (:func:`_means`), so a run's outputs are the same alone or stacked.
+    """
+    k_runs = runs.count
     alive = pop.alive
-    n = max(int(alive.sum()), 1)
+    headcount = runs.counts(alive)
+    n = np.maximum(headcount, 1)
     state = pop.state[alive]
-    shares = np.bincount(state, minlength=N_STATES) / n
-    out: dict[str, float] = {
-        "flat_share": float(shares[FLAT]),
-        "active_share": float(shares[ACTIVE]),
-        "routine_share": float(shares[ROUTINE]),
-    }
+    run = runs.run[alive] if k_runs > 1 else np.zeros(state.size, dtype=np.int64)
+    by_state = np.bincount(run * N_STATES + state, minlength=k_runs * N_STATES)
+    shares = (by_state.reshape(k_runs, N_STATES) / n[:, None]).tolist()
     orient = pop.orientation[alive]
-    by_orient = np.bincount(orient * N_STATES + state, minlength=2 * N_STATES).reshape(2, N_STATES)
-    for o in Orientation:
-        total = by_orient[o].sum()
-        for s, label in ((FLAT, "flat"), (ACTIVE, "active"), (ROUTINE, "routine")):
-            out[f"{label}_share_{o.name.lower()}"] = _share(by_orient[o, s], total)
-    out["mean_effort"] = float(EFFORT[state].mean()) if state.size else 0.0
-    out["public_value"] = public_value
-    for key in EVENT_COUNTS:
-        out[key] = float(events.get(key, 0))
-    out["headcount"] = float(alive.sum())
-    out["under_investigation"] = float((pop.case_kind[alive] != int(CaseKind.NONE)).sum())
-    out["mean_reputation"] = float(pop.reputation[alive].mean())
-    recent = alive & (month - pop.cleared_month < CLEARED_WINDOW)
-    out["reputation_cleared"] = (
-        float(pop.reputation[recent].mean()) if recent.any() else float("nan")
-    )
-    out["belief_exemption"] = float(pop.belief_exemption[alive].mean())
-    out["belief_false_accusation"] = float(pop.belief_false[alive].mean())
-    out["belief_promotion"] = float(pop.belief_promotion[alive].mean())
-    out["belief_vindication"] = float(pop.belief_vindication[alive].mean())
-    out["mean_idealism"] = float(pop.idealism[alive].mean())
-    out["deterrence"] = float(deterrence)
+    by_orient = np.bincount(
+        (run * 2 + orient) * N_STATES + state, minlength=k_runs * 2 * N_STATES
+    ).reshape(k_runs, 2, N_STATES)
+    orient_shares = _shares(by_orient, by_orient.sum(axis=2, keepdims=True)).tolist()
     level = org.post_level[pop.post[alive]]
-    by_level = np.bincount(level * N_STATES + state, minlength=org.n_levels * N_STATES).reshape(
-        org.n_levels, N_STATES
-    )
-    totals = by_level.sum(axis=1)
-    upper = by_level[1:].sum(axis=0)
-    out["flat_share_upper"] = _share(upper[FLAT], upper.sum())
-    out["active_share_upper"] = _share(upper[ACTIVE], upper.sum())
-    for k in range(org.n_levels):
-        out[level_output_name("flat_share", k + 1)] = _share(by_level[k, FLAT], totals[k])
-        out[level_output_name("active_share", k + 1)] = _share(by_level[k, ACTIVE], totals[k])
-    return out
+    n_levels = org.n_levels
+    by_level = np.bincount(
+        (run * n_levels + level) * N_STATES + state, minlength=k_runs * n_levels * N_STATES
+    ).reshape(k_runs, n_levels, N_STATES)
+    level_shares = _shares(by_level, by_level.sum(axis=2, keepdims=True)).tolist()
+    upper = by_level[:, 1:].sum(axis=1)
+    upper_shares = _shares(upper, upper.sum(axis=1, keepdims=True)).tolist()
+    investigated = runs.counts(alive & (pop.case_kind != int(CaseKind.NONE))).tolist()
+    effort = [  # no one serving: no effort
+        value if k else 0.0
+        for value, k in zip(_means(EFFORT[state], headcount), headcount.tolist(), strict=True)
+    ]
+    means = {
+        name: _means(values[alive], headcount)
+        for name, values in (
+            ("mean_reputation", pop.reputation),
+            ("belief_exemption", pop.belief_exemption),
+            ("belief_false_accusation", pop.belief_false),
+            ("belief_promotion", pop.belief_promotion),
+            ("belief_vindication", pop.belief_vindication),
+            ("mean_idealism", pop.idealism),
+        )
+    }
+    recent = alive & (month - pop.cleared_month < CLEARED_WINDOW)
+    cleared = _means(pop.reputation[recent], runs.counts(recent))
+    outputs: list[dict[str, float]] = []
+    for r in range(k_runs):
+        out: dict[str, float] = {
+            "flat_share": shares[r][FLAT],
+            "active_share": shares[r][ACTIVE],
+            "routine_share": shares[r][ROUTINE],
+        }
+        for o in Orientation:
+            for s, label in ((FLAT, "flat"), (ACTIVE, "active"), (ROUTINE, "routine")):
+                out[f"{label}_share_{o.name.lower()}"] = orient_shares[r][o][s]
+        out["mean_effort"] = effort[r]
+        out["public_value"] = public_value[r]
+        for key in EVENT_COUNTS:
+            out[key] = float(events[r].get(key, 0))
+        out["headcount"] = float(headcount[r])
+        out["under_investigation"] = float(investigated[r])
+        out["mean_reputation"] = means["mean_reputation"][r]
+        out["reputation_cleared"] = cleared[r]
+        for name in (
+            "belief_exemption",
+            "belief_false_accusation",
+            "belief_promotion",
+            "belief_vindication",
+            "mean_idealism",
+        ):
+            out[name] = means[name][r]
+        out["deterrence"] = float(deterrence[r])
+        out["flat_share_upper"] = upper_shares[r][FLAT]
+        out["active_share_upper"] = upper_shares[r][ACTIVE]
+        for k in range(n_levels):
+            out[level_output_name("flat_share", k + 1)] = level_shares[r][k][FLAT]
+            out[level_output_name("active_share", k + 1)] = level_shares[r][k][ACTIVE]
+        outputs.append(out)
+    return outputs
 
 
 def series_frame(

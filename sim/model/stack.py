@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from sim.model.outputs import month_outputs, output_names, series_frame
+from sim.model.outputs import output_names, series_frame, stack_outputs
 from sim.model.processes import annual, initial, reports, work
 from sim.model.processes.month import advance_month
 from sim.model.stacking import RunParams, Runs
@@ -192,16 +192,10 @@ class RunStack:
 
     def _record(self, events: Sequence[dict[str, int]], public_value: Sequence[float]) -> None:
         """Each run's outputs for the current month."""
-        for r in range(self.runs.count):
-            out = month_outputs(
-                self.pops[r],
-                self.orgs[r],
-                self.month,
-                events[r],
-                public_value[r],
-                self.deterrence[r],
-            )
-            values = self._values[r]
+        outputs = stack_outputs(
+            self.pop, self.org, self.runs, self.month, events, public_value, self.deterrence
+        )
+        for values, out in zip(self._values, outputs, strict=True):
             for name in self.output_names:
                 values[name].append(out[name])
 

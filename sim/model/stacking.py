@@ -85,7 +85,7 @@ class Runs:
         """How many rows of each run are in ``mask``."""
         if self.count == 1:
             return np.array([np.count_nonzero(mask)], dtype=np.int64)
-        return np.bincount(self.run[mask], minlength=self.count)
+        return np.count_nonzero(mask.reshape(self.count, self.size), axis=1).astype(np.int64)
 
     def split(self, rows: IntArray) -> list[IntArray]:
         """Sorted stack rows, split by run (each run's rows, still stack rows)."""
