@@ -159,11 +159,10 @@ def learn_monthly(
         had_case = np.zeros(n, dtype=bool)
         had_case[rows] = True
         unit_mean, unit_count = group_mean(unit, outcome, had_case, n_units)
-        shares = [float(outcome[part].mean()) if part.size else 0.0 for part in runs.split(rows)]
-        if runs.count > 1:
-            public_mask = public_mask & np.repeat(
-                [part.size > 0 for part in runs.split(rows)], runs.size
-            )
+        parts = runs.split(rows)
+        shares = [float(outcome[part].mean()) if part.size else 0.0 for part in parts]
+        if runs.count > 1:  # a run with no such verdict this month learns nothing from them
+            public_mask = public_mask & np.repeat([part.size > 0 for part in parts], runs.size)
         belief[:] = learn(
             belief,
             [
