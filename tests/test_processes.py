@@ -24,6 +24,7 @@ from sim.model.processes import (
     stakes,
     work,
 )
+from sim.model.stacking import Runs
 from sim.model.state import Population, build_organisation, move, superior_rows, vacate
 from sim.parameters.values import Params
 
@@ -86,7 +87,8 @@ def small_state(n=40, levels=3, span=2, seed=0, **values):
     org = build_organisation(n, levels, span)
     pop = Population.empty(n)
     rng = np.random.default_rng(seed)
-    unfit = initial.initialise_population(pop, org, prm, 0.05, rng).unfit_rate
+    runs = Runs.single(org.n_posts, org.n_units)
+    unfit = initial.initialise_population(pop, org, runs, prm, [0.05], [rng])[0].unfit_rate
     return pop, org, prm, unfit, rng
 
 

@@ -139,3 +139,62 @@ def test_a_bad_stack_size_is_an_input_error(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="stack_size"):
             run_batch(["baseline"], 1, out=tmp_path / "x", stack_size=bad)
     assert not (tmp_path / "x").exists()
+
+
+def _initialised_alone(params: Params, seed: int):
+    from sim.model.processes import initial, reports
+    from sim.model.state import Population, build_organisation
+
+    org = build_organisation(
+        params.workforce.population, params.workforce.levels, params.career.span
+    )
+    pop = Population.empty(org.n_posts)
+    rng = np.random.default_rng(seed)
+    deterrence = reports.deterrence_target(
+        params.crackdown.trace_probability, params.clarification.typical_cases
+    )
+    runs = Runs.single(org.n_posts, org.n_units)
+    (start,) = initial.initialise_population(pop, org, runs, params, [deterrence], [rng])
+    return pop, org, start, rng, deterrence
+
+
+def test_stacked_initial_population_matches_each_run_alone() -> None:
+    from dataclasses import fields
+
+    from sim.model.processes import initial
+    from sim.model.stacking import stacked_organisation
+    from sim.model.state import Population, build_organisation
+
+    base = {"workforce.population": 150}
+    variants = [
+        {},
+        {"accusation.false_report_rate": 0.02, "fault_tolerance.coverage": 0.8},
+        {"workforce.demography": False, "accusation.reputation_damage": 0.4},
+        {"discipline.severity": 17.0, "behaviour.innovation_rate": 0.3},
+        {"fault_tolerance.coverage": 0.1, "behaviour.choice_noise": 0.7},
+    ]
+    params = [Params.from_values(base | v) for v in variants]
+    assert len({structure(p) for p in params}) == 1
+    assert len({p.workforce.demography for p in params}) == 2  # runs are grouped
+    seeds = [11 + k for k in range(len(params))]
+    alone = [_initialised_alone(p, s) for p, s in zip(params, seeds, strict=True)]
+
+    org = build_organisation(150, params[0].workforce.levels, params[0].career.span)
+    runs = Runs.stacked(len(params), org.n_posts, org.n_units)
+    pop = Population.empty(runs.rows)
+    stack_org = stacked_organisation(org, runs.count)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    starts = initial.initialise_population(
+        pop, stack_org, runs, RunParams(params, runs), [a[4] for a in alone], rngs
+    )
+    for r, (one, one_org, start, rng, _) in enumerate(alone):
+        rows = runs.bounds(r)
+        for f in fields(Population):  # bit for bit
+            assert getattr(pop, f.name)[rows].tobytes() == getattr(one, f.name).tobytes(), f.name
+        assert stack_org.post_holder[rows].tobytes() == one_org.post_holder.tobytes()
+        assert starts[r].unfit_rate.tobytes() == start.unfit_rate.tobytes()
+        if start.promotion_rate is None:
+            assert starts[r].promotion_rate is None
+        else:
+            assert starts[r].promotion_rate.tobytes() == start.promotion_rate.tobytes()
+        assert rngs[r].bit_generator.state == rng.bit_generator.state  # the same draws

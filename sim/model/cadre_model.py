@@ -136,7 +136,9 @@ class CadreModel(mesa.Model):
         self.deterrence: float = reports.deterrence_target(
             prm.crackdown.trace_probability, prm.clarification.typical_cases
         )
-        start = initial.initialise_population(self.pop, self.org, prm, self.deterrence, self.rng)
+        (start,) = initial.initialise_population(
+            self.pop, self.org, self._runs, prm, [self.deterrence], [self.rng]
+        )
         self.unfit_rate: FloatArray = start.unfit_rate
         self.promotion_rate: FloatArray | None = start.promotion_rate
         self._add_agents(np.flatnonzero(self.pop.alive))

@@ -17,7 +17,7 @@ timeline and the seed may differ from run to run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,8 +25,14 @@ import pandas as pd
 from sim.model.outputs import output_names, series_frame, stack_outputs
 from sim.model.processes import annual, initial, reports, work
 from sim.model.processes.month import advance_month
-from sim.model.stacking import RunParams, Runs
-from sim.model.state import FloatArray, Organisation, Population, build_organisation
+from sim.model.stacking import (
+    RunParams,
+    Runs,
+    organisation_view,
+    population_view,
+    stacked_organisation,
+)
+from sim.model.state import FloatArray, Population, build_organisation
 from sim.parameters.timeline import PolicyChange, Schedule
 from sim.parameters.values import Params
 
@@ -56,30 +62,6 @@ class RunSpec:
     seed: int
 
 
-def _stacked(pops: Sequence[Population]) -> Population:
-    """One population holding every run's rows, run after run."""
-    return Population(
-        **{f.name: np.concatenate([getattr(p, f.name) for p in pops]) for f in fields(Population)}
-    )
-
-
-def _view(pop: Population, rows: slice) -> Population:
-    """The rows ``rows`` of ``pop`` as a population of views (writes go to ``pop``)."""
-    return Population(**{f.name: getattr(pop, f.name)[rows] for f in fields(Population)})
-
-
-def _org_view(org: Organisation, posts: slice) -> Organisation:
-    """One run's organisation: the shared structure and views of its posts' holders."""
-    return Organisation(
-        post_level=org.post_level,
-        post_parent=org.post_parent,
-        post_unit=org.post_unit,
-        post_holder=org.post_holder[posts],
-        post_open=org.post_open[posts],
-        level_sizes=org.level_sizes,
-    )
-
-
 class RunStack:
     """``K`` runs of equal structure, built, warmed up and stepped together.
 
@@ -107,40 +89,28 @@ class RunStack:
         self.rngs = [np.random.default_rng(spec.seed) for spec in specs]
         params = [schedule.at(0) for schedule in self._schedules]
         first = params[0]
-        orgs = [
-            build_organisation(
-                first.workforce.population, first.workforce.levels, first.career.span
-            )
-            for _ in specs
-        ]
-        size = orgs[0].n_posts
-        self.runs = Runs.stacked(len(specs), size, orgs[0].n_units)
+        org = build_organisation(
+            first.workforce.population, first.workforce.levels, first.career.span
+        )
+        size = org.n_posts
+        self.runs = Runs.stacked(len(specs), size, org.n_units)
         self.headcount = size
-        pops = [Population.empty(size) for _ in specs]
+        self.org = stacked_organisation(org, self.runs.count)
+        self.pop = Population.empty(self.runs.rows)
         self.deterrence = [
             reports.deterrence_target(p.crackdown.trace_probability, p.clarification.typical_cases)
             for p in params
         ]
-        self.unfit_rate: list[FloatArray] = []
-        self.promotion_rate: list[FloatArray | None] = []
-        for r, spec_params in enumerate(params):
-            start = initial.initialise_population(
-                pops[r], orgs[r], spec_params, self.deterrence[r], self.rngs[r]
-            )
-            self.unfit_rate.append(start.unfit_rate)
-            self.promotion_rate.append(start.promotion_rate)
-        self.pop = _stacked(pops)
-        self.org = Organisation(
-            post_level=orgs[0].post_level,
-            post_parent=orgs[0].post_parent,
-            post_unit=orgs[0].post_unit,
-            post_holder=np.concatenate([o.post_holder for o in orgs]),
-            post_open=np.concatenate([o.post_open for o in orgs]),
-            level_sizes=orgs[0].level_sizes,
-        )
-        self.pops = [_view(self.pop, self.runs.bounds(r)) for r in range(self.runs.count)]
-        self.orgs = [_org_view(self.org, self.runs.bounds(r)) for r in range(self.runs.count)]
         self._run_params: tuple[tuple[int, ...], Params | RunParams] | None = None
+        starts = initial.initialise_population(
+            self.pop, self.org, self.runs, self._params_for(params), self.deterrence, self.rngs
+        )
+        self.unfit_rate: list[FloatArray] = [start.unfit_rate for start in starts]
+        self.promotion_rate: list[FloatArray | None] = [start.promotion_rate for start in starts]
+        self.pops = [population_view(self.pop, self.runs.bounds(r)) for r in range(self.runs.count)]
+        self.orgs = [
+            organisation_view(self.org, self.runs.bounds(r)) for r in range(self.runs.count)
+        ]
         self.output_names = output_names(self.org.n_levels)
         self._values = [{name: [] for name in self.output_names} for _ in specs]
         self._params_by_month = [[p] for p in params]

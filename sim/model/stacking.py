@@ -20,15 +20,30 @@ same bits either way.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from sim.model.state import BoolArray, FloatArray, IntArray
+from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
-__all__ = ["RunParams", "Runs", "at_rows", "per_run", "run_table", "strided"]
+__all__ = [
+    "RunParams",
+    "Runs",
+    "at_rows",
+    "draw_binomial",
+    "draw_uniform",
+    "organisation_view",
+    "per_row_rates",
+    "per_run",
+    "per_run_value",
+    "population_view",
+    "run_table",
+    "stacked_organisation",
+    "strided",
+    "workloads",
+]
 
 
 @dataclass(frozen=True)
@@ -217,3 +232,75 @@ def strided(value: Any, dtype: type = np.float64) -> tuple[np.ndarray, int]:
     if array.ndim == 0:
         return array.reshape(1), 0
     return np.ascontiguousarray(array), 1
+
+
+def population_view(pop: Population, rows: slice) -> Population:
+    """The rows ``rows`` of ``pop`` as a population of views (writes go to ``pop``)."""
+    return Population(**{f.name: getattr(pop, f.name)[rows] for f in fields(Population)})
+
+
+def organisation_view(org: Organisation, posts: slice) -> Organisation:
+    """One run's organisation: the shared structure and views of its posts' holders."""
+    return Organisation(
+        post_level=org.post_level,
+        post_parent=org.post_parent,
+        post_unit=org.post_unit,
+        post_holder=org.post_holder[posts],
+        post_open=org.post_open[posts],
+        level_sizes=org.level_sizes,
+    )
+
+
+def stacked_organisation(org: Organisation, count: int) -> Organisation:
+    """``count`` copies of ``org`` as one: the structure shared, the posts run after run.
+
+    Each run's ``post_holder`` holds rows numbered within the run, as alone.
+    """
+    return Organisation(
+        post_level=org.post_level,
+        post_parent=org.post_parent,
+        post_unit=org.post_unit,
+        post_holder=np.tile(org.post_holder, count),
+        post_open=np.tile(org.post_open, count),
+        level_sizes=org.level_sizes,
+    )
+
+
+def draw_uniform(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) -> FloatArray:
+    """Each run's ``rng.random((*lead, size))`` from its own generator, side by side.
+
+    Shape ``(*lead, rows)``: run ``r``'s draws are its rows' columns.
+    """
+    if runs.count == 1:
+        return rngs[0].random((*lead, runs.size))
+    return np.concatenate([rng.random((*lead, runs.size)) for rng in rngs], axis=-1)
+
+
+def draw_binomial(
+    runs: Runs, rngs: Sequence[np.random.Generator], trials: int, p: FloatArray
+) -> IntArray:
+    """Each run's ``rng.binomial(trials, p)`` over its rows (``p`` one per row), side by side."""
+    if runs.count == 1:
+        return rngs[0].binomial(trials, p)
+    return np.concatenate([rngs[r].binomial(trials, p[runs.bounds(r)]) for r in range(runs.count)])
+
+
+def per_run_value(runs: Runs, params: Params | RunParams, value: Callable[[Params], Any]) -> Any:
+    """``value(p)`` of each run's parameters ``p``, as a number or one value per row.
+
+    Each run's value is computed from its :class:`Params` as the run alone
+    computes it (a power or product of numbers rounds as Python does it).
+    """
+    if isinstance(params, RunParams):
+        return runs.per_row([value(params.of(r)) for r in range(runs.count)])
+    return value(params)
+
+
+def workloads(pop: Population, runs: Runs) -> Any:
+    """Each run's :func:`~sim.model.state.workload` (a number, or one value per row)."""
+    return runs.per_row([runs.size / int(k) if k else 1.0 for k in runs.counts(pop.alive)])
+
+
+def per_row_rates(runs: Runs, rates: Sequence[FloatArray]) -> list[Any]:
+    """Each run's three perceived unfit rates as three entries, each a number or one per row."""
+    return [runs.per_row([rate[s] for rate in rates]) for s in range(len(rates[0]))]

@@ -12,7 +12,8 @@ months after it are ordinary months, run by :class:`sim.model.CadreModel`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from sim.model.constants import (
     ROUTINE,
 )
 from sim.model.kinds import CaseKind
-from sim.model.processes.annual import annual_evaluation
+from sim.model.processes.annual import Annual, annual_evaluation
 from sim.model.processes.decision import (
     choose_by_probabilities,
     choose_states,
@@ -40,17 +41,35 @@ from sim.model.processes.decision import (
     softmax_probabilities,
 )
 from sim.model.processes.evaluation import expected_unfit_rates
+from sim.model.processes.month import params_of
 from sim.model.processes.reports import report_exposure, report_hazard, visibility
 from sim.model.processes.setup import draw_traits, initial_beliefs
 from sim.model.processes.stakes import rank_factor, removal_probability
-from sim.model.state import FloatArray, IntArray, Organisation, Population, workload
+from sim.model.stacking import (
+    RunParams,
+    Runs,
+    at_rows,
+    draw_binomial,
+    draw_uniform,
+    organisation_view,
+    per_row_rates,
+    per_run_value,
+    population_view,
+    workloads,
+)
+from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
 __all__ = [
     "Initial",
+    "burn_in",
     "initialise_population",
     "replay_careers",
     "replay_discipline",
+    "stacked_annual_evaluation",
+    "stacked_draw_traits",
+    "stacked_expected_unfit_rates",
+    "stacked_initial_beliefs",
     "stationary_ages",
 ]
 
@@ -75,19 +94,173 @@ def stationary_ages(
     return retirement_age - career + service, service
 
 
+# --------------------------------------------------------------------------
+# per-run draws and per-run numbers over a stack
+# --------------------------------------------------------------------------
+def _state_mix(by_state: FloatArray, runs: Runs) -> list[FloatArray]:
+    """Each run's logit probabilities as its own ``(size, 3)`` array, one row per cadre.
+
+    A mix ``p @ x`` is a matrix product whose rounding may depend on the
+    number of rows, so it is computed per run on an array of the run's shape.
+    """
+    if runs.count == 1:
+        return [np.ascontiguousarray(by_state.T)]
+    return [np.ascontiguousarray(by_state[:, runs.bounds(r)].T) for r in range(runs.count)]
+
+
+def _mixed(p: Sequence[FloatArray], values: Sequence[FloatArray]) -> FloatArray:
+    """``sum_s P(s) x(s)`` of every row: each run's ``p[r] @ values[r]``, side by side."""
+    if len(p) == 1:
+        return p[0] @ values[0]
+    return np.concatenate([q @ x for q, x in zip(p, values, strict=True)])
+
+
+def _keep_learned(
+    pop: Population,
+    runs: Runs,
+    rows: IntArray,
+    learned: FloatArray,
+    promotion_rate: Sequence[FloatArray | None],
+) -> None:
+    """Put back the promotion beliefs ``learned`` (at ``rows``) of runs an evaluation taught."""
+    taught = np.array([rate is not None for rate in promotion_rate])
+    if taught.all():
+        pop.belief_promotion[rows] = learned
+    elif taught.any():
+        mine = taught[runs.run[rows]]
+        pop.belief_promotion[rows[mine]] = learned[mine]
+
+
+# --------------------------------------------------------------------------
+# seams: processes still made per run, on views of each run's rows
+# --------------------------------------------------------------------------
+def _run_view(
+    pop: Population, org: Organisation, runs: Runs, run: int
+) -> tuple[Population, Organisation]:
+    """Run ``run``'s rows and posts as a population and an organisation of views."""
+    if runs.count == 1:
+        return pop, org
+    rows = runs.bounds(run)
+    return population_view(pop, rows), organisation_view(org, rows)
+
+
+def _local_rows(runs: Runs, rows: IntArray) -> list[IntArray]:
+    """Sorted stack rows split by run, each numbered within its run."""
+    if runs.count == 1:
+        return [rows]
+    return [part - r * runs.size for r, part in enumerate(runs.split(rows))]
+
+
+def stacked_draw_traits(
+    pop: Population,
+    runs: Runs,
+    rows: IntArray,
+    params: Params | RunParams,
+    rngs: Sequence[np.random.Generator],
+) -> None:
+    """Seam: :func:`~sim.model.processes.setup.draw_traits` for the stack rows ``rows``.
+
+    For now made run by run on views of each run's rows, from its generator
+    and its parameters; a stacked ``draw_traits`` replaces this body.
+    """
+    for r, part in enumerate(_local_rows(runs, rows)):
+        view = pop if runs.count == 1 else population_view(pop, runs.bounds(r))
+        draw_traits(view, part, params_of(params, r), rngs[r])
+
+
+def stacked_initial_beliefs(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    rows: IntArray,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+    promotion_rate: Sequence[FloatArray | None],
+) -> None:
+    """Seam: :func:`~sim.model.processes.setup.initial_beliefs` for the stack rows ``rows``.
+
+    ``deterrence``, ``rngs`` and ``promotion_rate`` hold one entry per run.
+    For now made run by run on views of each run's rows; a stacked
+    ``initial_beliefs`` replaces this body.
+    """
+    for r, part in enumerate(_local_rows(runs, rows)):
+        view, org_view = _run_view(pop, org, runs, r)
+        initial_beliefs(
+            view, org_view, part, params_of(params, r), deterrence[r], rngs[r], promotion_rate[r]
+        )
+
+
+def stacked_expected_unfit_rates(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    params: Params | RunParams,
+    rngs: Sequence[np.random.Generator],
+) -> list[FloatArray]:
+    """Seam: each run's :func:`~sim.model.processes.evaluation.expected_unfit_rates`.
+
+    For now made run by run on views of each run's rows; a stacked
+    ``expected_unfit_rates`` replaces this body.
+    """
+    out = []
+    for r in range(runs.count):
+        view, org_view = _run_view(pop, org, runs, r)
+        out.append(expected_unfit_rates(view, org_view, params_of(params, r), rngs[r]))
+    return out
+
+
+def stacked_annual_evaluation(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    params: Params | RunParams,
+    month: int,
+    unfit_rate: Sequence[FloatArray],
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+) -> list[Annual]:
+    """Seam: each run's :func:`~sim.model.processes.annual.annual_evaluation`, without cuts.
+
+    For now made run by run on views of each run's rows; a stacked
+    ``annual_evaluation`` replaces this body.
+    """
+    out = []
+    for r in range(runs.count):
+        view, org_view = _run_view(pop, org, runs, r)
+        out.append(
+            annual_evaluation(
+                view,
+                org_view,
+                params_of(params, r),
+                month,
+                unfit_rate[r],
+                deterrence[r],
+                rngs[r],
+                cut_posts=False,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------
+# the processes of initialisation, over a stack of runs
+# --------------------------------------------------------------------------
 def replay_discipline(
     pop: Population,
     org: Organisation,
-    params: Params,
-    p: FloatArray,
+    runs: Runs,
+    params: Params | RunParams,
+    p: Sequence[FloatArray],
     month: int,
-    deterrence: float,
-    rng: np.random.Generator,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
 ) -> IntArray:
     """The year's discipline record in the career replay, from the monthly hazards.
 
-    With ``P(s)`` the cadres' logit mix of states, the monthly hazards are:
-    a reported honest mistake ``h_m = mistake_rate * sum_s P(s) m(s) *
+    With ``P(s)`` the cadres' logit mix of states (``p``: each run's
+    ``(size, 3)`` array, one row per cadre), the monthly hazards are:
+    a reported honest mistake ``h_m = mistake_rate * workload * sum_s P(s) m(s) *
     accountability factor * mistake_report_prob``; a false report ``h_f``
     (:func:`~sim.model.processes.reports.report_hazard` at the mixed
     visibility ``sum_s P(s) v(s)`` times the post's exposure); misconduct
@@ -103,64 +276,81 @@ def replay_discipline(
     for its mean length; a sanction: ``reputation_damage`` again; idealism
     the erosion of ODD 7.11), and relax for the other half. A case is open
     at the evaluation with probability ``min(1, (h_m + h_f + h_c) *
-    investigation_months``): these rows (returned; marked as under
-    investigation) cannot be promoted or demoted this year. Draws
-    ``rng.random((9, n))``.
+    investigation_months``): these rows (returned, as stack rows; marked as
+    under investigation) cannot be promoted or demoted this year.
+    ``deterrence`` and ``rngs`` hold one entry per run; each run draws
+    ``rng.random((9, size))``.
     """
     accusation, behaviour = params.accusation, params.behaviour
     alive = pop.alive
     level = org.post_level[pop.post]
     mistakes = (
         behaviour.mistake_rate
-        * workload(pop, org.n_posts)
-        * (p @ MISTAKE_EXPOSURE)
+        * workloads(pop, runs)
+        * _mixed(p, [MISTAKE_EXPOSURE] * runs.count)
         * rank_factor(level, params.discipline.accountability)
         * accusation.mistake_report_prob
     )
+    visibilities = [
+        visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
+    ]
     false = report_hazard(
-        visible=(p @ visibility(accusation.visibility_active)) * report_exposure(pop, org, params),
+        visible=_mixed(p, visibilities) * report_exposure(pop, org, params),
         ability=pop.ability,
         alive=alive,
         base_rate=accusation.false_report_rate,
-        deterrence=deterrence,
+        deterrence=runs.per_row(list(deterrence)),
         deterrence_strength=params.crackdown.deterrence_strength,
         rival_share=accusation.rival_share,
+        runs=runs,
     )
     misconduct = params.discipline.misconduct_rate
+    yearly_misconduct = per_run_value(
+        runs, params, lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12
+    )
     accuracy = accusation.investigation_accuracy
-    draws = rng.random((9, alive.size))
+    draws = draw_uniform(runs, rngs, 9)
     falsely_accused = alive & (draws[0] < 1.0 - (1.0 - false) ** 12)
     mistaken = alive & (draws[1] < 1.0 - (1.0 - mistakes) ** 12)
-    misbehaved = alive & (draws[2] < 1.0 - (1.0 - misconduct) ** 12)
+    misbehaved = alive & (draws[2] < yearly_misconduct)
     wrongful = falsely_accused & (draws[3] >= accuracy)
-    exempt = params.fault_tolerance.coverage * params.fault_tolerance.credibility
+    exempt = per_run_value(
+        runs, params, lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility
+    )
     mistake_sanctioned = mistaken & (draws[4] >= exempt)
     sanctioned = wrongful | mistake_sanctioned | (misbehaved & (draws[5] < accuracy))
     had_case = falsely_accused | mistaken | misbehaved
 
-    damage, erosion = accusation.reputation_damage, behaviour.idealism_erosion
-    rep_half = (1.0 - behaviour.reputation_recovery) ** 6
-    ideal_half = (1.0 - behaviour.idealism_recovery) ** 6
+    kept = per_run_value(runs, params, lambda q: 1.0 - q.accusation.reputation_damage)
+    harm = per_run_value(
+        runs, params, lambda q: q.accusation.investigation_harm * q.accusation.investigation_months
+    )
+    mild = per_run_value(runs, params, lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion)
+    eroded = per_run_value(runs, params, lambda q: 1.0 - q.behaviour.idealism_erosion)
+    rep_half = per_run_value(runs, params, lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6)
+    ideal_half = per_run_value(runs, params, lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6)
     baseline, base = REPUTATION_BASELINE, pop.idealism_base
     pop.reputation[:] = baseline + (pop.reputation - baseline) * rep_half
     pop.reputation[had_case] = np.maximum(
-        pop.reputation[had_case] * (1.0 - damage)
-        - accusation.investigation_harm * accusation.investigation_months,
-        0.0,
+        pop.reputation[had_case] * at_rows(kept, had_case) - at_rows(harm, had_case), 0.0
     )
-    pop.reputation[sanctioned] *= 1.0 - damage
+    pop.reputation[sanctioned] *= at_rows(kept, sanctioned)
     pop.reputation[:] = baseline + (pop.reputation - baseline) * rep_half
     pop.idealism[:] = base + (pop.idealism - base) * ideal_half
-    pop.idealism[falsely_accused | mistake_sanctioned] *= 1.0 - MILD_EROSION * erosion
-    pop.idealism[wrongful] *= 1.0 - erosion
+    accused = falsely_accused | mistake_sanctioned
+    pop.idealism[accused] *= at_rows(mild, accused)
+    pop.idealism[wrongful] *= at_rows(eroded, wrongful)
     pop.idealism[:] = base + (pop.idealism - base) * ideal_half
 
-    severity = params.discipline.severity
+    barred = per_run_value(runs, params, lambda q: int(round(q.discipline.severity)))
+    removal = per_run_value(
+        runs, params, lambda q: float(removal_probability(q.discipline.severity))
+    )
     verdict = month - np.floor(12.0 * draws[6]).astype(np.int64)
     pop.punished_until[sanctioned] = np.maximum(
-        pop.punished_until[sanctioned], verdict[sanctioned] + int(round(severity))
+        pop.punished_until[sanctioned], verdict[sanctioned] + at_rows(barred, sanctioned)
     )
-    removed = sanctioned & (level >= 1) & (draws[7] < removal_probability(severity))
+    removed = sanctioned & (level >= 1) & (draws[7] < removal)
     pop.removal_pending[removed] = True
     cases = mistakes + false + misconduct
     investigated = np.flatnonzero(
@@ -173,28 +363,29 @@ def replay_discipline(
 def _replayed_beliefs(
     pop: Population,
     org: Organisation,
+    runs: Runs,
     rows: IntArray,
-    params: Params,
-    deterrence: float,
-    rng: np.random.Generator,
-    promotion_rate: FloatArray | None,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+    promotion_rate: Sequence[FloatArray | None],
 ) -> None:
     """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them."""
     learned = pop.belief_promotion[rows].copy()
-    initial_beliefs(pop, org, rows, params, deterrence, rng, promotion_rate)
-    if promotion_rate is not None:
-        pop.belief_promotion[rows] = learned
+    stacked_initial_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
+    _keep_learned(pop, runs, rows, learned, promotion_rate)
 
 
 def replay_careers(
     pop: Population,
     org: Organisation,
-    params: Params,
+    runs: Runs,
+    params: Params | RunParams,
     years: int,
     last_evaluation: int,
-    deterrence: float,
-    rng: np.random.Generator,
-) -> tuple[FloatArray, FloatArray | None]:
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+) -> tuple[list[FloatArray], list[FloatArray | None]]:
     """Replay ``years`` years of careers, one decision and one evaluation a year.
 
     Each year every serving cadre's beliefs other than about promotion are
@@ -209,44 +400,96 @@ def replay_careers(
     (staffing cuts happen in real time) and nothing is recorded. The
     evaluations fall in months ``last_evaluation - 12 * (years - 1)`` to
     ``last_evaluation``; each year's decisions are made as in the month
-    after the previous one. Returns the perceived unfit rates and the last
-    evaluation's promotion rates (None if ``years`` is 0).
+    after the previous one. Every run of the stack ``runs`` is replayed at
+    once, each drawing from its own generator (``rngs``) what it draws alone:
+    per year the belief noise, ``random(size)`` for the choice,
+    ``binomial(12, .)`` for months active then flat, the discipline record,
+    the evaluation's draws. Returns each run's perceived unfit rates and
+    last evaluation's promotion rates (None if ``years`` is 0).
     """
+    count = runs.count
     noise = params.behaviour.choice_noise
-    innovation = params.behaviour.innovation_rate * INNOVATION_VALUE
-    unfit_rate = np.array([0.0, 0.0, 1.0])
-    promotion_rate: FloatArray | None = None
+    innovation = per_run_value(
+        runs, params, lambda q: q.behaviour.innovation_rate * INNOVATION_VALUE
+    )
+    decay = (1.0 - IDEALISM_TENURE_DECAY) ** 12
+    unfit_rate = [np.array([0.0, 0.0, 1.0]) for _ in range(count)]
+    promotion_rate: list[FloatArray | None] = [None] * count
     for year in range(years):
         month = last_evaluation - 12 * (years - 1 - year)
         alive = pop.alive.copy()
         rows = np.flatnonzero(alive)
-        _replayed_beliefs(pop, org, rows, params, deterrence, rng, promotion_rate)
+        _replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
         u = population_utilities(
-            pop, org, params, workload(pop, org.n_posts), unfit_rate, month - 11
+            pop,
+            org,
+            params,
+            workloads(pop, runs),
+            per_row_rates(runs, unfit_rate),
+            month - 11,
+            runs,
         )
         by_state = softmax_probabilities(u, noise)
-        pop.state[:] = choose_by_probabilities(by_state, rng.random(alive.size))
-        p = np.ascontiguousarray(by_state.T)  # one row per cadre
-        output = pop.ability * (p @ EFFORT + innovation * p[:, ACTIVE])
+        pop.state[:] = choose_by_probabilities(by_state, draw_uniform(runs, rngs))
+        p = _state_mix(by_state, runs)
+        output = pop.ability * (_mixed(p, [EFFORT] * count) + innovation * by_state[ACTIVE])
         pop.performance[:] = np.where(alive, 12.0 * output, 0.0)
-        pop.active_months[:] = np.where(alive, rng.binomial(12, p[:, ACTIVE]), 0)
-        pop.flat_months[:] = np.where(alive, rng.binomial(12, p[:, FLAT]), 0)
+        pop.active_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[ACTIVE]), 0)
+        pop.flat_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[FLAT]), 0)
         pop.tenure += 12 * alive
         pop.age += alive
-        pop.idealism_base[alive] *= (1.0 - IDEALISM_TENURE_DECAY) ** 12
-        pop.idealism[alive] *= (1.0 - IDEALISM_TENURE_DECAY) ** 12
-        investigated = replay_discipline(pop, org, params, p, month, deterrence, rng)
-        year_end = annual_evaluation(
-            pop, org, params, month, unfit_rate, deterrence, rng, cut_posts=False
+        pop.idealism_base[alive] *= decay
+        pop.idealism[alive] *= decay
+        investigated = replay_discipline(pop, org, runs, params, p, month, deterrence, rngs)
+        year_end = stacked_annual_evaluation(
+            pop, org, runs, params, month, unfit_rate, deterrence, rngs
         )
-        unfit_rate, promotion_rate = year_end.unfit_rate, year_end.promotion_rate
+        unfit_rate = [annual.unfit_rate for annual in year_end]
+        promotion_rate = [annual.promotion_rate for annual in year_end]
         pop.case_kind[investigated] = int(CaseKind.NONE)
     return unfit_rate, promotion_rate
 
 
+def burn_in(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    params: Params | RunParams,
+    month: int,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+    unfit_rate: Sequence[FloatArray],
+    promotion_rate: Sequence[FloatArray | None],
+) -> list[FloatArray]:
+    """``BURN_IN_ROUNDS`` silent rounds of beliefs, expected unfit rates and a decision.
+
+    Each round: beliefs at the regime's truth for the serving rows
+    (:func:`~sim.model.processes.setup.initial_beliefs`), perceived unfit
+    rates at the evaluation rule's expected values
+    (:func:`~sim.model.processes.evaluation.expected_unfit_rates`) and a
+    decision as in ``month`` (one ``random(size)`` per run); beliefs are
+    drawn once more at the end, and a run's promotion beliefs are kept from
+    the replay when it had one (``promotion_rate`` not None). No events.
+    Returns each run's perceived unfit rates (``unfit_rate`` without rounds).
+    """
+    rows = np.flatnonzero(pop.alive)
+    noise = params.behaviour.choice_noise
+    load = workloads(pop, runs)
+    learned = pop.belief_promotion.copy()
+    rates = list(unfit_rate)
+    for _ in range(BURN_IN_ROUNDS):
+        stacked_initial_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
+        rates = stacked_expected_unfit_rates(pop, org, runs, params, rngs)
+        u = population_utilities(pop, org, params, load, per_row_rates(runs, rates), month, runs)
+        pop.state[:] = choose_states(u, noise, draw_uniform(runs, rngs))
+    stacked_initial_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
+    _keep_learned(pop, runs, np.arange(pop.alive.size), learned, promotion_rate)
+    return rates
+
+
 @dataclass(frozen=True, slots=True)
 class Initial:
-    """The model state the first population leaves besides ``pop`` and ``org``.
+    """The model state the first population leaves besides ``pop`` and ``org`` (one run's).
 
     Attributes:
         unfit_rate: the perceived unfit rates by state.
@@ -262,13 +505,14 @@ class Initial:
 def initialise_population(
     pop: Population,
     org: Organisation,
-    params: Params,
-    deterrence: float,
-    rng: np.random.Generator,
-) -> Initial:
+    runs: Runs,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+) -> list[Initial]:
     """Fill every post, draw traits, ages and service, replay careers, burn in states and beliefs.
 
-    Post ``k`` is held by row ``k``. Draws, in order: traits
+    Post ``k`` is held by row ``k`` (of its run). Draws, in order: traits
     (:func:`~sim.model.processes.setup.draw_traits`), ``rng.random((2, n))``
     for :func:`stationary_ages` (with demography, ages and service come from
     it and long-run idealism has decayed over the years served; without,
@@ -277,43 +521,94 @@ def initialise_population(
     the whole service. With demography, ``CAREER_REPLAY_YEARS`` years of
     careers are replayed (:func:`replay_careers`) with the last evaluation
     in the last multiple of 12 before the warm-up's first month. The
-    burn-in is ``BURN_IN_ROUNDS`` silent rounds (no events) of: beliefs at
-    the regime's truth, perceived unfit rates at the evaluation rule's
-    expected values, and a decision (as in the warm-up's first month);
-    beliefs are drawn once more at the end, promotion beliefs kept from the
-    replay.
+    burn-in (:func:`burn_in`) is ``BURN_IN_ROUNDS`` silent rounds (no
+    events) of: beliefs at the regime's truth, perceived unfit rates at the
+    evaluation rule's expected values, and a decision (as in the warm-up's
+    first month); beliefs are drawn once more at the end, promotion beliefs
+    kept from the replay.
+
+    ``pop`` and ``org`` hold the empty runs laid out by ``runs`` (one run
+    alone: :meth:`~sim.model.stacking.Runs.single`); ``deterrence`` and
+    ``rngs`` hold one entry per run. Every run draws from its own generator
+    exactly what it draws alone, in the same order, and every per-run total
+    is summed per run, so each run's population is the one it gets alone.
+    Runs with and without demography are initialised group by group.
+    Returns one :class:`Initial` per run.
     """
-    rows = np.arange(org.n_posts, dtype=np.int64)
-    pop.post[:] = rows
-    draw_traits(pop, rows, params, rng)
-    age, service = stationary_ages(rng.random((2, rows.size)), RECRUIT_AGE, RETIREMENT_AGE)
-    if params.workforce.demography:
+    demography = [params_of(params, r).workforce.demography for r in range(runs.count)]
+    if len(set(demography)) > 1:
+        out: dict[int, Initial] = {}
+        for flag in (False, True):
+            group = [r for r in range(runs.count) if demography[r] == flag]
+            starts = _initialise_group(pop, org, runs, params, deterrence, rngs, group)
+            out.update(zip(group, starts, strict=True))
+        return [out[r] for r in range(runs.count)]
+    return _initialise(pop, org, runs, params, deterrence, rngs)
+
+
+def _initialise_group(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+    group: Sequence[int],
+) -> list[Initial]:
+    """:func:`_initialise` of the runs ``group`` of a stack, on a copy of their rows."""
+    rows = np.concatenate([np.arange(runs.size) + r * runs.size for r in group])
+    sub_runs = Runs.stacked(len(group), runs.size, runs.units)
+    sub_pop = Population(**{f.name: getattr(pop, f.name)[rows] for f in fields(Population)})
+    sub_org = replace(org, post_holder=org.post_holder[rows], post_open=org.post_open[rows])
+    chosen = [params_of(params, r) for r in group]
+    sub_params = chosen[0] if len(group) == 1 else RunParams(chosen, sub_runs)
+    starts = _initialise(
+        sub_pop,
+        sub_org,
+        sub_runs,
+        sub_params,
+        [deterrence[r] for r in group],
+        [rngs[r] for r in group],
+    )
+    for f in fields(Population):
+        getattr(pop, f.name)[rows] = getattr(sub_pop, f.name)
+    org.post_holder[rows] = sub_org.post_holder
+    org.post_open[rows] = sub_org.post_open
+    return starts
+
+
+def _initialise(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+) -> list[Initial]:
+    """:func:`initialise_population` of runs that all have, or all lack, demography."""
+    count, size = runs.count, runs.size
+    first = params_of(params, 0)
+    rows = np.arange(pop.alive.size, dtype=np.int64)
+    pop.post[:] = np.tile(np.arange(size, dtype=np.int64), count)
+    stacked_draw_traits(pop, runs, rows, params, rngs)
+    age, service = stationary_ages(draw_uniform(runs, rngs, 2), RECRUIT_AGE, RETIREMENT_AGE)
+    if first.workforce.demography:
         pop.age[:] = age
         pop.idealism_base *= (1.0 - IDEALISM_TENURE_DECAY) ** (12.0 * service)
     else:
-        pop.age[:] = RECRUIT_AGE[0] + (RETIREMENT_AGE - RECRUIT_AGE[0]) * rng.random(rows.size)
+        pop.age[:] = RECRUIT_AGE[0] + (RETIREMENT_AGE - RECRUIT_AGE[0]) * draw_uniform(runs, rngs)
     pop.idealism[:] = pop.idealism_base
     pop.tenure[:] = np.floor(12.0 * service).astype(np.int64)
     pop.state[:] = ROUTINE
-    unfit_rate: FloatArray = np.array([0.0, 0.0, 1.0])
-    promotion_rate: FloatArray | None = None
-    warmup = params.simulation.warmup_months
-    if params.workforce.demography:
+    unfit_rate: list[FloatArray] = [np.array([0.0, 0.0, 1.0]) for _ in range(count)]
+    promotion_rate: list[FloatArray | None] = [None] * count
+    warmup = first.simulation.warmup_months
+    if first.workforce.demography:
         last_evaluation = -warmup - (warmup % 12)  # the last multiple of 12 before 1 - warmup
         unfit_rate, promotion_rate = replay_careers(
-            pop, org, params, CAREER_REPLAY_YEARS, last_evaluation, deterrence, rng
+            pop, org, runs, params, CAREER_REPLAY_YEARS, last_evaluation, deterrence, rngs
         )
-    rows = np.flatnonzero(pop.alive)
-    first_month = 1 - warmup
-    noise = params.behaviour.choice_noise
-    load = workload(pop, org.n_posts)
-    learned = pop.belief_promotion.copy() if promotion_rate is not None else None
-    for _ in range(BURN_IN_ROUNDS):
-        initial_beliefs(pop, org, rows, params, deterrence, rng, promotion_rate)
-        unfit_rate = expected_unfit_rates(pop, org, params, rng)
-        u = population_utilities(pop, org, params, load, unfit_rate, first_month)
-        pop.state[:] = choose_states(u, noise, rng.random(pop.alive.size))
-    initial_beliefs(pop, org, rows, params, deterrence, rng, promotion_rate)
-    if learned is not None:
-        pop.belief_promotion[:] = learned
-    return Initial(unfit_rate, promotion_rate)
+    unfit_rate = burn_in(
+        pop, org, runs, params, 1 - warmup, deterrence, rngs, unfit_rate, promotion_rate
+    )
+    return [Initial(u, rate) for u, rate in zip(unfit_rate, promotion_rate, strict=True)]
