@@ -1,9 +1,12 @@
 """Several runs of equal structure stepped together in one set of arrays.
 
-A :class:`RunStack` builds each run exactly as :class:`sim.model.CadreModel`
-does (its own generator, organisation and first population), then keeps all
-of them in one :class:`~sim.model.state.Population` of ``K * size`` rows and
-steps them together: the monthly processes run once over every row
+A :class:`RunStack` keeps ``K`` runs in one
+:class:`~sim.model.state.Population` of ``K * size`` rows, each run with its
+own generator. It builds them together: the first populations of every run
+are filled in one call
+(:func:`sim.model.processes.initial.initialise_population`, the function
+:class:`sim.model.CadreModel` calls with one run), and steps them together:
+the monthly processes run once over every row
 (:func:`sim.model.processes.month.advance_month`), the annual evaluation and
 the outputs once per run, on views of that run's rows. Each run's time
 series is identical, bit for bit, to the same run alone (tested). There are
@@ -78,7 +81,7 @@ class RunStack:
     """
 
     def __init__(self, specs: Sequence[RunSpec]) -> None:
-        """Build every run as it is built alone, stack them, warm up and record month 0."""
+        """Build every run's first population at once (as alone), warm up and record month 0."""
         if not specs:
             raise ValueError("a stack needs at least one run")
         shapes = {structure(spec.params) for spec in specs}

@@ -34,13 +34,17 @@ __all__ = [
     "at_rows",
     "draw_binomial",
     "draw_uniform",
+    "local_rows",
+    "mixed",
     "organisation_view",
     "per_row_rates",
     "per_run",
     "per_run_value",
     "population_view",
     "run_table",
+    "run_view",
     "stacked_organisation",
+    "state_mix",
     "strided",
     "workloads",
 ]
@@ -234,9 +238,12 @@ def strided(value: Any, dtype: type = np.float64) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(array), 1
 
 
+_COLUMNS = tuple(f.name for f in fields(Population))
+
+
 def population_view(pop: Population, rows: slice) -> Population:
     """The rows ``rows`` of ``pop`` as a population of views (writes go to ``pop``)."""
-    return Population(**{f.name: getattr(pop, f.name)[rows] for f in fields(Population)})
+    return Population(**{name: getattr(pop, name)[rows] for name in _COLUMNS})
 
 
 def organisation_view(org: Organisation, posts: slice) -> Organisation:
@@ -304,3 +311,38 @@ def workloads(pop: Population, runs: Runs) -> Any:
 def per_row_rates(runs: Runs, rates: Sequence[FloatArray]) -> list[Any]:
     """Each run's three perceived unfit rates as three entries, each a number or one per row."""
     return [runs.per_row([rate[s] for rate in rates]) for s in range(len(rates[0]))]
+
+
+def state_mix(by_state: FloatArray, runs: Runs) -> list[FloatArray]:
+    """Each run's logit probabilities as its own ``(size, 3)`` array, one row per cadre.
+
+    A mix ``p @ x`` is a matrix product whose rounding may depend on the
+    number of rows, so it is computed per run on an array of the run's shape.
+    """
+    if runs.count == 1:
+        return [np.ascontiguousarray(by_state.T)]
+    return [np.ascontiguousarray(by_state[:, runs.bounds(r)].T) for r in range(runs.count)]
+
+
+def mixed(p: Sequence[FloatArray], values: Sequence[FloatArray]) -> FloatArray:
+    """``sum_s P(s) x(s)`` of every row: each run's ``p[r] @ values[r]``, side by side."""
+    if len(p) == 1:
+        return p[0] @ values[0]
+    return np.concatenate([q @ x for q, x in zip(p, values, strict=True)])
+
+
+def run_view(
+    pop: Population, org: Organisation, runs: Runs, run: int
+) -> tuple[Population, Organisation]:
+    """Run ``run``'s rows and posts as a population and an organisation of views."""
+    if runs.count == 1:
+        return pop, org
+    rows = runs.bounds(run)
+    return population_view(pop, rows), organisation_view(org, rows)
+
+
+def local_rows(runs: Runs, rows: IntArray) -> list[IntArray]:
+    """Sorted stack rows split by run, each numbered within its run."""
+    if runs.count == 1:
+        return [rows]
+    return [part - r * runs.size for r, part in enumerate(runs.split(rows))]

@@ -8,6 +8,18 @@ from the monthly hazards, the annual evaluation) to sort cadres into levels
 as the promotion tournament does; a burn-in of silent decision rounds then
 brings states and beliefs to the regime's quasi-steady state. The warm-up
 months after it are ordinary months, run by :class:`sim.model.CadreModel`.
+
+Like :func:`~sim.model.processes.month.advance_month`, every function here
+works on one run or a stack of runs of equal structure
+(:class:`~sim.model.stacking.Runs`, parameters per row by
+:class:`~sim.model.stacking.RunParams`): each run draws from its own
+generator exactly what it draws alone, in the same order, and every per-run
+total is summed (and every matrix product taken) per run, so a run's first
+population is the same alone or stacked. The processes of other modules
+that have no stacked form yet are called through one seam each
+(:func:`stacked_draw_traits`, :func:`stacked_initial_beliefs`,
+:func:`stacked_expected_unfit_rates`, :func:`stacked_annual_evaluation`),
+which makes them run by run on views of each run's rows.
 """
 
 from __future__ import annotations
@@ -51,10 +63,13 @@ from sim.model.stacking import (
     at_rows,
     draw_binomial,
     draw_uniform,
-    organisation_view,
+    local_rows,
+    mixed,
     per_row_rates,
     per_run_value,
     population_view,
+    run_view,
+    state_mix,
     workloads,
 )
 from sim.model.state import FloatArray, IntArray, Organisation, Population
@@ -97,24 +112,6 @@ def stationary_ages(
 # --------------------------------------------------------------------------
 # per-run draws and per-run numbers over a stack
 # --------------------------------------------------------------------------
-def _state_mix(by_state: FloatArray, runs: Runs) -> list[FloatArray]:
-    """Each run's logit probabilities as its own ``(size, 3)`` array, one row per cadre.
-
-    A mix ``p @ x`` is a matrix product whose rounding may depend on the
-    number of rows, so it is computed per run on an array of the run's shape.
-    """
-    if runs.count == 1:
-        return [np.ascontiguousarray(by_state.T)]
-    return [np.ascontiguousarray(by_state[:, runs.bounds(r)].T) for r in range(runs.count)]
-
-
-def _mixed(p: Sequence[FloatArray], values: Sequence[FloatArray]) -> FloatArray:
-    """``sum_s P(s) x(s)`` of every row: each run's ``p[r] @ values[r]``, side by side."""
-    if len(p) == 1:
-        return p[0] @ values[0]
-    return np.concatenate([q @ x for q, x in zip(p, values, strict=True)])
-
-
 def _keep_learned(
     pop: Population,
     runs: Runs,
@@ -134,23 +131,6 @@ def _keep_learned(
 # --------------------------------------------------------------------------
 # seams: processes still made per run, on views of each run's rows
 # --------------------------------------------------------------------------
-def _run_view(
-    pop: Population, org: Organisation, runs: Runs, run: int
-) -> tuple[Population, Organisation]:
-    """Run ``run``'s rows and posts as a population and an organisation of views."""
-    if runs.count == 1:
-        return pop, org
-    rows = runs.bounds(run)
-    return population_view(pop, rows), organisation_view(org, rows)
-
-
-def _local_rows(runs: Runs, rows: IntArray) -> list[IntArray]:
-    """Sorted stack rows split by run, each numbered within its run."""
-    if runs.count == 1:
-        return [rows]
-    return [part - r * runs.size for r, part in enumerate(runs.split(rows))]
-
-
 def stacked_draw_traits(
     pop: Population,
     runs: Runs,
@@ -163,7 +143,7 @@ def stacked_draw_traits(
     For now made run by run on views of each run's rows, from its generator
     and its parameters; a stacked ``draw_traits`` replaces this body.
     """
-    for r, part in enumerate(_local_rows(runs, rows)):
+    for r, part in enumerate(local_rows(runs, rows)):
         view = pop if runs.count == 1 else population_view(pop, runs.bounds(r))
         draw_traits(view, part, params_of(params, r), rngs[r])
 
@@ -184,8 +164,8 @@ def stacked_initial_beliefs(
     For now made run by run on views of each run's rows; a stacked
     ``initial_beliefs`` replaces this body.
     """
-    for r, part in enumerate(_local_rows(runs, rows)):
-        view, org_view = _run_view(pop, org, runs, r)
+    for r, part in enumerate(local_rows(runs, rows)):
+        view, org_view = run_view(pop, org, runs, r)
         initial_beliefs(
             view, org_view, part, params_of(params, r), deterrence[r], rngs[r], promotion_rate[r]
         )
@@ -205,7 +185,7 @@ def stacked_expected_unfit_rates(
     """
     out = []
     for r in range(runs.count):
-        view, org_view = _run_view(pop, org, runs, r)
+        view, org_view = run_view(pop, org, runs, r)
         out.append(expected_unfit_rates(view, org_view, params_of(params, r), rngs[r]))
     return out
 
@@ -227,7 +207,7 @@ def stacked_annual_evaluation(
     """
     out = []
     for r in range(runs.count):
-        view, org_view = _run_view(pop, org, runs, r)
+        view, org_view = run_view(pop, org, runs, r)
         out.append(
             annual_evaluation(
                 view,
@@ -287,7 +267,7 @@ def replay_discipline(
     mistakes = (
         behaviour.mistake_rate
         * workloads(pop, runs)
-        * _mixed(p, [MISTAKE_EXPOSURE] * runs.count)
+        * mixed(p, [MISTAKE_EXPOSURE] * runs.count)
         * rank_factor(level, params.discipline.accountability)
         * accusation.mistake_report_prob
     )
@@ -295,7 +275,7 @@ def replay_discipline(
         visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
     ]
     false = report_hazard(
-        visible=_mixed(p, visibilities) * report_exposure(pop, org, params),
+        visible=mixed(p, visibilities) * report_exposure(pop, org, params),
         ability=pop.ability,
         alive=alive,
         base_rate=accusation.false_report_rate,
@@ -431,8 +411,8 @@ def replay_careers(
         )
         by_state = softmax_probabilities(u, noise)
         pop.state[:] = choose_by_probabilities(by_state, draw_uniform(runs, rngs))
-        p = _state_mix(by_state, runs)
-        output = pop.ability * (_mixed(p, [EFFORT] * count) + innovation * by_state[ACTIVE])
+        p = state_mix(by_state, runs)
+        output = pop.ability * (mixed(p, [EFFORT] * count) + innovation * by_state[ACTIVE])
         pop.performance[:] = np.where(alive, 12.0 * output, 0.0)
         pop.active_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[ACTIVE]), 0)
         pop.flat_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[FLAT]), 0)
@@ -532,9 +512,12 @@ def initialise_population(
     ``rngs`` hold one entry per run. Every run draws from its own generator
     exactly what it draws alone, in the same order, and every per-run total
     is summed per run, so each run's population is the one it gets alone.
-    Runs with and without demography are initialised group by group.
+    Runs with and without demography are initialised group by group. One
+    :class:`Params` for several runs is every run's.
     Returns one :class:`Initial` per run.
     """
+    if runs.count > 1 and not isinstance(params, RunParams):
+        params = RunParams([params] * runs.count, runs)  # one Params for every run
     demography = [params_of(params, r).workforce.demography for r in range(runs.count)]
     if len(set(demography)) > 1:
         out: dict[int, Initial] = {}
