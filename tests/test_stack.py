@@ -198,3 +198,13 @@ def test_stacked_initial_population_matches_each_run_alone() -> None:
         else:
             assert starts[r].promotion_rate.tobytes() == start.promotion_rate.tobytes()
         assert rngs[r].bit_generator.state == rng.bit_generator.state  # the same draws
+
+
+def test_a_stack_of_runs_with_and_without_demography_matches_each_run_alone() -> None:
+    base = load("baseline").with_overrides({"workforce.population": 120})
+    scenarios = [base, base.with_overrides({"workforce.demography": False}), base]
+    pairs = [_alone(s, 60 + i) for i, s in enumerate(scenarios)]
+    stack = RunStack([spec for spec, _ in pairs])
+    stack.run(MONTHS)
+    for r, (_, frame) in enumerate(pairs):
+        pd.testing.assert_frame_equal(stack.timeseries(r), frame, check_exact=True)
