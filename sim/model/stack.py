@@ -175,19 +175,20 @@ class RunStack:
         )
         self.deterrence = done.deterrence
         if month % 12 == 0:
-            for r in range(self.runs.count):
-                year_end = annual.annual_evaluation(
-                    self.pops[r],
-                    self.orgs[r],
-                    params[r],
-                    month,
-                    self.unfit_rate[r],
-                    self.deterrence[r],
-                    self.rngs[r],
-                )
-                self.unfit_rate[r] = year_end.unfit_rate
-                self.promotion_rate[r] = year_end.promotion_rate
-                done.events[r].update(year_end.counts)
+            year_end = annual.annual_evaluation(
+                self.pop,
+                self.org,
+                self.runs,
+                self._params_for(params),
+                month,
+                self.unfit_rate,
+                self.deterrence,
+                self.rngs,
+            )
+            for r, result in enumerate(year_end):
+                self.unfit_rate[r] = result.unfit_rate
+                self.promotion_rate[r] = result.promotion_rate
+                done.events[r].update(result.counts)
         return done.events, done.public_value
 
     def _record(self, events: Sequence[dict[str, int]], public_value: Sequence[float]) -> None:

@@ -236,8 +236,8 @@ def replay_careers(
         pop.idealism_base[alive] *= (1.0 - IDEALISM_TENURE_DECAY) ** 12
         pop.idealism[alive] *= (1.0 - IDEALISM_TENURE_DECAY) ** 12
         investigated = replay_discipline(pop, org, params, p, month, deterrence, rng)
-        year_end = annual_evaluation(
-            pop, org, params, month, unfit_rate, deterrence, rng, cut_posts=False
+        (year_end,) = annual_evaluation(
+            pop, org, None, params, month, [unfit_rate], [deterrence], [rng], cut_posts=False
         )
         unfit_rate, promotion_rate = year_end.unfit_rate, year_end.promotion_rate
         pop.case_kind[investigated] = int(CaseKind.NONE)
