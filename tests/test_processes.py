@@ -762,3 +762,16 @@ def test_retirement_drops_an_open_case_and_a_pending_removal():
     pop.removal_pending[0] = True
     vacate(pop, org, np.array([0]))
     assert pop.case_kind[0] == NO_CASE and not pop.removal_pending[0]
+
+
+def test_sorting_within_groups_is_a_stable_lexsort():
+    rng = np.random.default_rng(8)
+    for values in (rng.standard_normal(500), rng.integers(0, 4, 500).astype(float)):
+        values[::50] = -0.0
+        groups = rng.integers(0, 7, 500)
+        expected = np.lexsort((values, groups))
+        np.testing.assert_array_equal(evaluation.sort_within_groups(values, groups, 7), expected)
+    values[3] = np.nan
+    np.testing.assert_array_equal(
+        evaluation.sort_within_groups(values, groups, 7), np.lexsort((values, groups))
+    )

@@ -55,6 +55,7 @@ __all__ = [
     "move_rows",
     "per_run_draws",
     "promote",
+    "sort_within_groups",
     "within_group_zscore",
 ]
 
@@ -103,6 +104,23 @@ def move_rows(
     pop.post[rows] = posts
     org.post_holder[posts + offset] = local
     pop.tenure[rows] = 0
+
+
+def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntArray:
+    """The order of ``key`` by group, then by value, ties in index order.
+
+    Equal to ``np.lexsort((key, group))`` (a stable sort), done as a fast
+    sort of the values (exact when no two are equal, else a stable one)
+    followed by a stable sort by group.
+    """
+    order = np.argsort(key)
+    ordered = key[order]
+    if ordered.size and (np.isnan(ordered[-1]) or (ordered[1:] == ordered[:-1]).any()):
+        order = np.argsort(key, kind="stable")
+    if n_groups > 1:
+        small = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int64
+        order = order[np.argsort(group[order].astype(small), kind="stable")]
+    return order
 
 
 def within_group_zscore(
@@ -159,7 +177,7 @@ def bottom_of_levels(
     serving cadres has ``floor(share * m)`` at its bottom.
     """
     rows = np.flatnonzero(alive)
-    order = rows[np.lexsort((score[rows], level[rows]))]  # by level, then score, then row
+    order = rows[sort_within_groups(score[rows], level[rows], n_levels)]  # by level, score, row
     group = level[order]
     size = np.bincount(group, minlength=n_levels)
     k = np.floor(at_rows(share, order) * size[group]).astype(np.int64)
@@ -350,7 +368,7 @@ def demote(
     down = np.flatnonzero(demoted & (level >= 1))
     down = down[np.argsort(group[down], kind="stable")]
     cand = np.flatnonzero(verdict.eligible & (level < org.n_levels - 1) & ~demoted)
-    cand = cand[np.lexsort((-verdict.score[cand], group[cand]))]
+    cand = cand[sort_within_groups(-verdict.score[cand], group[cand], n_groups)]
     # pairs: the first min(#down, #candidates below) of each level's demoted cadres
     n_down = np.bincount(group[down], minlength=n_groups)
     n_cand = np.bincount(group[cand] + 1, minlength=n_groups)  # by the level above
@@ -410,7 +428,7 @@ def promote(
         n_posts = np.bincount(post_run[posts], minlength=runs.count)
         n_cand = np.bincount(run[cand], minlength=runs.count)
         filled = np.minimum(n_posts, n_cand)
-        cand = cand[np.lexsort((-score[cand], run[cand]))]
+        cand = cand[sort_within_groups(-score[cand], run[cand], runs.count)]
         cand = cand[_in_group_rank(run[cand], runs.count) < filled[run[cand]]]
         starts = np.cumsum(n_posts) - n_posts
         targets = [
