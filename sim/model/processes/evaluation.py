@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sim.model.constants import (
@@ -35,7 +36,7 @@ from sim.model.constants import (
     UNFIT_MONTHS,
 )
 from sim.model.kinds import CaseKind
-from sim.model.processes.learning import group_mean, learn
+from sim.model.processes.learning import learn
 from sim.model.processes.stakes import promotable
 from sim.model.stacking import RunParams, Runs, at_rows, per_run
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
@@ -126,13 +127,48 @@ def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntAr
 def within_group_zscore(
     values: FloatArray, groups: IntArray, mask: BoolArray, n_groups: int
 ) -> FloatArray:
-    """Standardise ``values`` within each group (level) over ``mask``; 0 elsewhere."""
-    mean, count = group_mean(groups, values, mask, n_groups)
-    sq, _ = group_mean(groups, values**2, mask, n_groups)
-    sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
-    sd_i = sd[groups]
-    z = np.divide(values - mean[groups], sd_i, out=np.zeros_like(values), where=sd_i > 1e-12)
-    return np.where(mask, z, 0.0)
+    """Standardise ``values`` within each group (level) over ``mask``; 0 elsewhere.
+
+    Each group's mean and mean square are its members' sums in row order
+    over their count; a group whose standard deviation is 1e-12 or less
+    gives 0 (compiled).
+    """
+    out = np.empty(values.size, dtype=np.float64)
+    _zscore(
+        np.ascontiguousarray(values, dtype=np.float64),
+        np.ascontiguousarray(groups, dtype=np.int64),
+        np.ascontiguousarray(mask, dtype=np.bool_),
+        int(n_groups),
+        out,
+    )
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _zscore(values, groups, mask, n_groups, out):  # pragma: no cover - compiled
+    """:func:`within_group_zscore` into ``out``."""
+    count = np.zeros(n_groups)
+    total = np.zeros(n_groups)
+    total_sq = np.zeros(n_groups)
+    for i in range(values.size):
+        if mask[i]:
+            g = groups[i]
+            count[g] += 1.0
+            total[g] += values[i]
+            total_sq[g] += values[i] * values[i]
+    mean = np.zeros(n_groups)
+    sd = np.zeros(n_groups)
+    for g in range(n_groups):
+        if count[g] > 0:
+            mean[g] = total[g] / count[g]
+            spread = total_sq[g] / count[g] - mean[g] * mean[g]
+            sd[g] = np.sqrt(spread if (spread >= 0.0 or spread != spread) else 0.0)
+    for i in range(values.size):
+        out[i] = 0.0
+        if mask[i]:
+            g = groups[i]
+            if sd[g] > 1e-12:
+                out[i] = (values[i] - mean[g]) / sd[g]
 
 
 def evaluation_scores(
