@@ -449,22 +449,27 @@ def promote(
     """
     runs = _layout(pop, org, runs)
     promoted = promoted.copy()
-    demoted, score = verdict.demoted, verdict.score
     run = runs.run
-    post_level = np.tile(org.post_level, runs.count)  # level of every post of the stack
-    post_run = run  # posts and rows are laid out alike
+    # the candidates of every level at the start, each level's in row order: a cadre
+    # promoted here moves up out of the levels still to come, so these stay exact
     level = org.post_level[pop.post]
+    base = np.flatnonzero(pop.alive & verdict.eligible & ~promoted & ~verdict.demoted)
+    by_level = base[np.argsort(level[base].astype(np.int16), kind="stable")]
+    cuts = np.searchsorted(level[by_level], np.arange(org.n_levels + 1))
+    holder = org.post_holder.reshape(runs.count, runs.size)
+    is_open = org.post_open.reshape(runs.count, runs.size)
     for lvl in range(org.n_levels - 2, -1, -1):
-        posts = np.flatnonzero((post_level == lvl + 1) & org.post_open & (org.post_holder < 0))
-        if posts.size == 0:
+        level_posts = np.flatnonzero(org.post_level == lvl + 1)
+        post_run, at = np.nonzero(is_open[:, level_posts] & (holder[:, level_posts] < 0))
+        if post_run.size == 0:
             continue
-        cand = np.flatnonzero(pop.alive & verdict.eligible & (level == lvl) & ~promoted & ~demoted)
+        cand = by_level[cuts[lvl] : cuts[lvl + 1]]
         if cand.size == 0:
             continue
-        n_posts = np.bincount(post_run[posts], minlength=runs.count)
-        n_cand = np.bincount(run[cand], minlength=runs.count)
-        filled = np.minimum(n_posts, n_cand)
-        cand = cand[sort_within_groups(-score[cand], run[cand], runs.count)]
+        posts = level_posts[at]  # each run's vacancies, ascending
+        n_posts = np.bincount(post_run, minlength=runs.count)
+        filled = np.minimum(n_posts, np.bincount(run[cand], minlength=runs.count))
+        cand = cand[sort_within_groups(-verdict.score[cand], run[cand], runs.count)]
         cand = cand[_in_group_rank(run[cand], runs.count) < filled[run[cand]]]
         starts = np.cumsum(n_posts) - n_posts
         targets = [
@@ -473,10 +478,10 @@ def promote(
         ]
         if not targets:
             continue
-        chosen = targets[0] if len(targets) == 1 else np.concatenate(targets)
-        move_rows(pop, org, cand, chosen - at_rows(runs.row_offset, cand), runs)
+        move_rows(
+            pop, org, cand, targets[0] if len(targets) == 1 else np.concatenate(targets), runs
+        )
         promoted[cand] = True
-        level = org.post_level[pop.post]
     return promoted
 
 
