@@ -161,7 +161,7 @@ class RunStack:
     def _advance(
         self, month: int, params: Sequence[Params]
     ) -> tuple[list[dict[str, int]], list[float]]:
-        """Every run's month: the monthly processes together, the annual evaluation per run."""
+        """Every run's month: the monthly processes and the annual evaluation, all runs at once."""
         done = advance_month(
             self.pop,
             self.org,
