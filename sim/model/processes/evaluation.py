@@ -18,7 +18,7 @@ is counted within its run, so each run's results are those it gets alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numba
@@ -76,16 +76,23 @@ def level_groups(level: IntArray, runs: Runs, n_levels: int) -> IntArray:
 
 
 def per_run_draws(
-    rngs: Sequence[np.random.Generator], runs: Runs, draw: str, *args: float, rows: int = 1
+    rngs: Sequence[np.random.Generator],
+    runs: Runs,
+    draw: Callable[[np.random.Generator, int], FloatArray],
 ) -> FloatArray:
-    """Each run's ``rng.<draw>(*args, (rows, size))`` from its own generator, side by side.
-
-    Returns ``(rows, runs.rows)`` values (flat ``runs.rows`` when ``rows`` is 1,
-    drawn as ``rng.<draw>(*args, size)``), run ``r``'s in its own columns.
-    """
-    shape: int | tuple[int, int] = runs.size if rows == 1 else (rows, runs.size)
-    parts = [getattr(rng, draw)(*args, shape) for rng in rngs]
+    """Each run's ``draw(rng, size)`` from its own generator, run after run along the last axis."""
+    parts = [draw(rng, runs.size) for rng in rngs]
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+
+
+def _normal(rng: np.random.Generator, n: int) -> FloatArray:
+    """``rng.standard_normal(n)``: the scores' noise."""
+    return rng.standard_normal(n)
+
+
+def _two_uniforms(rng: np.random.Generator, n: int) -> FloatArray:
+    """``rng.random((2, n))``: detection and demotion draws."""
+    return rng.random((2, n))
 
 
 def move_rows(
@@ -246,7 +253,7 @@ def expected_unfit_rates(
     alive = pop.alive
     group = level_groups(org.post_level[pop.post], runs, org.n_levels)
     performance = 12.0 * pop.ability * EFFORT[pop.state]
-    noise = per_run_draws(rngs, runs, "standard_normal")
+    noise = per_run_draws(rngs, runs, _normal)
     score = evaluation_scores(pop, org, params, performance, noise, runs)
     share = params.demotion.bottom_share
     n_groups = runs.count * org.n_levels
@@ -315,7 +322,7 @@ def evaluate(
     alive = pop.alive
     n = alive.size
     level = org.post_level[pop.post]
-    noise = per_run_draws(rngs, runs, "standard_normal")
+    noise = per_run_draws(rngs, runs, _normal)
     score = evaluation_scores(pop, org, params, pop.performance, noise, runs)
     # dominant state of the year, for the public record of who was judged unfit
     dominant = np.full(n, ROUTINE, dtype=np.int64)
@@ -323,7 +330,7 @@ def evaluate(
     dominant[pop.flat_months >= UNFIT_MONTHS] = FLAT
 
     demotion = params.demotion
-    draws = per_run_draws(rngs, runs, "random", rows=2)
+    draws = per_run_draws(rngs, runs, _two_uniforms)
     group = level_groups(level, runs, org.n_levels)
     bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, runs.count * org.n_levels)
     unfit = alive & ((pop.flat_months >= UNFIT_MONTHS) & (draws[0] < demotion.detection) | bottom)
