@@ -232,9 +232,19 @@ def _copy_pair(pop: Population, org: Organisation) -> tuple[Population, Organisa
 
 def test_stacked_traits_and_beliefs_match_each_run_alone() -> None:
     # the draws the initial population and recruits share, for a stack of runs
-    settings = [{}, {"workforce.idealist_share": 0.8, "fault_tolerance.coverage": 0.7}]
+    settings = [
+        {},
+        {"workforce.idealist_share": 0.8, "fault_tolerance.coverage": 0.7},
+        {
+            "behaviour.learning_own": 0.0,
+            "behaviour.learning_peer": 0.0,
+            "behaviour.learning_public": 0.0,
+            "accusation.visibility_active": 2.0,
+            "accusation.rank_exposure": 0.9,
+        },
+    ]
     params = [Params.from_values({"workforce.population": 120} | extra) for extra in settings]
-    deterrence = [0.05, 0.2]
+    deterrence = [0.05, 0.2, 0.1]
     alone = []
     for r, prm in enumerate(params):
         model = CadreModel(workforce_population=120, rng=5 + r)
@@ -246,7 +256,7 @@ def test_stacked_traits_and_beliefs_match_each_run_alone() -> None:
         rates = evaluation.expected_unfit_rates(pop, org, prm, rng)
         alone.append((_copy_pair(model.pop, model.org), pop, rows, rates, rng))
     size = alone[0][1].alive.size
-    runs = Runs.stacked(2, size, alone[0][0][1].n_units)
+    runs = Runs.stacked(len(params), size, alone[0][0][1].n_units)
     pop = Population(
         **{
             f.name: np.concatenate([getattr(start[0], f.name) for start, *_ in alone])
@@ -263,7 +273,7 @@ def test_stacked_traits_and_beliefs_match_each_run_alone() -> None:
         level_sizes=org.level_sizes,
     )
     rows = np.concatenate([r * size + rows for r, (_, _, rows, _, _) in enumerate(alone)])
-    rngs = [np.random.default_rng(30 + r) for r in range(2)]
+    rngs = [np.random.default_rng(30 + r) for r in range(len(params))]
     run_params = RunParams(params, runs)
     setup.draw_traits(pop, rows, run_params, rngs, runs)
     setup.initial_beliefs(pop, org, rows, run_params, deterrence, rngs, None, runs)
