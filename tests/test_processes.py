@@ -477,16 +477,16 @@ def test_detected_flat_cadres_are_unfit_and_demoted():
     pop.flat_months[:5] = 12
     pop.removal_pending[:] = False
     pop.case_kind[:] = NO_CASE
-    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    verdict = evaluation.evaluate(pop, org, prm, 12, [unfit], [rng])
     assert list(np.flatnonzero(verdict.demoted)) == [0, 1, 2, 3, 4]
-    assert verdict.unfit_rate[F] == pytest.approx(unfit[F] + 0.5 * (1.0 - unfit[F]))
+    assert verdict.unfit_rate[0][F] == pytest.approx(unfit[F] + 0.5 * (1.0 - unfit[F]))
     expected = stakes.promotable(pop, prm, 12)
     assert (verdict.eligible == expected).all()
 
 
 def test_demotion_swaps_posts_with_the_best_eligible_cadre_below():
     pop, org, prm, unfit, rng = small_state()
-    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    verdict = evaluation.evaluate(pop, org, prm, 12, [unfit], [rng])
     level = verdict.level_at_start
     up_row = int(np.flatnonzero(level == 1)[0])
     demoted = np.zeros_like(verdict.demoted)
@@ -497,7 +497,7 @@ def test_demotion_swaps_posts_with_the_best_eligible_cadre_below():
     chosen = evaluation.Evaluation(score, level, eligible, demoted, verdict.unfit_rate)
     post_up, post_down = pop.post[up_row], pop.post[best]
     result = evaluation.demote(pop, org, chosen, 12)
-    assert result.count == 1 and list(np.flatnonzero(result.promoted)) == [best]
+    assert result.count == [1] and list(np.flatnonzero(result.promoted)) == [best]
     assert pop.post[up_row] == post_down and pop.post[best] == post_up
     assert org.post_holder[post_up] == best and org.post_holder[post_down] == up_row
 
@@ -508,14 +508,14 @@ def test_promotion_fills_a_vacancy_with_the_best_eligible_cadre_below():
     leaver = int(org.post_holder[top])
     pop.alive[leaver] = False
     org.post_holder[top] = -1
-    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    verdict = evaluation.evaluate(pop, org, prm, 12, [unfit], [rng])
     eligible = pop.alive.copy()
     chosen = evaluation.Evaluation(
         verdict.score, verdict.level_at_start, eligible, np.zeros_like(eligible), unfit
     )
     below = np.flatnonzero(pop.alive & (verdict.level_at_start == org.n_levels - 2))
     best = int(below[np.argmax(verdict.score[below])])
-    promoted = evaluation.promote(pop, org, chosen, np.zeros_like(eligible), rng)
+    promoted = evaluation.promote(pop, org, chosen, np.zeros_like(eligible), [rng])
     assert promoted[best] and pop.post[best] == top and org.post_holder[top] == best
 
 
@@ -587,7 +587,7 @@ def test_recruits_fill_vacant_bottom_posts_in_free_rows():
     rows = org.post_holder[bottom].copy()
     pop.alive[rows] = False
     org.post_holder[bottom] = -1
-    recruited = demography.recruit(pop, org, prm, 0.05, rng)
+    recruited = demography.recruit(pop, org, prm, [0.05], [rng])
     assert sorted(recruited) == sorted(rows)
     assert pop.alive.all() and (org.post_holder[bottom] >= 0).all()
     assert (pop.state[recruited] == R).all()
@@ -741,10 +741,10 @@ def test_a_heavy_sanction_removes_a_leader_at_the_next_evaluation():
     pop.case_months_left[leader] = 1
     cases.conclude_cases(pop, org, prm, 5, [rng])
     assert pop.removal_pending[leader] and pop.punished_until[leader] == 35
-    verdict = evaluation.evaluate(pop, org, prm, 12, unfit, rng)
+    verdict = evaluation.evaluate(pop, org, prm, 12, [unfit], [rng])
     assert verdict.demoted[leader]
     result = evaluation.demote(pop, org, verdict, 12)
-    if result.removals:
+    if result.removals[0]:
         assert not pop.removal_pending[leader]
 
 
@@ -764,3 +764,16 @@ def test_retirement_drops_an_open_case_and_a_pending_removal():
     pop.removal_pending[0] = True
     vacate(pop, org, np.array([0]))
     assert pop.case_kind[0] == NO_CASE and not pop.removal_pending[0]
+
+
+def test_sorting_within_groups_is_a_stable_lexsort():
+    rng = np.random.default_rng(8)
+    for values in (rng.standard_normal(500), rng.integers(0, 4, 500).astype(float)):
+        values[::50] = -0.0
+        groups = rng.integers(0, 7, 500)
+        expected = np.lexsort((values, groups))
+        np.testing.assert_array_equal(evaluation.sort_within_groups(values, groups, 7), expected)
+    values[3] = np.nan
+    np.testing.assert_array_equal(
+        evaluation.sort_within_groups(values, groups, 7), np.lexsort((values, groups))
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,12 @@ import pandas as pd
 import pytest
 
 from sim.model import CadreModel
+from sim.model.constants import RETIREMENT_AGE
+from sim.model.processes import evaluation, setup
+from sim.model.processes.annual import annual_evaluation
 from sim.model.stack import RunSpec, RunStack, structure
 from sim.model.stacking import RunParams, Runs
+from sim.model.state import Organisation, Population
 from sim.parameters.values import Params
 from sim.runs import store as results
 from sim.runs.batch import run_batch, stack_tasks
@@ -208,3 +213,144 @@ def test_a_stack_of_runs_with_and_without_demography_matches_each_run_alone() ->
     stack.run(MONTHS)
     for r, (_, frame) in enumerate(pairs):
         pd.testing.assert_frame_equal(stack.timeseries(r), frame, check_exact=True)
+
+
+def test_stacked_evaluation_matches_each_run_alone() -> None:
+    # runs with different demotion, fault-tolerance, career, staffing and demography
+    # parameters, one annual evaluation of all of them at once against each alone
+    settings = [
+        {},
+        {"demotion.intensity": 1.0, "demotion.detection": 0.9, "demotion.bottom_share": 0.2},
+        {"fault_tolerance.coverage": 0.9, "fault_tolerance.credibility": 0.3},
+        {"workforce.staffing_cut": 0.2, "career.performance_weight": 0.3},
+        {"workforce.demography": False, "behaviour.learning_own": 0.0},
+    ]
+    common = {"workforce.population": 150}
+    params = [Params.from_values(common | extra) for extra in settings]
+    states, unfit, deterrence = [], [], []
+    for r, extra in enumerate(settings):
+        kwargs = {k.replace(".", "_", 1): v for k, v in (common | extra).items()}
+        model = CadreModel(**kwargs, rng=70 + r)
+        model.run(11)  # the next month, 12, is an evaluation
+        pop, org = _copy_pair(model.pop, model.org)
+        rng = np.random.default_rng(r)
+        pop.age[rng.choice(pop.alive.size, 8, replace=False)] = RETIREMENT_AGE + 1.0
+        leaving = rng.choice(pop.alive.size, 12, replace=False)
+        org.post_holder[pop.post[leaving]] = -1
+        pop.alive[leaving] = False
+        leaders = np.flatnonzero(pop.alive & (org.post_level[pop.post] >= 1))
+        pop.removal_pending[leaders[:3]] = True
+        states.append((pop, org))
+        unfit.append(model.unfit_rate.copy())
+        deterrence.append(model.deterrence)
+    alone = []
+    rngs_alone = [np.random.default_rng(900 + r) for r in range(len(params))]
+    for r, (pop, org) in enumerate(states):
+        pop_r, org_r = _copy_pair(pop, org)
+        (result,) = annual_evaluation(
+            pop_r, org_r, None, params[r], 12, [unfit[r]], [deterrence[r]], [rngs_alone[r]]
+        )
+        alone.append((pop_r, org_r, result))
+    size = states[0][0].alive.size
+    runs = Runs.stacked(len(params), size, states[0][1].n_units)
+    pop = Population(
+        **{
+            f.name: np.concatenate([getattr(p, f.name) for p, _ in states])
+            for f in fields(Population)
+        }
+    )
+    first = states[0][1]
+    org = Organisation(
+        post_level=first.post_level,
+        post_parent=first.post_parent,
+        post_unit=first.post_unit,
+        post_holder=np.concatenate([o.post_holder for _, o in states]),
+        post_open=np.concatenate([o.post_open for _, o in states]),
+        level_sizes=first.level_sizes,
+    )
+    rngs = [np.random.default_rng(900 + r) for r in range(len(params))]
+    stacked = annual_evaluation(
+        pop, org, runs, RunParams(params, runs), 12, unfit, deterrence, rngs
+    )
+    assert sum(res.counts["promotions"] for res in stacked) > 0
+    assert sum(res.counts["demotions"] for res in stacked) > 0
+    assert sum(res.counts["recruits"] for res in stacked) > 0
+    assert not org.post_open[runs.bounds(3)].all() and org.post_open[runs.bounds(0)].all()
+    for r, (pop_r, org_r, result) in enumerate(alone):
+        rows = runs.bounds(r)
+        for f in fields(Population):
+            np.testing.assert_array_equal(getattr(pop, f.name)[rows], getattr(pop_r, f.name))
+        np.testing.assert_array_equal(org.post_holder[rows], org_r.post_holder)
+        np.testing.assert_array_equal(org.post_open[rows], org_r.post_open)
+        got = stacked[r]
+        assert got.counts == result.counts
+        np.testing.assert_array_equal(got.unfit_rate, result.unfit_rate)
+        np.testing.assert_array_equal(got.promotion_rate, result.promotion_rate)
+        np.testing.assert_array_equal(got.retired, result.retired)
+        np.testing.assert_array_equal(got.recruited, result.recruited)
+        assert rngs[r].bit_generator.state == rngs_alone[r].bit_generator.state
+
+
+def _copy_pair(pop: Population, org: Organisation) -> tuple[Population, Organisation]:
+    """Copies of a population and an organisation."""
+    return (
+        Population(**{f.name: getattr(pop, f.name).copy() for f in fields(Population)}),
+        Organisation(**{f.name: getattr(org, f.name).copy() for f in fields(Organisation)}),
+    )
+
+
+def test_stacked_traits_and_beliefs_match_each_run_alone() -> None:
+    # the draws the initial population and recruits share, for a stack of runs
+    settings = [
+        {},
+        {"workforce.idealist_share": 0.8, "fault_tolerance.coverage": 0.7},
+        {
+            "behaviour.learning_own": 0.0,
+            "behaviour.learning_peer": 0.0,
+            "behaviour.learning_public": 0.0,
+            "accusation.visibility_active": 2.0,
+            "accusation.rank_exposure": 0.9,
+        },
+    ]
+    params = [Params.from_values({"workforce.population": 120} | extra) for extra in settings]
+    deterrence = [0.05, 0.2, 0.1]
+    alone = []
+    for r, prm in enumerate(params):
+        model = CadreModel(workforce_population=120, rng=5 + r)
+        pop, org = _copy_pair(model.pop, model.org)
+        rows = np.flatnonzero(np.arange(pop.alive.size) % 3 == r)
+        rng = np.random.default_rng(30 + r)
+        setup.draw_traits(pop, rows, prm, rng)
+        setup.initial_beliefs(pop, org, rows, prm, deterrence[r], rng)
+        rates = evaluation.expected_unfit_rates(pop, org, prm, rng)
+        alone.append((_copy_pair(model.pop, model.org), pop, rows, rates, rng))
+    size = alone[0][1].alive.size
+    runs = Runs.stacked(len(params), size, alone[0][0][1].n_units)
+    pop = Population(
+        **{
+            f.name: np.concatenate([getattr(start[0], f.name) for start, *_ in alone])
+            for f in fields(Population)
+        }
+    )
+    org = alone[0][0][1]
+    org = Organisation(
+        post_level=org.post_level,
+        post_parent=org.post_parent,
+        post_unit=org.post_unit,
+        post_holder=np.concatenate([start[1].post_holder for start, *_ in alone]),
+        post_open=np.concatenate([start[1].post_open for start, *_ in alone]),
+        level_sizes=org.level_sizes,
+    )
+    rows = np.concatenate([r * size + rows for r, (_, _, rows, _, _) in enumerate(alone)])
+    rngs = [np.random.default_rng(30 + r) for r in range(len(params))]
+    run_params = RunParams(params, runs)
+    setup.draw_traits(pop, rows, run_params, rngs, runs)
+    setup.initial_beliefs(pop, org, rows, run_params, deterrence, rngs, None, runs)
+    rates = evaluation.expected_unfit_rates(pop, org, run_params, rngs, runs)
+    for r, (_, pop_r, _, rates_r, rng_r) in enumerate(alone):
+        for f in fields(Population):
+            np.testing.assert_array_equal(
+                getattr(pop, f.name)[runs.bounds(r)], getattr(pop_r, f.name)
+            )
+        np.testing.assert_array_equal(rates[r], rates_r)
+        assert rngs[r].bit_generator.state == rng_r.bit_generator.state

@@ -269,8 +269,15 @@ class CadreModel(mesa.Model):
 
     def _annual_evaluation(self, month: int) -> Events:
         """The annual evaluation (ODD 7.14, :mod:`~sim.model.processes.annual`); its counts."""
-        year_end = annual.annual_evaluation(
-            self.pop, self.org, self.params, month, self.unfit_rate, self.deterrence, self.rng
+        (year_end,) = annual.annual_evaluation(
+            self.pop,
+            self.org,
+            self._runs,
+            self.params,
+            month,
+            [self.unfit_rate],
+            [self.deterrence],
+            [self.rng],
         )
         self.unfit_rate, self.promotion_rate = year_end.unfit_rate, year_end.promotion_rate
         self._remove_agents(year_end.retired)

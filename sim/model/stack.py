@@ -31,7 +31,6 @@ from sim.model.processes.month import advance_month
 from sim.model.stacking import (
     RunParams,
     Runs,
-    organisation_view,
     population_view,
     stacked_organisation,
 )
@@ -110,15 +109,14 @@ class RunStack:
         )
         self.unfit_rate: list[FloatArray] = [start.unfit_rate for start in starts]
         self.promotion_rate: list[FloatArray | None] = [start.promotion_rate for start in starts]
-        self.pops = [population_view(self.pop, self.runs.bounds(r)) for r in range(self.runs.count)]
-        self.orgs = [
-            organisation_view(self.org, self.runs.bounds(r)) for r in range(self.runs.count)
-        ]
         self.output_names = output_names(self.org.n_levels)
         self._values = [{name: [] for name in self.output_names} for _ in specs]
         self._params_by_month = [[p] for p in params]
         self.month = 0
-        public_value = [work.initial_public_value(pop) for pop in self.pops]
+        public_value = [
+            work.initial_public_value(population_view(self.pop, self.runs.bounds(r)))
+            for r in range(self.runs.count)
+        ]
         for month in range(1 - first.simulation.warmup_months, 1):
             _, public_value = self._advance(month, params)
         self._record([{} for _ in specs], public_value)
@@ -134,7 +132,7 @@ class RunStack:
     def _advance(
         self, month: int, params: Sequence[Params]
     ) -> tuple[list[dict[str, int]], list[float]]:
-        """Every run's month: the monthly processes together, the annual evaluation per run."""
+        """Every run's month: the monthly processes and the annual evaluation, all runs at once."""
         done = advance_month(
             self.pop,
             self.org,
@@ -148,19 +146,20 @@ class RunStack:
         )
         self.deterrence = done.deterrence
         if month % 12 == 0:
-            for r in range(self.runs.count):
-                year_end = annual.annual_evaluation(
-                    self.pops[r],
-                    self.orgs[r],
-                    params[r],
-                    month,
-                    self.unfit_rate[r],
-                    self.deterrence[r],
-                    self.rngs[r],
-                )
-                self.unfit_rate[r] = year_end.unfit_rate
-                self.promotion_rate[r] = year_end.promotion_rate
-                done.events[r].update(year_end.counts)
+            year_end = annual.annual_evaluation(
+                self.pop,
+                self.org,
+                self.runs,
+                self._params_for(params),
+                month,
+                self.unfit_rate,
+                self.deterrence,
+                self.rngs,
+            )
+            for r, result in enumerate(year_end):
+                self.unfit_rate[r] = result.unfit_rate
+                self.promotion_rate[r] = result.promotion_rate
+                done.events[r].update(result.counts)
         return done.events, done.public_value
 
     def _record(self, events: Sequence[dict[str, int]], public_value: Sequence[float]) -> None:

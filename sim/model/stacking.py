@@ -34,15 +34,16 @@ __all__ = [
     "at_rows",
     "draw_binomial",
     "draw_uniform",
-    "local_rows",
+    "generators",
     "mixed",
-    "organisation_view",
+    "params_of",
     "per_row_rates",
+    "per_run_draws",
     "per_run",
     "per_run_value",
     "population_view",
     "run_table",
-    "run_view",
+    "side_by_side",
     "stacked_organisation",
     "state_mix",
     "strided",
@@ -246,18 +247,6 @@ def population_view(pop: Population, rows: slice) -> Population:
     return Population(**{name: getattr(pop, name)[rows] for name in _COLUMNS})
 
 
-def organisation_view(org: Organisation, posts: slice) -> Organisation:
-    """One run's organisation: the shared structure and views of its posts' holders."""
-    return Organisation(
-        post_level=org.post_level,
-        post_parent=org.post_parent,
-        post_unit=org.post_unit,
-        post_holder=org.post_holder[posts],
-        post_open=org.post_open[posts],
-        level_sizes=org.level_sizes,
-    )
-
-
 def stacked_organisation(org: Organisation, count: int) -> Organisation:
     """``count`` copies of ``org`` as one: the structure shared, the posts run after run.
 
@@ -273,14 +262,38 @@ def stacked_organisation(org: Organisation, count: int) -> Organisation:
     )
 
 
+def params_of(params: Params | RunParams, run: int) -> Params:
+    """Run ``run``'s :class:`Params` (``params`` itself for one run)."""
+    return params.of(run) if isinstance(params, RunParams) else params
+
+
+def generators(
+    rng: np.random.Generator | Sequence[np.random.Generator],
+) -> list[np.random.Generator]:
+    """One generator per run: ``rng`` itself for one run."""
+    return [rng] if isinstance(rng, np.random.Generator) else list(rng)
+
+
+def side_by_side(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Each run's values, run after run along the last axis (the one part itself for one run)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+
+
+def per_run_draws(
+    rngs: Sequence[np.random.Generator],
+    runs: Runs,
+    draw: Callable[[np.random.Generator, int], np.ndarray],
+) -> np.ndarray:
+    """Each run's ``draw(rng, size)`` from its own generator, run after run along the last axis."""
+    return side_by_side([draw(rng, runs.size) for rng in rngs])
+
+
 def draw_uniform(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) -> FloatArray:
     """Each run's ``rng.random((*lead, size))`` from its own generator, side by side.
 
     Shape ``(*lead, rows)``: run ``r``'s draws are its rows' columns.
     """
-    if runs.count == 1:
-        return rngs[0].random((*lead, runs.size))
-    return np.concatenate([rng.random((*lead, runs.size)) for rng in rngs], axis=-1)
+    return per_run_draws(rngs, runs, lambda rng, size: rng.random((*lead, size)))
 
 
 def draw_binomial(
@@ -329,20 +342,3 @@ def mixed(p: Sequence[FloatArray], values: Sequence[FloatArray]) -> FloatArray:
     if len(p) == 1:
         return p[0] @ values[0]
     return np.concatenate([q @ x for q, x in zip(p, values, strict=True)])
-
-
-def run_view(
-    pop: Population, org: Organisation, runs: Runs, run: int
-) -> tuple[Population, Organisation]:
-    """Run ``run``'s rows and posts as a population and an organisation of views."""
-    if runs.count == 1:
-        return pop, org
-    rows = runs.bounds(run)
-    return population_view(pop, rows), organisation_view(org, rows)
-
-
-def local_rows(runs: Runs, rows: IntArray) -> list[IntArray]:
-    """Sorted stack rows split by run, each numbered within its run."""
-    if runs.count == 1:
-        return [rows]
-    return [part - r * runs.size for r, part in enumerate(runs.split(rows))]

@@ -4,15 +4,24 @@ Every 12th month (and once a year in the career replay at initialisation):
 evaluate, demote, retire, cut posts, promote, learn promotion rates, recruit,
 close the year. The Mesa agents of the cadres who leave and join are the
 caller's to remove and add (:class:`Annual` names their rows).
+
+:func:`annual_evaluation` runs once over one run or a stack of runs of
+equal structure (:class:`~sim.model.stacking.Runs`), as
+:func:`~sim.model.processes.month.advance_month` does: each run draws from
+its own generator exactly what it draws alone, in the same order, and every
+per-run rate and count is taken within its run, so each run's results are
+identical whether it runs alone or stacked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.model.processes import demography, evaluation
+from sim.model.stacking import RunParams, Runs
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -21,13 +30,13 @@ __all__ = ["Annual", "annual_evaluation"]
 
 @dataclass(frozen=True, slots=True)
 class Annual:
-    """What the annual evaluation returns besides its changes to ``pop`` and ``org``.
+    """What the annual evaluation returns for one run besides its changes to ``pop`` and ``org``.
 
     Attributes:
         unfit_rate: the perceived unfit rates by state, updated from this year.
         promotion_rate: this year's promotion rate at each level among the eligible.
-        retired: rows of the cadres who retired.
-        recruited: rows of the recruits.
+        retired: rows (within the run) of the cadres who retired.
+        recruited: rows (within the run) of the recruits.
         counts: ``demotions``, ``removals``, ``retirements``, ``promotions``, ``recruits``.
 
     """
@@ -42,13 +51,14 @@ class Annual:
 def annual_evaluation(
     pop: Population,
     org: Organisation,
-    params: Params,
+    runs: Runs | None,
+    params: Params | RunParams,
     month: int,
-    unfit_rate: FloatArray,
-    deterrence: float,
-    rng: np.random.Generator,
+    unfit_rate: Sequence[FloatArray],
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
     cut_posts: bool = True,
-) -> Annual:
+) -> list[Annual]:
     """The year's evaluation, demotions, retirements, staffing cuts, promotions and recruits.
 
     In order: :func:`~sim.model.processes.evaluation.evaluate`,
@@ -59,23 +69,39 @@ def annual_evaluation(
     :func:`~sim.model.processes.evaluation.learn_promotion`,
     :func:`~sim.model.processes.demography.recruit` (recruits' promotion
     beliefs from this year's rates) and
-    :func:`~sim.model.processes.evaluation.close_year`, drawing from ``rng``
-    in that order.
+    :func:`~sim.model.processes.evaluation.close_year`, each run drawing
+    from its generator in ``rngs`` in that order.
+
+    ``runs`` lays out the stack (None: one run of every row); ``params`` is
+    one :class:`Params` or the stack's :class:`RunParams`; ``unfit_rate``,
+    ``deterrence`` and ``rngs`` hold one entry per run. Returns one
+    :class:`Annual` per run. Changes ``pop`` and ``org`` in place.
     """
-    verdict = evaluation.evaluate(pop, org, params, month, unfit_rate, rng)
-    demotion = evaluation.demote(pop, org, verdict, month)
-    retired = demography.retire(pop, org, params)
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
+    verdict = evaluation.evaluate(pop, org, params, month, unfit_rate, rngs, runs)
+    demotion = evaluation.demote(pop, org, verdict, month, runs)
+    retired = demography.retire(pop, org, params, runs)
     if cut_posts:
-        demography.cut_posts(org, params)
-    promoted = evaluation.promote(pop, org, verdict, demotion.promoted, rng)
-    rates = evaluation.learn_promotion(pop, org, params, verdict, promoted)
-    recruited = demography.recruit(pop, org, params, deterrence, rng, rates)
+        demography.cut_posts(org, params, runs)
+    promoted = evaluation.promote(pop, org, verdict, demotion.promoted, rngs, runs)
+    rates = evaluation.learn_promotion(pop, org, params, verdict, promoted, runs)
+    recruited = demography.recruit(pop, org, params, deterrence, rngs, rates, runs)
     evaluation.close_year(pop)
-    counts = {
-        "demotions": demotion.count,
-        "removals": demotion.removals,
-        "retirements": int(retired.size),
-        "promotions": int(promoted.sum()),
-        "recruits": int(recruited.size),
-    }
-    return Annual(verdict.unfit_rate, rates, retired, recruited, counts)
+    promotions = runs.counts(promoted)
+    left, joined = runs.split(retired), runs.split(recruited)
+    return [
+        Annual(
+            verdict.unfit_rate[r],
+            rates[r],
+            left[r] - r * runs.size,
+            joined[r] - r * runs.size,
+            {
+                "demotions": demotion.count[r],
+                "removals": demotion.removals[r],
+                "retirements": int(left[r].size),
+                "promotions": int(promotions[r]),
+                "recruits": int(joined[r].size),
+            },
+        )
+        for r in range(runs.count)
+    ]

@@ -1,20 +1,25 @@
 """Demography (ODD 7.13, 7.14): service time and ageing, retirement, staffing cuts, recruitment.
 
 Retirement and recruitment happen only when ``workforce.demography`` is on;
-staffing cuts only when ``workforce.staffing_cut > 0``.
+staffing cuts only when ``workforce.staffing_cut > 0``. Each function works
+on one run or on a stack of runs (``runs``, a
+:class:`~sim.model.stacking.Runs`; default: one run), each run as alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sim.model.constants import RECRUIT_AGE, RETIREMENT_AGE, ROUTINE
+from sim.model.kinds import CaseKind
 from sim.model.processes.setup import draw_traits, initial_beliefs
-from sim.model.stacking import RunParams
-from sim.model.state import FloatArray, IntArray, Organisation, Population, vacate
+from sim.model.stacking import RunParams, Runs, at_rows, per_run
+from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
-__all__ = ["cut_posts", "recruit", "retire", "serve_month"]
+__all__ = ["cut_posts", "recruit", "retire", "serve_month", "vacate_rows"]
 
 
 def serve_month(pop: Population, params: Params | RunParams) -> None:
@@ -28,59 +33,127 @@ def serve_month(pop: Population, params: Params | RunParams) -> None:
         pop.age += alive / 12.0
 
 
-def retire(pop: Population, org: Organisation, params: Params) -> IntArray:
-    """Serving cadres aged ``RETIREMENT_AGE`` or more leave; returns their rows."""
-    if not params.workforce.demography:
+def _layout(size: int, org: Organisation, runs: Runs | None) -> Runs:
+    """``runs``, or one run of ``size`` rows."""
+    return runs or Runs.single(size, org.n_units)
+
+
+def _each_run(runs: Runs, value: object) -> list[object]:
+    """Every run's value of a number or one value per row."""
+    return [per_run(runs, value, r) for r in range(runs.count)]
+
+
+def vacate_rows(
+    pop: Population, org: Organisation, rows: IntArray, runs: Runs | None = None
+) -> None:
+    """:func:`~sim.model.state.vacate` in a stack: the cadres in ``rows`` (stack rows) leave.
+
+    Their posts (numbered within their runs) fall vacant, an open case is
+    dropped without a verdict and a pending removal from post lapses.
+    """
+    runs = _layout(pop.alive.size, org, runs)
+    org.post_holder[pop.post[rows] + at_rows(runs.row_offset, rows)] = -1
+    pop.alive[rows] = False
+    pop.case_kind[rows] = int(CaseKind.NONE)
+    pop.case_months_left[rows] = 0
+    pop.removal_pending[rows] = False
+
+
+def retire(
+    pop: Population, org: Organisation, params: Params | RunParams, runs: Runs | None = None
+) -> IntArray:
+    """Serving cadres aged ``RETIREMENT_AGE`` or more leave; returns their (stack) rows."""
+    demography = params.workforce.demography
+    if np.ndim(demography) == 0 and not demography:
         return np.empty(0, np.int64)
-    retiring = np.flatnonzero(pop.alive & (pop.age >= RETIREMENT_AGE))
-    vacate(pop, org, retiring)
-    return retiring
+    retiring = pop.alive & (pop.age >= RETIREMENT_AGE)
+    if np.ndim(demography):
+        retiring &= demography
+    rows = np.flatnonzero(retiring)
+    vacate_rows(pop, org, rows, runs)
+    return rows
 
 
-def cut_posts(org: Organisation, params: Params) -> None:
+def cut_posts(org: Organisation, params: Params | RunParams, runs: Runs | None = None) -> None:
     """Abolish vacant posts, level by level, down to ``1 - workforce.staffing_cut`` of the start.
 
     Changes ``org.post_open``; the last vacant posts of a level close first.
+    In a stack each run cuts its own posts by its own ``staffing_cut``.
     """
-    cut = params.workforce.staffing_cut
-    if cut <= 0:
+    runs = _layout(org.post_holder.size, org, runs)
+    cut = np.array(_each_run(runs, params.workforce.staffing_cut), dtype=np.float64)
+    if not (cut > 0).any():
         return
+    holder = org.post_holder.reshape(runs.count, runs.size)
+    is_open = org.post_open.reshape(runs.count, runs.size)
+    first_post = np.arange(runs.count)[:, None] * runs.size
     for lvl in range(org.n_levels):
         posts = np.flatnonzero(org.post_level == lvl)
-        target = int(np.ceil((1.0 - cut) * org.level_sizes[lvl]))
-        n_open = int(org.post_open[posts].sum())
-        vacant = posts[org.post_open[posts] & (org.post_holder[posts] < 0)]
-        excess = min(n_open - target, vacant.size)
-        if excess > 0:
-            org.post_open[vacant[-excess:]] = False
+        target = np.ceil((1.0 - cut) * org.level_sizes[lvl]).astype(np.int64)
+        level_open = is_open[:, posts]
+        vacant = level_open & (holder[:, posts] < 0)
+        excess = np.minimum(level_open.sum(axis=1) - target, vacant.sum(axis=1))
+        excess[cut <= 0] = 0
+        # vacant posts counted from the end of the level: the last ``excess`` close
+        from_end = np.cumsum(vacant[:, ::-1], axis=1)[:, ::-1]
+        closing = vacant & (from_end <= excess[:, None])
+        if closing.any():
+            org.post_open[(first_post + posts)[closing]] = False
 
 
 def recruit(
     pop: Population,
     org: Organisation,
-    params: Params,
-    deterrence: float,
-    rng: np.random.Generator,
-    promotion_rate: FloatArray | None = None,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+    promotion_rate: Sequence[FloatArray] | None = None,
+    runs: Runs | None = None,
 ) -> IntArray:
     """Recruit into open vacant bottom posts, reusing empty rows; returns the recruits' rows.
 
-    Recruits get new traits (:func:`~sim.model.processes.setup.draw_traits`),
-    an age drawn uniformly from ``RECRUIT_AGE``, the routine state and
-    beliefs at the current regime's truth, promotion beliefs from
-    ``promotion_rate`` (the last evaluation's rates)
-    (:func:`~sim.model.processes.setup.initial_beliefs`), drawn in that order.
+    In each run, the first free rows take the first open vacant bottom posts
+    (as many as there are of both). Recruits get new traits
+    (:func:`~sim.model.processes.setup.draw_traits`), an age drawn uniformly
+    from ``RECRUIT_AGE``, the routine state and beliefs at the current
+    regime's truth, promotion beliefs from ``promotion_rate`` (each run's
+    last evaluation's rates) (:func:`~sim.model.processes.setup.initial_beliefs`),
+    drawn in that order from each run's generator in ``rngs``; a run with no
+    recruits draws nothing. ``deterrence`` holds one value per run. Returns
+    stack rows, ascending.
     """
-    if not params.workforce.demography:
+    runs = _layout(pop.alive.size, org, runs)
+    on = np.array(_each_run(runs, params.workforce.demography), dtype=bool)
+    if not on.any():
         return np.empty(0, np.int64)
-    vacant = np.flatnonzero((org.post_level == 0) & org.post_open & (org.post_holder < 0))
-    free_rows = np.flatnonzero(~pop.alive)[: vacant.size]
-    vacant = vacant[: free_rows.size]
-    if free_rows.size:
-        pop.post[free_rows] = vacant
-        org.post_holder[vacant] = free_rows
-        draw_traits(pop, free_rows, params, rng)
-        pop.age[free_rows] = rng.uniform(RECRUIT_AGE[0], RECRUIT_AGE[1], free_rows.size)
-        pop.state[free_rows] = ROUTINE
-        initial_beliefs(pop, org, free_rows, params, deterrence, rng, promotion_rate)
-    return free_rows
+    bottom = np.tile(org.post_level == 0, runs.count)
+    vacant = np.flatnonzero(bottom & org.post_open & (org.post_holder < 0))
+    free = np.flatnonzero(~pop.alive)
+    k = np.minimum(
+        np.bincount(runs.run[vacant], minlength=runs.count),
+        np.bincount(runs.run[free], minlength=runs.count),
+    )
+    k[~on] = 0
+    vacant = vacant[_rank_in_run(runs, vacant) < k[runs.run[vacant]]]
+    rows = free[_rank_in_run(runs, free) < k[runs.run[free]]]
+    if rows.size:
+        offset = at_rows(runs.row_offset, rows)
+        pop.post[rows] = vacant - offset
+        org.post_holder[vacant] = rows - offset
+        draw_traits(pop, rows, params, rngs, runs)
+        ages = [
+            rng.uniform(RECRUIT_AGE[0], RECRUIT_AGE[1], int(n))
+            for rng, n in zip(rngs, k, strict=True)
+            if n
+        ]
+        pop.age[rows] = ages[0] if len(ages) == 1 else np.concatenate(ages)
+        pop.state[rows] = ROUTINE
+        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+    return rows
+
+
+def _rank_in_run(runs: Runs, rows: IntArray) -> IntArray:
+    """Each of the ascending stack ``rows`` (or posts)'s position among those of its run."""
+    run = runs.run[rows]
+    size = np.bincount(run, minlength=runs.count)
+    return np.arange(rows.size) - (np.cumsum(size) - size)[run]

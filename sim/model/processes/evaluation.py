@@ -6,12 +6,22 @@ filled top-down by the best eligible cadres of the level below; promotion
 beliefs and the perceived unfit rates learn from the year's outcome. The
 demographic steps that run between these (retirement, staffing cuts,
 recruitment) are in :mod:`sim.model.processes.demography`.
+
+Every function works on one run or on a stack of runs of equal structure
+(``runs``, a :class:`~sim.model.stacking.Runs`; default: one run of every
+row). A level of a stack is the group ``run * n_levels + level``
+(:func:`level_groups`); a sort within levels is one stable sort over
+(group, score); each run draws from its own generator (``rngs``, one per
+run) exactly what it draws alone, in the same order; and every per-run rate
+is counted within its run, so each run's results are those it gets alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sim.model.constants import (
@@ -26,9 +36,10 @@ from sim.model.constants import (
     UNFIT_MONTHS,
 )
 from sim.model.kinds import CaseKind
-from sim.model.processes.learning import group_mean, learn
+from sim.model.processes.learning import learn
 from sim.model.processes.stakes import promotable
-from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population, move
+from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws
+from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
 __all__ = [
@@ -41,64 +52,179 @@ __all__ = [
     "evaluation_scores",
     "expected_unfit_rates",
     "learn_promotion",
+    "level_groups",
+    "move_rows",
     "promote",
+    "sort_within_groups",
     "within_group_zscore",
 ]
 
 NO_CASE = int(CaseKind.NONE)
 
 
+def _layout(pop: Population, org: Organisation, runs: Runs | None) -> Runs:
+    """``runs``, or one run of every row of ``pop``."""
+    return runs or Runs.single(pop.alive.size, org.n_units)
+
+
+def level_groups(level: IntArray, runs: Runs, n_levels: int) -> IntArray:
+    """Each row's level as a group of the stack: ``run * n_levels + level`` (``level`` alone)."""
+    if runs.count == 1:
+        return level
+    return runs.run * n_levels + level
+
+
+def _normal(rng: np.random.Generator, n: int) -> FloatArray:
+    """``rng.standard_normal(n)``: the scores' noise."""
+    return rng.standard_normal(n)
+
+
+def _two_uniforms(rng: np.random.Generator, n: int) -> FloatArray:
+    """``rng.random((2, n))``: detection and demotion draws."""
+    return rng.random((2, n))
+
+
+def move_rows(
+    pop: Population, org: Organisation, rows: IntArray, posts: IntArray, runs: Runs | None = None
+) -> None:
+    """:func:`~sim.model.state.move` in a stack: ``rows`` (stack rows) into ``posts``.
+
+    ``posts`` are numbered within each row's run, as ``pop.post`` is, and a
+    post's holder is a row within its run (:class:`~sim.model.stacking.Runs`).
+    The old posts fall vacant where the row held them; tenure restarts.
+    """
+    runs = _layout(pop, org, runs)
+    offset = at_rows(runs.row_offset, rows)
+    old = pop.post[rows] + offset
+    local = rows - offset
+    org.post_holder[old[org.post_holder[old] == local]] = -1
+    pop.post[rows] = posts
+    org.post_holder[posts + offset] = local
+    pop.tenure[rows] = 0
+
+
+def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntArray:
+    """The order of ``key`` by group, then by value, ties in index order.
+
+    Equal to ``np.lexsort((key, group))`` (a stable sort), done as a fast
+    sort of the values (exact when no two are equal, else a stable one)
+    followed by a stable sort by group.
+    """
+    order = np.argsort(key)
+    ordered = key[order]
+    if ordered.size and (np.isnan(ordered[-1]) or (ordered[1:] == ordered[:-1]).any()):
+        order = np.argsort(key, kind="stable")
+    if n_groups > 1:
+        small = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int64
+        order = order[np.argsort(group[order].astype(small), kind="stable")]
+    return order
+
+
 def within_group_zscore(
     values: FloatArray, groups: IntArray, mask: BoolArray, n_groups: int
 ) -> FloatArray:
-    """Standardise ``values`` within each group (level) over ``mask``; 0 elsewhere."""
-    mean, count = group_mean(groups, values, mask, n_groups)
-    sq, _ = group_mean(groups, values**2, mask, n_groups)
-    sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
-    sd_i = sd[groups]
-    z = np.divide(values - mean[groups], sd_i, out=np.zeros_like(values), where=sd_i > 1e-12)
-    return np.where(mask, z, 0.0)
+    """Standardise ``values`` within each group (level) over ``mask``; 0 elsewhere.
+
+    Each group's mean and mean square are its members' sums in row order
+    over their count; a group whose standard deviation is 1e-12 or less
+    gives 0 (compiled).
+    """
+    out = np.empty(values.size, dtype=np.float64)
+    _zscore(
+        np.ascontiguousarray(values, dtype=np.float64),
+        np.ascontiguousarray(groups, dtype=np.int64),
+        np.ascontiguousarray(mask, dtype=np.bool_),
+        int(n_groups),
+        out,
+    )
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _zscore(values, groups, mask, n_groups, out):  # pragma: no cover - compiled
+    """:func:`within_group_zscore` into ``out``."""
+    count = np.zeros(n_groups)
+    total = np.zeros(n_groups)
+    total_sq = np.zeros(n_groups)
+    for i in range(values.size):
+        if mask[i]:
+            g = groups[i]
+            count[g] += 1.0
+            total[g] += values[i]
+            total_sq[g] += values[i] * values[i]
+    mean = np.zeros(n_groups)
+    sd = np.zeros(n_groups)
+    for g in range(n_groups):
+        if count[g] > 0:
+            mean[g] = total[g] / count[g]
+            spread = total_sq[g] / count[g] - mean[g] * mean[g]
+            sd[g] = np.sqrt(spread if (spread >= 0.0 or spread != spread) else 0.0)
+    for i in range(values.size):
+        out[i] = 0.0
+        if mask[i]:
+            g = groups[i]
+            if sd[g] > 1e-12:
+                out[i] = (values[i] - mean[g]) / sd[g]
 
 
 def evaluation_scores(
     pop: Population,
     org: Organisation,
-    params: Params,
+    params: Params | RunParams,
     performance: FloatArray,
     noise: FloatArray,
+    runs: Runs | None = None,
 ) -> FloatArray:
-    """The annual evaluation score of every cadre, standardised within levels.
+    """The annual evaluation score of every cadre, standardised within its run's levels.
 
     ``performance_weight * z(performance) + (1 - performance_weight) *
     z(tenure) + REPUTATION_SCORE_WEIGHT * z(reputation) +
     evaluation_noise * noise``, with ``noise`` one standard normal draw per row.
     """
-    alive, level, n_levels = pop.alive, org.post_level[pop.post], org.n_levels
+    runs = _layout(pop, org, runs)
+    alive = pop.alive
+    group = level_groups(org.post_level[pop.post], runs, org.n_levels)
+    n_groups = runs.count * org.n_levels
     career = params.career
     w = career.performance_weight
     return (
-        w * within_group_zscore(performance, level, alive, n_levels)
-        + (1.0 - w) * within_group_zscore(pop.tenure.astype(float), level, alive, n_levels)
-        + REPUTATION_SCORE_WEIGHT * within_group_zscore(pop.reputation, level, alive, n_levels)
+        w * within_group_zscore(performance, group, alive, n_groups)
+        + (1.0 - w) * within_group_zscore(pop.tenure.astype(float), group, alive, n_groups)
+        + REPUTATION_SCORE_WEIGHT * within_group_zscore(pop.reputation, group, alive, n_groups)
         + career.evaluation_noise * noise
     )
 
 
 def bottom_of_levels(
-    score: FloatArray, level: IntArray, alive: BoolArray, share: float, n_levels: int
+    score: FloatArray,
+    level: IntArray,
+    alive: BoolArray,
+    share: float | FloatArray,
+    n_levels: int,
 ) -> BoolArray:
-    """Serving cadres whose score is in the bottom ``share`` of their level (ties by row)."""
+    """Serving cadres whose score is in the bottom ``share`` of their level (ties by row).
+
+    In a stack ``level`` holds the groups (:func:`level_groups`, ``n_levels``
+    of them in all) and ``share`` may be one value per row. A level of ``m``
+    serving cadres has ``floor(share * m)`` at its bottom.
+    """
+    rows = np.flatnonzero(alive)
+    order = rows[sort_within_groups(score[rows], level[rows], n_levels)]  # by level, score, row
+    group = level[order]
+    size = np.bincount(group, minlength=n_levels)
+    k = np.floor(at_rows(share, order) * size[group]).astype(np.int64)
+    rank = np.arange(order.size) - (np.cumsum(size) - size)[group]
     bottom = np.zeros(alive.size, dtype=bool)
-    for lvl in range(n_levels):
-        rows = np.flatnonzero(alive & (level == lvl))
-        k = int(np.floor(share * rows.size))
-        if k:
-            bottom[rows[np.argsort(score[rows], kind="stable")[:k]]] = True
+    bottom[order[rank < k]] = True
     return bottom
 
 
 def expected_unfit_rates(
-    pop: Population, org: Organisation, params: Params, rng: np.random.Generator
+    pop: Population,
+    org: Organisation,
+    params: Params | RunParams,
+    rng: np.random.Generator | Sequence[np.random.Generator],
+    runs: Runs | None = None,
 ) -> FloatArray:
     """Chance of being judged unfit for a cadre whose year is spent in each state.
 
@@ -106,21 +232,34 @@ def expected_unfit_rates(
     cadre keeps its current state: a flat cadre is unfit if detected
     (``demotion.detection``) or if its score is in the bottom
     ``demotion.bottom_share`` of its level; anyone else only by score.
-    Draws ``rng.standard_normal(n)`` for the scores' noise.
+    Each run draws ``rng.standard_normal(n)`` for the scores' noise. Returns
+    the ``N_STATES`` rates for one generator ``rng``; for a sequence of
+    generators (one per run of ``runs``), one row of rates per run.
     """
+    single = isinstance(rng, np.random.Generator)
+    rngs = [rng] if single else list(rng)
+    runs = _layout(pop, org, runs)
     alive = pop.alive
-    level = org.post_level[pop.post]
+    group = level_groups(org.post_level[pop.post], runs, org.n_levels)
     performance = 12.0 * pop.ability * EFFORT[pop.state]
-    score = evaluation_scores(pop, org, params, performance, rng.standard_normal(alive.size))
+    noise = per_run_draws(rngs, runs, _normal)
+    score = evaluation_scores(pop, org, params, performance, noise, runs)
     share = params.demotion.bottom_share
-    bottom = bottom_of_levels(score, level, alive, share, org.n_levels).astype(float)
+    n_groups = runs.count * org.n_levels
+    bottom = bottom_of_levels(score, group, alive, share, n_groups).astype(float)
     detect = params.demotion.detection
     p_unfit = np.where(pop.state == FLAT, detect + (1.0 - detect) * bottom, bottom)
-    rates = np.zeros(N_STATES)
-    for s in range(N_STATES):
-        mask = alive & (pop.state == s)
-        rates[s] = p_unfit[mask].mean() if mask.any() else (detect if s == FLAT else 0.0)
-    return rates
+    rates = np.zeros((runs.count, N_STATES))
+    for r in range(runs.count):
+        rows = runs.bounds(r)
+        p, state, serving = p_unfit[rows], pop.state[rows], alive[rows]
+        for s in range(N_STATES):
+            mask = serving & (state == s)
+            if mask.any():
+                rates[r, s] = p[mask].mean()
+            else:
+                rates[r, s] = per_run(runs, detect, r) if s == FLAT else 0.0
+    return rates[0] if single else rates
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +273,7 @@ class Evaluation:
             long enough in post, below the age ceiling).
         demoted: to be demoted (unfit and drawn, or removed from post by a
             sanction; serving with no open case).
-        unfit_rate: the perceived unfit rates by state, updated from this year.
+        unfit_rate: each run's perceived unfit rates by state, updated from this year.
 
     """
 
@@ -142,16 +281,17 @@ class Evaluation:
     level_at_start: IntArray
     eligible: BoolArray
     demoted: BoolArray
-    unfit_rate: FloatArray
+    unfit_rate: list[FloatArray]
 
 
 def evaluate(
     pop: Population,
     org: Organisation,
-    params: Params,
+    params: Params | RunParams,
     month: int,
-    unfit_rate: FloatArray,
-    rng: np.random.Generator,
+    unfit_rate: Sequence[FloatArray],
+    rngs: Sequence[np.random.Generator],
+    runs: Runs | None = None,
 ) -> Evaluation:
     """Score everyone, judge who is unfit and who will be demoted; changes nothing.
 
@@ -161,43 +301,48 @@ def evaluate(
     with ``demotion.intensity`` and the cadres removed from post by a
     sanction (``pop.removal_pending``), if serving with no open case.
     Who is eligible for promotion: :func:`~sim.model.processes.stakes.promotable`.
-    The perceived unfit rate of each state moves (speed
-    ``ANNUAL_BELIEF_SPEED``) towards the share judged unfit among those whose
-    dominant state of the year it was. Draws ``rng.standard_normal(n)`` (the
-    scores' noise), then ``rng.random((2, n))`` (detection, demotion).
+    The perceived unfit rate of each state (``unfit_rate``, one array per
+    run) moves (speed ``ANNUAL_BELIEF_SPEED``) towards the share judged
+    unfit among those of the run whose dominant state of the year it was.
+    Each run draws ``rng.standard_normal(n)`` (the scores' noise), then
+    ``rng.random((2, n))`` (detection, demotion) from its generator in ``rngs``.
     """
+    runs = _layout(pop, org, runs)
     alive = pop.alive
     n = alive.size
     level = org.post_level[pop.post]
-    score = evaluation_scores(pop, org, params, pop.performance, rng.standard_normal(n))
+    noise = per_run_draws(rngs, runs, _normal)
+    score = evaluation_scores(pop, org, params, pop.performance, noise, runs)
     # dominant state of the year, for the public record of who was judged unfit
     dominant = np.full(n, ROUTINE, dtype=np.int64)
     dominant[pop.active_months >= UNFIT_MONTHS] = ACTIVE
     dominant[pop.flat_months >= UNFIT_MONTHS] = FLAT
 
     demotion = params.demotion
-    draws = rng.random((2, n))
-    bottom = bottom_of_levels(score, level, alive, demotion.bottom_share, org.n_levels)
+    draws = per_run_draws(rngs, runs, _two_uniforms)
+    group = level_groups(level, runs, org.n_levels)
+    bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, runs.count * org.n_levels)
     unfit = alive & ((pop.flat_months >= UNFIT_MONTHS) & (draws[0] < demotion.detection) | bottom)
-    empirical = np.array(
-        [
-            unfit[alive & (dominant == s)].mean() if (alive & (dominant == s)).any() else np.nan
-            for s in range(N_STATES)
-        ]
-    )
-    known = ~np.isnan(empirical)
-    rate = unfit_rate.copy()
+    # each run's share of unfit among its serving cadres of each dominant state (exact counts)
+    cell = dominant if runs.count == 1 else runs.run * N_STATES + dominant
+    n_cells = runs.count * N_STATES
+    judged = np.bincount(cell[alive], minlength=n_cells).reshape(runs.count, N_STATES)
+    found = np.bincount(cell[unfit], minlength=n_cells).reshape(runs.count, N_STATES)
+    known = judged > 0
+    empirical = np.divide(found, judged, out=np.zeros(judged.shape), where=known)
+    rate = np.array(unfit_rate, dtype=np.float64).reshape(runs.count, N_STATES)
     rate[known] += ANNUAL_BELIEF_SPEED * (empirical[known] - rate[known])
 
     no_case = pop.case_kind == NO_CASE
     eligible = promotable(pop, params, month)
     demoted = (unfit & (draws[1] < demotion.intensity) | pop.removal_pending) & alive & no_case
-    return Evaluation(score, level, eligible, demoted, rate)
+    return Evaluation(score, level, eligible, demoted, [rate[r] for r in range(runs.count)])
 
 
-def _best(candidates: IntArray, score: FloatArray, k: int) -> IntArray:
-    """The ``k`` best-scoring of ``candidates`` (ties by row order), best first."""
-    return candidates[np.argsort(-score[candidates], kind="stable")][:k]
+def _in_group_rank(group: IntArray, n_groups: int) -> IntArray:
+    """Each entry's position within its group, for ``group`` sorted ascending."""
+    size = np.bincount(group, minlength=n_groups)
+    return np.arange(group.size) - (np.cumsum(size) - size)[group]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,57 +350,80 @@ class Demotion:
     """The year's demotions.
 
     Attributes:
-        count: cadres demoted as unfit (the bottom level's lose grade).
-        removals: leading cadres moved down because a sanction removed them from post.
+        count: each run's cadres demoted as unfit (the bottom level's lose grade).
+        removals: each run's leading cadres moved down because a sanction
+            removed them from post.
         promoted: rows moved up by swapping posts with a demoted superior.
 
     """
 
-    count: int
-    removals: int
+    count: list[int]
+    removals: list[int]
     promoted: BoolArray
 
 
-def demote(pop: Population, org: Organisation, verdict: Evaluation, month: int) -> Demotion:
+def demote(
+    pop: Population,
+    org: Organisation,
+    verdict: Evaluation,
+    month: int,
+    runs: Runs | None = None,
+) -> Demotion:
     """Demote the cadres ``verdict`` chose, level by level from the bottom up.
 
     At the bottom level a demoted cadre loses grade: tenure restarts and it
     is barred from promotion for ``GRADE_LOSS_MONTHS`` months. Higher up,
     level by level from level 1 up, the demoted cadres of a level (in row
     order) are paired with the best-scoring eligible cadres of the level
-    below who are neither demoted nor already promoted (best first), and
-    each pair swaps posts; if there are fewer candidates than demoted
-    cadres, the demoted cadres in the last rows stay in post (their pending
-    removal with them). A removed cadre that is moved down counts as a
-    removal, not a demotion. Changes ``pop`` and ``org``.
+    below who are neither demoted nor already promoted (best first, ties by
+    row), and each pair swaps posts; if there are fewer candidates than
+    demoted cadres, the demoted cadres in the last rows stay in post (their
+    pending removal with them). A removed cadre that is moved down counts as
+    a removal, not a demotion. Changes ``pop`` and ``org``.
+
+    Each pair involves a demoted cadre of a level and a candidate of the
+    level below at the start of the year, so the pairs of every level (and
+    every run) are disjoint and are swapped at once.
     """
+    runs = _layout(pop, org, runs)
     demoted, level = verdict.demoted, verdict.level_at_start
+    n_groups = runs.count * org.n_levels
+    group = level_groups(level, runs, org.n_levels)
     promoted = np.zeros(demoted.size, dtype=bool)
-    bottom_demoted = np.flatnonzero(demoted & (level == 0))
+    bottom = demoted & (level == 0)
+    bottom_demoted = np.flatnonzero(bottom)
     pop.tenure[bottom_demoted] = 0
     pop.punished_until[bottom_demoted] = np.maximum(
         pop.punished_until[bottom_demoted], month + GRADE_LOSS_MONTHS
     )
-    count = bottom_demoted.size
-    removals = 0
-    for lvl in range(1, org.n_levels):
-        down = np.flatnonzero(demoted & (level == lvl))
-        if down.size == 0:
-            continue
-        cand = np.flatnonzero(verdict.eligible & (level == lvl - 1) & ~promoted & ~demoted)
-        cand = _best(cand, verdict.score, down.size)
-        down = down[: cand.size]
-        if down.size == 0:
-            continue
-        posts_down, posts_up = pop.post[down].copy(), pop.post[cand].copy()
-        n_removed = int(pop.removal_pending[down].sum())
-        pop.removal_pending[down] = False
-        move(pop, org, down, posts_up)
-        move(pop, org, cand, posts_down)
-        promoted[cand] = True
-        count += down.size - n_removed
-        removals += n_removed
-    return Demotion(int(count), removals, promoted)
+    # demoted cadres above the bottom, by level in row order; candidates by level, best first
+    down = np.flatnonzero(demoted & (level >= 1))
+    down = down[np.argsort(group[down], kind="stable")]
+    cand = np.flatnonzero(verdict.eligible & (level < org.n_levels - 1) & ~demoted)
+    cand = cand[sort_within_groups(-verdict.score[cand], group[cand], n_groups)]
+    # pairs: the first min(#down, #candidates below) of each level's demoted cadres
+    n_down = np.bincount(group[down], minlength=n_groups)
+    n_cand = np.bincount(group[cand] + 1, minlength=n_groups)  # by the level above
+    pairs = np.minimum(n_down, n_cand)
+    down = down[_in_group_rank(group[down], n_groups) < pairs[group[down]]]
+    cand = cand[_in_group_rank(group[cand], n_groups) < pairs[group[cand] + 1]]
+    posts_down, posts_up = pop.post[down].copy(), pop.post[cand].copy()
+    removed = pop.removal_pending[down]
+    n_removed = runs.counts(_rows_mask(down[removed], demoted.size))
+    n_moved = runs.counts(_rows_mask(down, demoted.size))
+    pop.removal_pending[down] = False
+    move_rows(pop, org, down, posts_up, runs)
+    move_rows(pop, org, cand, posts_down, runs)
+    promoted[cand] = True
+    count = runs.counts(bottom) + n_moved - n_removed
+    return Demotion([int(c) for c in count], [int(c) for c in n_removed], promoted)
+
+
+def _rows_mask(rows: IntArray, n: int) -> BoolArray:
+    """A mask of ``n`` entries, True at ``rows``."""
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    return mask
 
 
 def promote(
@@ -263,69 +431,95 @@ def promote(
     org: Organisation,
     verdict: Evaluation,
     promoted: BoolArray,
-    rng: np.random.Generator,
+    rngs: Sequence[np.random.Generator],
+    runs: Runs | None = None,
 ) -> BoolArray:
     """Fill open vacant posts top-down from the best eligible cadres of the level below.
 
     ``promoted`` marks those already moved up this year (they are not moved
-    again); returns it with this round's promotions added. At each level with
-    vacancies and candidates the candidates are assigned to the vacancies in
-    the order of ``rng.permutation(vacancies)``. Changes ``pop`` and ``org``.
+    again); returns it with this round's promotions added. At each level
+    (from the top down; every run at once) with vacancies and candidates in
+    a run, the run's best candidates (ties by row) are assigned to its
+    vacancies in the order of ``rng.permutation(vacancies)``, drawn from the
+    run's generator in ``rngs``. Changes ``pop`` and ``org``.
     """
+    runs = _layout(pop, org, runs)
     promoted = promoted.copy()
-    demoted, score = verdict.demoted, verdict.score
+    run = runs.run
+    # the candidates of every level at the start, each level's in row order: a cadre
+    # promoted here moves up out of the levels still to come, so these stay exact
     level = org.post_level[pop.post]
+    base = np.flatnonzero(pop.alive & verdict.eligible & ~promoted & ~verdict.demoted)
+    by_level = base[np.argsort(level[base].astype(np.int16), kind="stable")]
+    cuts = np.searchsorted(level[by_level], np.arange(org.n_levels + 1))
+    holder = org.post_holder.reshape(runs.count, runs.size)
+    is_open = org.post_open.reshape(runs.count, runs.size)
     for lvl in range(org.n_levels - 2, -1, -1):
-        posts = np.flatnonzero((org.post_level == lvl + 1) & org.post_open & (org.post_holder < 0))
-        if posts.size == 0:
+        level_posts = np.flatnonzero(org.post_level == lvl + 1)
+        post_run, at = np.nonzero(is_open[:, level_posts] & (holder[:, level_posts] < 0))
+        if post_run.size == 0:
             continue
-        cand = np.flatnonzero(pop.alive & verdict.eligible & (level == lvl) & ~promoted & ~demoted)
-        cand = _best(cand, score, posts.size)
+        cand = by_level[cuts[lvl] : cuts[lvl + 1]]
         if cand.size == 0:
             continue
-        targets = rng.permutation(posts)[: cand.size]
-        move(pop, org, cand, targets)
+        posts = level_posts[at]  # each run's vacancies, ascending
+        n_posts = np.bincount(post_run, minlength=runs.count)
+        filled = np.minimum(n_posts, np.bincount(run[cand], minlength=runs.count))
+        cand = cand[sort_within_groups(-verdict.score[cand], run[cand], runs.count)]
+        cand = cand[_in_group_rank(run[cand], runs.count) < filled[run[cand]]]
+        starts = np.cumsum(n_posts) - n_posts
+        targets = [
+            rngs[r].permutation(posts[starts[r] : starts[r] + n_posts[r]])[: filled[r]]
+            for r in np.flatnonzero(filled)
+        ]
+        if not targets:
+            continue
+        move_rows(
+            pop, org, cand, targets[0] if len(targets) == 1 else np.concatenate(targets), runs
+        )
         promoted[cand] = True
-        level = org.post_level[pop.post]
     return promoted
 
 
 def learn_promotion(
     pop: Population,
     org: Organisation,
-    params: Params,
+    params: Params | RunParams,
     verdict: Evaluation,
     promoted: BoolArray,
-) -> FloatArray:
-    """Promotion beliefs learn this year's promotion rate at each level; returns the rates.
+    runs: Runs | None = None,
+) -> list[FloatArray]:
+    """Promotion beliefs learn this year's promotion rate at each level; returns each run's rates.
 
     The rate is the chance of promotion when eligible: counted among the
-    cadres who were eligible (``verdict.eligible``) and serve now (after
-    retirement), by the level they started the year at; the decision rule
-    applies it only to cadres eligible at the coming evaluation. Each
+    cadres of the run who were eligible (``verdict.eligible``) and serve now
+    (after retirement), by the level they started the year at; the decision
+    rule applies it only to cadres eligible at the coming evaluation. Each
     eligible cadre learns from its own promotion (``behaviour.learning_own``)
     and every serving cadre from the rate at its current level
     (``learning_public + learning_peer``), with speed
     ``ANNUAL_BELIEF_SPEED``. Changes ``pop.belief_promotion``.
     """
+    runs = _layout(pop, org, runs)
     behaviour = params.behaviour
     alive = pop.alive
     n_levels = org.n_levels
-    level = org.post_level[pop.post]
-    level_at_start = verdict.level_at_start
+    n_groups = runs.count * n_levels
+    group = level_groups(org.post_level[pop.post], runs, n_levels)
+    group_at_start = level_groups(verdict.level_at_start, runs, n_levels)
     counted = alive & verdict.eligible
-    rate_num = np.bincount(level_at_start[counted], weights=promoted[counted], minlength=n_levels)
-    rate_den = np.bincount(level_at_start[counted], minlength=n_levels).astype(float)
-    level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_levels), where=rate_den > 0)
+    rate_num = np.bincount(group_at_start[counted], weights=promoted[counted], minlength=n_groups)
+    rate_den = np.bincount(group_at_start[counted], minlength=n_groups).astype(float)
+    level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_groups), where=rate_den > 0)
     pop.belief_promotion[:] = learn(
         pop.belief_promotion,
         [
             (promoted.astype(float), behaviour.learning_own, counted),
-            (level_rate[level], behaviour.learning_public + behaviour.learning_peer, alive),
+            (level_rate[group], behaviour.learning_public + behaviour.learning_peer, alive),
         ],
         ANNUAL_BELIEF_SPEED,
     )
-    return level_rate
+    return list(level_rate.reshape(runs.count, n_levels))
 
 
 def close_year(pop: Population) -> None:

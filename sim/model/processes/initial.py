@@ -15,11 +15,10 @@ works on one run or a stack of runs of equal structure
 :class:`~sim.model.stacking.RunParams`): each run draws from its own
 generator exactly what it draws alone, in the same order, and every per-run
 total is summed (and every matrix product taken) per run, so a run's first
-population is the same alone or stacked. The processes of other modules
-that have no stacked form yet are called through one seam each
-(:func:`stacked_draw_traits`, :func:`stacked_initial_beliefs`,
-:func:`stacked_expected_unfit_rates`, :func:`stacked_annual_evaluation`),
-which makes them run by run on views of each run's rows.
+population is the same alone or stacked. The traits, beliefs, expected unfit
+rates and the annual evaluation it calls are stacked the same way
+(:mod:`~sim.model.processes.setup`, :mod:`~sim.model.processes.evaluation`,
+:mod:`~sim.model.processes.annual`).
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ from sim.model.constants import (
     ROUTINE,
 )
 from sim.model.kinds import CaseKind
-from sim.model.processes.annual import Annual, annual_evaluation
+from sim.model.processes.annual import annual_evaluation
 from sim.model.processes.decision import (
     choose_by_probabilities,
     choose_states,
@@ -53,7 +52,6 @@ from sim.model.processes.decision import (
     softmax_probabilities,
 )
 from sim.model.processes.evaluation import expected_unfit_rates
-from sim.model.processes.month import params_of
 from sim.model.processes.reports import report_exposure, report_hazard, visibility
 from sim.model.processes.setup import draw_traits, initial_beliefs
 from sim.model.processes.stakes import rank_factor, removal_probability
@@ -63,12 +61,10 @@ from sim.model.stacking import (
     at_rows,
     draw_binomial,
     draw_uniform,
-    local_rows,
     mixed,
+    params_of,
     per_row_rates,
     per_run_value,
-    population_view,
-    run_view,
     state_mix,
     workloads,
 )
@@ -81,10 +77,6 @@ __all__ = [
     "initialise_population",
     "replay_careers",
     "replay_discipline",
-    "stacked_annual_evaluation",
-    "stacked_draw_traits",
-    "stacked_expected_unfit_rates",
-    "stacked_initial_beliefs",
     "stationary_ages",
 ]
 
@@ -126,101 +118,6 @@ def _keep_learned(
     elif taught.any():
         mine = taught[runs.run[rows]]
         pop.belief_promotion[rows[mine]] = learned[mine]
-
-
-# --------------------------------------------------------------------------
-# seams: processes still made per run, on views of each run's rows
-# --------------------------------------------------------------------------
-def stacked_draw_traits(
-    pop: Population,
-    runs: Runs,
-    rows: IntArray,
-    params: Params | RunParams,
-    rngs: Sequence[np.random.Generator],
-) -> None:
-    """Seam: :func:`~sim.model.processes.setup.draw_traits` for the stack rows ``rows``.
-
-    For now made run by run on views of each run's rows, from its generator
-    and its parameters; a stacked ``draw_traits`` replaces this body.
-    """
-    for r, part in enumerate(local_rows(runs, rows)):
-        view = pop if runs.count == 1 else population_view(pop, runs.bounds(r))
-        draw_traits(view, part, params_of(params, r), rngs[r])
-
-
-def stacked_initial_beliefs(
-    pop: Population,
-    org: Organisation,
-    runs: Runs,
-    rows: IntArray,
-    params: Params | RunParams,
-    deterrence: Sequence[float],
-    rngs: Sequence[np.random.Generator],
-    promotion_rate: Sequence[FloatArray | None],
-) -> None:
-    """Seam: :func:`~sim.model.processes.setup.initial_beliefs` for the stack rows ``rows``.
-
-    ``deterrence``, ``rngs`` and ``promotion_rate`` hold one entry per run.
-    For now made run by run on views of each run's rows; a stacked
-    ``initial_beliefs`` replaces this body.
-    """
-    for r, part in enumerate(local_rows(runs, rows)):
-        view, org_view = run_view(pop, org, runs, r)
-        initial_beliefs(
-            view, org_view, part, params_of(params, r), deterrence[r], rngs[r], promotion_rate[r]
-        )
-
-
-def stacked_expected_unfit_rates(
-    pop: Population,
-    org: Organisation,
-    runs: Runs,
-    params: Params | RunParams,
-    rngs: Sequence[np.random.Generator],
-) -> list[FloatArray]:
-    """Seam: each run's :func:`~sim.model.processes.evaluation.expected_unfit_rates`.
-
-    For now made run by run on views of each run's rows; a stacked
-    ``expected_unfit_rates`` replaces this body.
-    """
-    out = []
-    for r in range(runs.count):
-        view, org_view = run_view(pop, org, runs, r)
-        out.append(expected_unfit_rates(view, org_view, params_of(params, r), rngs[r]))
-    return out
-
-
-def stacked_annual_evaluation(
-    pop: Population,
-    org: Organisation,
-    runs: Runs,
-    params: Params | RunParams,
-    month: int,
-    unfit_rate: Sequence[FloatArray],
-    deterrence: Sequence[float],
-    rngs: Sequence[np.random.Generator],
-) -> list[Annual]:
-    """Seam: each run's :func:`~sim.model.processes.annual.annual_evaluation`, without cuts.
-
-    For now made run by run on views of each run's rows; a stacked
-    ``annual_evaluation`` replaces this body.
-    """
-    out = []
-    for r in range(runs.count):
-        view, org_view = run_view(pop, org, runs, r)
-        out.append(
-            annual_evaluation(
-                view,
-                org_view,
-                params_of(params, r),
-                month,
-                unfit_rate[r],
-                deterrence[r],
-                rngs[r],
-                cut_posts=False,
-            )
-        )
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -352,7 +249,7 @@ def _replayed_beliefs(
 ) -> None:
     """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them."""
     learned = pop.belief_promotion[rows].copy()
-    stacked_initial_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
+    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
     _keep_learned(pop, runs, rows, learned, promotion_rate)
 
 
@@ -421,8 +318,8 @@ def replay_careers(
         pop.idealism_base[alive] *= decay
         pop.idealism[alive] *= decay
         investigated = replay_discipline(pop, org, runs, params, p, month, deterrence, rngs)
-        year_end = stacked_annual_evaluation(
-            pop, org, runs, params, month, unfit_rate, deterrence, rngs
+        year_end = annual_evaluation(
+            pop, org, runs, params, month, unfit_rate, deterrence, rngs, cut_posts=False
         )
         unfit_rate = [annual.unfit_rate for annual in year_end]
         promotion_rate = [annual.promotion_rate for annual in year_end]
@@ -458,11 +355,11 @@ def burn_in(
     learned = pop.belief_promotion.copy()
     rates = list(unfit_rate)
     for _ in range(BURN_IN_ROUNDS):
-        stacked_initial_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
-        rates = stacked_expected_unfit_rates(pop, org, runs, params, rngs)
+        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+        rates = [rate.copy() for rate in expected_unfit_rates(pop, org, params, rngs, runs)]
         u = population_utilities(pop, org, params, load, per_row_rates(runs, rates), month, runs)
         pop.state[:] = choose_states(u, noise, draw_uniform(runs, rngs))
-    stacked_initial_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
+    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
     _keep_learned(pop, runs, np.arange(pop.alive.size), learned, promotion_rate)
     return rates
 
@@ -573,7 +470,7 @@ def _initialise(
     first = params_of(params, 0)
     rows = np.arange(pop.alive.size, dtype=np.int64)
     pop.post[:] = np.tile(np.arange(size, dtype=np.int64), count)
-    stacked_draw_traits(pop, runs, rows, params, rngs)
+    draw_traits(pop, rows, params, rngs, runs)
     age, service = stationary_ages(draw_uniform(runs, rngs, 2), RECRUIT_AGE, RETIREMENT_AGE)
     if first.workforce.demography:
         pop.age[:] = age

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.processes import cases, decision, demography, learning, reports, work
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, params_of
 from sim.model.state import FloatArray, Organisation, Population
 from sim.parameters.values import Params
 
-__all__ = ["DRAWS_PER_ROW", "Month", "advance_month", "params_of"]
+__all__ = ["DRAWS_PER_ROW", "Month", "advance_month"]
 
 #: Uniform numbers each row draws at the start of every month: decision,
 #: innovation, honest mistake, misconduct, mistake reported, false report,
@@ -43,11 +43,6 @@ class Month:
     events: list[dict[str, int]]
     public_value: list[float]
     deterrence: list[float]
-
-
-def params_of(params: Params | RunParams, run: int) -> Params:
-    """Run ``run``'s :class:`Params` (``params`` itself for one run)."""
-    return params.of(run) if isinstance(params, RunParams) else params
 
 
 def advance_month(

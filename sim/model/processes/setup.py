@@ -7,7 +7,9 @@ recruit later (:func:`sim.model.processes.demography.recruit`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +28,8 @@ from sim.model.constants import (
     RISK_AVERSION_LOG_SD,
 )
 from sim.model.kinds import CaseKind, Orientation
-from sim.model.processes.reports import false_report_intensity, report_exposure, visibility
+from sim.model.processes.reports import false_report_intensity, report_exposure, visibility_of
+from sim.model.stacking import RunParams, Runs, at_rows, generators, params_of, side_by_side
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -40,7 +43,13 @@ __all__ = [
 ]
 
 
-def draw_traits(pop: Population, rows: IntArray, params: Params, rng: np.random.Generator) -> None:
+def draw_traits(
+    pop: Population,
+    rows: IntArray,
+    params: Params | RunParams,
+    rng: np.random.Generator | Sequence[np.random.Generator],
+    runs: Runs | None = None,
+) -> None:
     """Draw ability, risk aversion, orientation, idealism and reputation for new cadres.
 
     Draws, in order: ability ``clip(N(ABILITY_MEAN, ABILITY_SD),
@@ -51,22 +60,36 @@ def draw_traits(pop: Population, rows: IntArray, params: Params, rng: np.random.
     reputation noise ``N(0, REPUTATION_NOISE)``. Sets the rest of the rows'
     state to that of a newcomer (serving, no case, never barred or cleared,
     counters zero).
+
+    In a stack (``runs``), ``rows`` are ascending stack rows and ``rng`` holds
+    one generator per run: each run draws the above for its own rows, in that
+    order, from its own generator (a run with no rows draws nothing).
     """
-    k = rows.size
-    pop.ability[rows] = np.clip(rng.normal(ABILITY_MEAN, ABILITY_SD, k), *ABILITY_BOUNDS)
-    pop.risk_aversion[rows] = params.behaviour.risk_aversion * rng.lognormal(
-        RISK_AVERSION_LOG_MEAN, RISK_AVERSION_LOG_SD, k
-    )
-    idealist = rng.random(k) < params.workforce.idealist_share
-    pop.orientation[rows] = np.where(idealist, int(Orientation.IDEALIST), int(Orientation.REALIST))
+    runs = runs or Runs.single(pop.alive.size, 0)
+    draws: list[list[FloatArray]] = [[], [], [], [], [], []]
     a_i, b_i = IDEALISM_BETA[Orientation.IDEALIST]
     a_r, b_r = IDEALISM_BETA[Orientation.REALIST]
-    theta = np.where(idealist, rng.beta(a_i, b_i, k), rng.beta(a_r, b_r, k))
+    for generator, part in zip(generators(rng), runs.split(rows), strict=True):
+        k = part.size
+        if k == 0 and runs.count > 1:
+            continue
+        draws[0].append(generator.normal(ABILITY_MEAN, ABILITY_SD, k))
+        draws[1].append(generator.lognormal(RISK_AVERSION_LOG_MEAN, RISK_AVERSION_LOG_SD, k))
+        draws[2].append(generator.random(k))
+        draws[3].append(generator.beta(a_i, b_i, k))
+        draws[4].append(generator.beta(a_r, b_r, k))
+        draws[5].append(generator.normal(0.0, REPUTATION_NOISE, k))
+    if not rows.size:
+        return
+    ability, risk, orientation, beta_i, beta_r, noise = (side_by_side(d) for d in draws)
+    pop.ability[rows] = np.clip(ability, *ABILITY_BOUNDS)
+    pop.risk_aversion[rows] = at_rows(params.behaviour.risk_aversion, rows) * risk
+    idealist = orientation < at_rows(params.workforce.idealist_share, rows)
+    pop.orientation[rows] = np.where(idealist, int(Orientation.IDEALIST), int(Orientation.REALIST))
+    theta = np.where(idealist, beta_i, beta_r)
     pop.idealism[rows] = theta
     pop.idealism_base[rows] = theta
-    pop.reputation[rows] = np.clip(
-        REPUTATION_BASELINE + rng.normal(0.0, REPUTATION_NOISE, k), 0.0, 1.0
-    )
+    pop.reputation[rows] = np.clip(REPUTATION_BASELINE + noise, 0.0, 1.0)
     pop.case_kind[rows] = int(CaseKind.NONE)
     pop.case_months_left[rows] = 0
     pop.punished_until[rows] = LONG_AGO
@@ -102,35 +125,59 @@ class BeliefTruths:
     """What the current regime really implies, for new cadres' beliefs.
 
     Attributes:
-        exemption: chance that an honest mistake is exempted.
+        exemption: chance that an honest mistake is exempted (a number, or
+            one value per row in a stack of runs with different values).
         false: each row's monthly false-report rate per unit of visibility x
             exposure, at the fixed point of its learning
             (:func:`learned_false_report_rate`).
-        vindication: chance that a false report ends in public clarification.
-        promotion: yearly promotion rate at each level (for the eligible).
+        vindication: chance that a false report ends in public clarification
+            (a number or one value per row).
+        promotion: yearly promotion rate at each level (for the eligible),
+            one row per run: ``promotion[run, level]``.
 
     """
 
-    exemption: float
+    exemption: Any
     false: FloatArray
-    vindication: float
+    vindication: Any
     promotion: FloatArray
 
 
+def _each_run(value: Any, count: int) -> list[Any]:
+    """One number per run: ``value`` for every run, or its entries if it has one per run."""
+    return [value] * count if np.ndim(value) == 0 else list(value)
+
+
+def _each_runs_rates(
+    rates: FloatArray | Sequence[FloatArray | None] | None, count: int
+) -> list[FloatArray | None]:
+    """One run's promotion rates (or None) for every run, or the entries of one per run."""
+    if rates is None or (isinstance(rates, np.ndarray) and rates.ndim == 1):
+        return [rates] * count
+    return list(rates)
+
+
 def learned_false_report_rate(
-    pop: Population, org: Organisation, params: Params, deterrence: float
+    pop: Population,
+    org: Organisation,
+    params: Params | RunParams,
+    deterrence: float | Sequence[float],
+    runs: Runs | None = None,
 ) -> FloatArray:
     """Each row's belief about false reports at the fixed point of its learning.
 
     Learning (:func:`sim.model.processes.learning.learn_monthly`) moves the
     belief towards three monthly signals, each a rate per unit of visibility
-    x exposure: the cadre's own reports, its unit's and everyone's. Its
-    expected value is the weighted mean of their expectations, ``(w_own *
-    lambda_i / v_i + w_peer * sum_unit lambda / sum_unit v + w_pub * sum
-    lambda / sum v) / (w_own + w_peer + w_pub)``, with ``lambda`` the monthly
-    false-report hazard (:func:`~sim.model.processes.reports.false_report_intensity`)
-    and ``v`` visibility x exposure in the current states.
+    x exposure: the cadre's own reports, its unit's and everyone's (in its
+    run). Its expected value is the weighted mean of their expectations,
+    ``(w_own * lambda_i / v_i + w_peer * sum_unit lambda / sum_unit v + w_pub
+    * sum lambda / sum v) / (w_own + w_peer + w_pub)``, with ``lambda`` the
+    monthly false-report hazard
+    (:func:`~sim.model.processes.reports.false_report_intensity`) and ``v``
+    visibility x exposure in the current states. ``deterrence`` is a number
+    or one value per run of ``runs`` (default: one run).
     """
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
     accusation, behaviour = params.accusation, params.behaviour
     alive = pop.alive
     exposure = report_exposure(pop, org, params)
@@ -140,49 +187,70 @@ def learned_false_report_rate(
         alive=alive,
         exposure=exposure,
         base_rate=accusation.false_report_rate,
-        deterrence=deterrence,
+        deterrence=runs.per_row(_each_run(deterrence, runs.count)),
         deterrence_strength=params.crackdown.deterrence_strength,
         visibility_active=accusation.visibility_active,
         rival_share=accusation.rival_share,
+        runs=runs,
     )
-    vis = visibility(accusation.visibility_active)[pop.state] * exposure * alive
+    vis = visibility_of(pop.state, accusation.visibility_active) * exposure * alive
     own = np.divide(lam, vis, out=np.zeros_like(vis), where=vis > 0)
-    unit = org.post_unit[pop.post]
-    unit_lam = np.bincount(unit, weights=lam * alive, minlength=org.n_units)
-    unit_vis = np.bincount(unit, weights=vis, minlength=org.n_units)
-    unit_rate = np.divide(unit_lam, unit_vis, out=np.zeros(org.n_units), where=unit_vis > 0)
-    public = float((lam * alive).sum() / max(vis.sum(), 1e-9))
+    unit = org.post_unit[pop.post] + runs.unit_offset
+    n_units = runs.count * runs.units
+    unit_lam = np.bincount(unit, weights=lam * alive, minlength=n_units)
+    unit_vis = np.bincount(unit, weights=vis, minlength=n_units)
+    unit_rate = np.divide(unit_lam, unit_vis, out=np.zeros(n_units), where=unit_vis > 0)
+    public = runs.per_row(
+        [
+            float(t / max(v, 1e-9))
+            for t, v in zip(runs.sums(lam * alive), runs.sums(vis), strict=True)
+        ]
+    )
     w_own, w_peer, w_pub = (
         behaviour.learning_own,
         behaviour.learning_peer,
         behaviour.learning_public,
     )
     total = w_own + w_peer + w_pub
-    if total <= 0:
-        return np.full(alive.size, public)
-    return (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
+    if np.ndim(total) == 0:
+        if total <= 0:
+            return np.full(alive.size, public, dtype=np.float64)
+        return (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mixed = (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
+    return np.where(total > 0, mixed, public)
 
 
 def belief_truths(
     pop: Population,
     org: Organisation,
-    params: Params,
-    deterrence: float,
-    promotion_rate: FloatArray | None = None,
+    params: Params | RunParams,
+    deterrence: float | Sequence[float],
+    promotion_rate: FloatArray | Sequence[FloatArray | None] | None = None,
+    runs: Runs | None = None,
 ) -> BeliefTruths:
     """The regime's true rates, given the serving cadres' states and ``deterrence``.
 
     The promotion rates are the last evaluation's (``promotion_rate``) once
     there has been one, else the steady state's (:func:`expected_promotion_rates`).
+    In a stack (``runs``), ``deterrence`` and ``promotion_rate`` may hold one
+    entry per run.
     """
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
+    rates = _each_runs_rates(promotion_rate, runs.count)
+    promotion = np.array(
+        [
+            expected_promotion_rates(org, params_of(params, r)) if rate is None else rate
+            for r, rate in enumerate(rates)
+        ],
+        dtype=np.float64,
+    ).reshape(runs.count, org.n_levels)
     accusation = params.accusation
     return BeliefTruths(
         exemption=params.fault_tolerance.coverage * params.fault_tolerance.credibility,
-        false=learned_false_report_rate(pop, org, params, deterrence),
+        false=learned_false_report_rate(pop, org, params, deterrence, runs),
         vindication=accusation.investigation_accuracy * params.clarification.coverage,
-        promotion=(
-            expected_promotion_rates(org, params) if promotion_rate is None else promotion_rate
-        ),
+        promotion=promotion,
     )
 
 
@@ -190,24 +258,36 @@ def initial_beliefs(
     pop: Population,
     org: Organisation,
     rows: IntArray,
-    params: Params,
-    deterrence: float,
-    rng: np.random.Generator,
-    promotion_rate: FloatArray | None = None,
+    params: Params | RunParams,
+    deterrence: float | Sequence[float],
+    rng: np.random.Generator | Sequence[np.random.Generator],
+    promotion_rate: FloatArray | Sequence[FloatArray | None] | None = None,
+    runs: Runs | None = None,
 ) -> None:
     """Beliefs of new cadres: the regime in force, with mean-preserving individual noise.
 
     Each belief is the regime's truth (:func:`belief_truths`) times a
     ``LogNormal(-BELIEF_NOISE**2 / 2, BELIEF_NOISE)`` draw (drawn as one
     ``(4, k)`` block: exemption, false reports, promotion, vindication),
-    clipped to [0, 1].
+    clipped to [0, 1]. In a stack (``runs``), ``rows`` are ascending stack
+    rows, ``rng`` holds one generator per run (each run draws the block for
+    its own ``k`` rows; a run with no rows draws nothing) and ``deterrence``
+    and ``promotion_rate`` one entry per run.
     """
-    k = rows.size
-    spread = rng.lognormal(-(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE, (4, k))
-    truth = belief_truths(pop, org, params, deterrence, promotion_rate)
-    pop.belief_exemption[rows] = np.clip(truth.exemption * spread[0], 0.0, 1.0)
+    runs = runs or Runs.single(pop.alive.size, org.n_units)
+    parts = [
+        generator.lognormal(-(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE, (4, part.size))
+        for generator, part in zip(generators(rng), runs.split(rows), strict=True)
+        if part.size or runs.count == 1
+    ]
+    if not rows.size:
+        return
+    spread = side_by_side(parts)
+    truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
+    run = runs.run[rows]
+    pop.belief_exemption[rows] = np.clip(at_rows(truth.exemption, rows) * spread[0], 0.0, 1.0)
     pop.belief_false[rows] = np.clip(truth.false[rows] * spread[1], 0.0, 1.0)
     pop.belief_promotion[rows] = np.clip(
-        truth.promotion[org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
+        truth.promotion[run, org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
     )
-    pop.belief_vindication[rows] = np.clip(truth.vindication * spread[3], 0.0, 1.0)
+    pop.belief_vindication[rows] = np.clip(at_rows(truth.vindication, rows) * spread[3], 0.0, 1.0)
