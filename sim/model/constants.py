@@ -139,7 +139,7 @@ ANNUAL_BELIEF_SPEED = 0.5
 
 # -- initialisation and status ---------------------------------------------------
 #: Silent decision rounds at initialisation (see
-#: :func:`sim.model.processes.setup.initialise_population`).
+#: :func:`sim.model.processes.initial.initialise_population`).
 BURN_IN_ROUNDS = 12
 #: Years of careers replayed at initialisation (evaluations, promotions,
 #: retirements and recruitment, once a year) so that the hierarchy's age,

@@ -7,8 +7,9 @@ are filled in one call
 (:func:`sim.model.processes.initial.initialise_population`, the function
 :class:`sim.model.CadreModel` calls with one run), and steps them together:
 the monthly processes run once over every row
-(:func:`sim.model.processes.month.advance_month`), the annual evaluation and
-the outputs once per run, on views of that run's rows. Each run's time
+(:func:`sim.model.processes.month.advance_month`), and so do the annual
+evaluation (:func:`sim.model.processes.annual.annual_evaluation`) and the
+outputs (:func:`sim.model.outputs.stack_outputs`). Each run's time
 series is identical, bit for bit, to the same run alone (tested). There are
 no Mesa agents: a stack is for batches, where only the time series is kept.
 

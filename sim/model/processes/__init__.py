@@ -34,11 +34,13 @@ Convention, applied by every process here:
 * Random numbers come in as arguments: arrays of uniform draws made by the
   caller, or, where how many numbers are drawn depends on the process's own
   intermediate results, the generator itself (``rng``; a monthly process
-  takes ``rngs``, one per run), drawn from in the order the docstring
+  takes ``rngs``, one per run, and draws run by run through
+  :func:`~sim.model.stacking.per_run_draws`), drawn from in the order the docstring
   states. So the same state, parameters and draws give the same result,
   bit for bit.
-* The monthly processes also take ``runs`` (:class:`sim.model.stacking.Runs`,
-  default one run): the rows may hold several runs of equal structure,
+* Every process also takes ``runs`` (:class:`sim.model.stacking.Runs`,
+  default one run): the monthly ones, the annual evaluation and the first
+  population alike. The rows may hold several runs of equal structure,
   stepped together. Parameters then come as a
   :class:`~sim.model.stacking.RunParams` (a number where runs agree, one
   value per row where they differ), unit indices are offset per run, and
