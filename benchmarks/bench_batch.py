@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_batch.py
       [--population 2000] [--steps 120] [--replicates 12] [--short-runs 1000]
+      [--stack-runs 32] [--only stacking]
 
 1. Throughput. The same batch (baseline, fault_tolerance and clarification x
    ``--replicates``, ``--population`` cadres, ``--steps`` months) runs on the
@@ -20,6 +21,16 @@ Run:  .venv/bin/python benchmarks/bench_batch.py
    (``getrusage(RUSAGE_SELF).ru_maxrss``, workers excluded) is compared.
    Target: about the same, because the parent keeps per-run summaries only
    and hands out runs a few at a time.
+
+3. Stacked runs (first, and alone with ``--only stacking``). A serial
+   one-worker batch of ``--stack-runs`` baseline runs of ``--population``
+   cadres x ``--steps`` months, build, warm-up and writing included, with
+   stacking off (stack size 1) and in stacks of 16, each in a fresh
+   interpreter, against the bare Mesa loop doing the same agent-steps
+   (warm-up + ``--steps`` months a run) in that interpreter. Target: the
+   stacked batch at most 0.6x the bare loop (stretch 0.4x). The warm-up was
+   48 months when the target was set and is 96 now, so the ratio against
+   the bare loop's 48 + ``--steps`` steps is printed too.
 
 Machines are noisy: the ratios matter, not absolute times.
 """
@@ -72,20 +83,35 @@ def measure_throughput(workers: int, replicates: int, population: int, steps: in
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _bare_loop(population: int, steps: int, repeats: int = 3) -> float:
+    """Best-of-``repeats`` seconds of the bare Mesa loop, ``population`` agents x ``steps``."""
+    from bench_model import BareModel
+
+    best = float("inf")
+    for _ in range(repeats):
+        model = BareModel(population)
+        clock = time.perf_counter()
+        for _ in range(steps):
+            model.step()
+        best = min(best, time.perf_counter() - clock)
+    return best
+
+
 def measure_stacking(runs: int, population: int, steps: int, stack_size: int) -> dict:
     """A serial one-worker batch of ``runs`` baseline runs, stacked ``stack_size`` at a time.
 
-    Run in a fresh interpreter; after it, the bare Mesa loop (one float update
-    per agent through ``shuffle_do``) does ``population`` agents x (warm-up +
-    ``steps``) steps, three times (the best is kept), in the same process: the reference the batch's
-    cost per agent-step is compared with.
+    Run in a fresh interpreter. The bare Mesa loop (one float update per
+    agent through ``shuffle_do``) does ``population`` agents x (warm-up +
+    ``steps``) steps three times before the batch and three times after it,
+    in the same process, and the best is kept: the reference the batch's
+    cost per agent-step is compared with (taking it on both sides of the
+    batch keeps a burst of other load on the machine from deciding the ratio).
     """
-    from bench_model import BareModel
-
     from sim.batch import run_batch
     from sim.parameters.values import Params
 
     warmup = Params.defaults().simulation.warmup_months
+    bare = _bare_loop(population, warmup + steps)
     folder = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     try:
         start = time.perf_counter()
@@ -97,17 +123,12 @@ def measure_stacking(runs: int, population: int, steps: int, stack_size: int) ->
         assert summary.complete and summary.failed == 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    bare = float("inf")
-    for _ in range(3):
-        model = BareModel(population)
-        clock = time.perf_counter()
-        for _ in range(warmup + steps):
-            model.step()
-        bare = min(bare, time.perf_counter() - clock)
+    bare = min(bare, _bare_loop(population, warmup + steps))
     agent_steps = runs * population * (warmup + steps)
     return {
         "runs": runs,
         "stack_size": stack_size,
+        "months_per_run": warmup + steps,
         "seconds": elapsed,
         "runs_per_second": runs / elapsed,
         "us_per_agent_step": elapsed / agent_steps * 1e6,
@@ -179,18 +200,22 @@ def report_stacking(args: argparse.Namespace) -> None:
         in_fresh_interpreter("--measure", "stacking", "--stack-size", str(k), *size)
         for k in (1, 16)
     ]
+    months = results[0]["months_per_run"]
     for result in results:
         ratio = result["us_per_agent_step"] / result["bare_us_per_agent_step"]
+        # the issue's reference: the bare loop doing 48 + 120 steps a run (the warm-up was 48)
+        literal = ratio * months / (48 + args.steps)
         print(
             f"  stack size {result['stack_size']:2d}: {result['seconds']:6.2f} s, "
             f"{result['runs_per_second']:5.2f} runs/s, {result['us_per_agent_step']:.3f} us per "
-            f"cadre-step = {ratio:.2f}x the bare Mesa loop "
-            f"({result['bare_us_per_agent_step']:.3f}); "
-            f"peak memory {result['peak_rss_mib']:.0f} MiB"
+            f"cadre-month = {ratio:.2f}x the bare Mesa loop doing the same {months} steps a run "
+            f"({result['bare_us_per_agent_step']:.3f} us per agent-step; {literal:.2f}x its "
+            f"{48 + args.steps} steps); peak memory {result['peak_rss_mib']:.0f} MiB"
         )
     gain = results[1]["runs_per_second"] / results[0]["runs_per_second"]
     print(
-        f"  stacked / unstacked runs per second: {gain:.2f}x (target: at most 0.6x the bare loop)"
+        f"  stacked / unstacked runs per second: {gain:.2f}x "
+        f"(target: the stacked batch at most 0.6x the bare loop, stretch 0.4x)"
     )
 
 
