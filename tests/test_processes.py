@@ -164,6 +164,48 @@ def test_work_norm_mixes_unit_shares_and_the_superiors_state():
     assert norm[row, pop.state[sup[row]]] >= 0.3
 
 
+def _norm_reference(pop, org):
+    """The work norm by numpy, from its definition (unit shares, then the superior's state)."""
+    from sim.model.constants import SUPERIOR_NORM_WEIGHT
+
+    unit = org.post_unit[pop.post]
+    alive = pop.alive
+    counts = np.zeros((org.n_units, 3), dtype=np.int64)
+    np.add.at(counts, (unit[alive], pop.state[alive]), 1)
+    total = counts.sum(axis=1, keepdims=True)
+    shares = np.where(total > 0, counts / np.maximum(total, 1), 1.0 / 3)[unit]
+    sup = superior_rows(pop, org)
+    led = sup >= 0
+    shares[led] *= 1.0 - SUPERIOR_NORM_WEIGHT
+    shares[led, pop.state[sup[led]]] += SUPERIOR_NORM_WEIGHT
+    return shares.T
+
+
+def test_work_norm_reuses_its_scratch_counts_without_carrying_them_over():
+    pop, org, *_ = small_state(n=60)
+    first = decision.norm_shares(pop, org)
+    np.testing.assert_array_equal(first, _norm_reference(pop, org))
+    # the population changes: states move, a cadre leaves, a unit empties
+    pop.state[:] = np.roll(pop.state, 7)
+    vacate(pop, org, np.array([3, 4, 5]))
+    out = np.full((3, pop.alive.size), np.nan)
+    again = decision.norm_shares(pop, org, out=out)
+    assert again is out
+    np.testing.assert_array_equal(again, _norm_reference(pop, org))
+    fresh = Population(**{f: getattr(pop, f).copy() for f in pop.__dataclass_fields__})
+    np.testing.assert_array_equal(again, decision.norm_shares(fresh, org))
+
+
+def test_a_pickled_population_leaves_its_scratch_arrays_behind():
+    import pickle
+
+    pop, org, *_ = small_state()
+    expected = decision.norm_shares(pop, org)
+    copy = pickle.loads(pickle.dumps(pop))
+    assert not copy.workspace._arrays
+    np.testing.assert_array_equal(decision.norm_shares(copy, org), expected)
+
+
 def test_decide_sets_every_state_from_the_uniform_draws():
     pop, org, prm, unfit, _ = small_state()
     decision.decide(pop, org, prm, 1.0, unfit, np.zeros(pop.alive.size), 1)

@@ -25,6 +25,7 @@ __all__ = [
     "IntArray",
     "Organisation",
     "Population",
+    "Workspace",
     "build_organisation",
     "level_sizes",
     "move",
@@ -118,6 +119,43 @@ def build_organisation(population: int, levels: int, span: int) -> Organisation:
 # --------------------------------------------------------------------------
 # population
 # --------------------------------------------------------------------------
+class Workspace:
+    """Scratch arrays a process reuses from month to month instead of allocating them afresh.
+
+    A workspace holds no state of the model: whoever takes an array from it
+    overwrites (or clears) what it reads before reading it, so results never
+    depend on what an earlier call left there. Fresh arrays of a few
+    megabytes cost a page fault per page on every call; reused ones do not.
+    A pickled workspace is empty (its arrays are rebuilt on first use).
+    """
+
+    __slots__ = ("_arrays",)
+
+    def __init__(self) -> None:
+        """An empty workspace."""
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+        """The scratch array ``name`` of ``shape`` and ``dtype``, contents undefined.
+
+        The same array is returned while the shape and dtype stay the same;
+        otherwise a new one replaces it.
+        """
+        array = self._arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = np.empty(shape, dtype=dtype)
+            self._arrays[name] = array
+        return array
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle nothing: scratch contents are never needed."""
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle as an empty workspace."""
+        self._arrays = {}
+
+
 def _column(dtype: type, doc: str) -> Any:
     """A :class:`Population` field: one array of ``dtype``, described by ``doc``."""
     return field(metadata={"dtype": np.dtype(dtype), "doc": doc})
@@ -129,7 +167,9 @@ class Population:
 
     A row is a slot: when a cadre leaves, its row is marked not ``alive`` and
     may be reused by a recruit (a new agent). Each field's dtype is declared
-    with it; ``docs/ODD.md`` section 2.1 describes every field.
+    with it; ``docs/ODD.md`` section 2.1 describes every field. Each
+    population also owns a :class:`Workspace` (``workspace``, not a field)
+    for the scratch arrays of the monthly processes.
     """
 
     alive: BoolArray = _column(np.bool_, "the slot holds a serving cadre")
@@ -156,6 +196,10 @@ class Population:
     performance: FloatArray = _column(np.float64, "output since the last evaluation")
     active_months: IntArray = _column(np.int64, "months active since the last evaluation")
     flat_months: IntArray = _column(np.int64, "months flat since the last evaluation")
+
+    def __post_init__(self) -> None:
+        """Give the population its own scratch :class:`Workspace`."""
+        self.workspace = Workspace()
 
     @classmethod
     def empty(cls, n: int) -> Population:

@@ -265,16 +265,22 @@ def _choose(p, uniforms, choice):  # pragma: no cover - compiled
         choice[i] = (1 if x >= p[0, i] else 0) + (1 if x >= p[0, i] + p[1, i] else 0)
 
 
-def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) -> FloatArray:
+def norm_shares(
+    pop: Population, org: Organisation, runs: Runs | None = None, out: FloatArray | None = None
+) -> FloatArray:
     """The work norm each cadre sees, shape ``(3, n)`` (one row per state).
 
     The shares of its unit's serving cadres (itself included) in each state,
     with weight ``1 - SUPERIOR_NORM_WEIGHT`` when it has a superior, whose
     state gets the rest; a unit with nobody serving counts as uniform.
-    ``runs`` lays out a stack of runs (default: one run).
+    ``runs`` lays out a stack of runs (default: one run). The norm is written
+    into ``out`` (float64, ``(3, n)``) when given, else into a new array.
+    The unit counts go into a scratch array of ``pop.workspace``.
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    norm = np.empty((N_STATES, pop.alive.size))
+    n = pop.alive.size
+    norm = np.empty((N_STATES, n)) if out is None else out
+    n_units = runs.count * runs.units
     _norm_kernel(
         pop.alive,
         pop.post,
@@ -285,7 +291,8 @@ def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) ->
         runs.run,
         runs.size,
         runs.units,
-        runs.count * runs.units,
+        pop.workspace.array("norm_counts", (n_units, N_STATES + 1), np.int32),
+        pop.workspace.array("norm_unit", (n,), np.int64),
         norm,
     )
     return norm
@@ -293,27 +300,28 @@ def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) ->
 
 @numba.njit(cache=True, error_model="numpy")
 def _norm_kernel(
-    alive, post, state, post_unit, post_parent, post_holder, run, size, units, n_units, norm
+    alive, post, state, post_unit, post_parent, post_holder, run, size, units, counts, unit, norm
 ):  # pragma: no cover - compiled
-    """The equations of :func:`norm_shares` into ``norm``."""
-    n = alive.size
-    counts = np.zeros((n_units, 3), dtype=np.int64)
-    unit = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        unit[i] = post_unit[post[i]] + run[i] * units
+    """The equations of :func:`norm_shares` into ``norm``.
+
+    ``counts`` (one row per unit: serving cadres in each state, then their
+    total) and ``unit`` (each row's unit) are scratch arrays, overwritten here.
+    """
+    counts[:] = 0
+    for i in range(alive.size):
+        k = post_unit[post[i]] + run[i] * units
+        unit[i] = k
         if alive[i]:
-            counts[unit[i], state[i]] += 1
-    shares = np.full((n_units, 3), 1.0 / 3)
-    for k in range(n_units):
-        total = counts[k, 0] + counts[k, 1] + counts[k, 2]
-        if total > 0:
-            for s in range(3):
-                shares[k, s] = counts[k, s] / total
+            counts[k, state[i]] += 1
+            counts[k, 3] += 1
     keep = 1.0 - SUPERIOR_NORM_WEIGHT
-    for i in range(n):
+    uniform = 1.0 / 3
+    for i in range(alive.size):
         sup = superior_row(i, alive, post, post_parent, post_holder, run[i] * size)
+        k = unit[i]
+        total = counts[k, 3]
         for s in range(3):
-            value = shares[unit[i], s]
+            value = counts[k, s] / total if total > 0 else uniform
             if sup >= 0:
                 value = value * keep
                 if state[sup] == s:
@@ -329,11 +337,13 @@ def population_utilities(
     unfit_rate: Sequence[Any],
     month: int,
     runs: Runs | None = None,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm.
 
     Shape ``(3, n)``. ``workload`` and each of the three ``unfit_rate``
     entries are a number or one value per row; ``runs`` lays out a stack.
+    The utilities are written into ``out`` (float64, ``(3, n)``) when given.
     """
     level = org.post_level[pop.post]
     return state_utilities(
@@ -345,7 +355,7 @@ def population_utilities(
         belief_promotion=pop.belief_promotion,
         belief_vindication=pop.belief_vindication,
         previous_state=pop.state,
-        norm_shares=norm_shares(pop, org, runs),
+        norm_shares=norm_shares(pop, org, runs, out),
         eligible=eligible_at_next_evaluation(pop, params, month),
         paid=paid(pop, month),
         stake=population_stakes(pop, org, params, month),
@@ -369,7 +379,11 @@ def decide(
 ) -> None:
     """Every row chooses its work state for ``month`` at once (sets ``pop.state``).
 
-    ``uniforms`` holds one uniform number per row for the logit choice.
+    ``uniforms`` holds one uniform number per row for the logit choice
+    (:func:`choose_states`); the utilities go into a scratch array of
+    ``pop.workspace``.
     """
-    utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs)
-    pop.state[:] = choose_states(utilities, params.behaviour.choice_noise, uniforms)
+    scratch = pop.workspace.array("utilities", (N_STATES, pop.alive.size))
+    utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs, scratch)
+    probabilities = softmax_probabilities(utilities, params.behaviour.choice_noise)
+    _choose(probabilities, np.asarray(uniforms, dtype=np.float64), pop.state)
