@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sim.model.constants import (
+    BELIEF_SPEED,
     EFFORT,
     RECRUIT_AGE,
     REPUTATION_BASELINE,
@@ -482,6 +483,72 @@ def test_false_reports_raise_the_belief_in_false_accusation():
     false_report[0] = True
     learning.learn_monthly(pop, org, prm, false_report, cases.Verdicts(), np.ones(n))
     assert pop.belief_false[0] - before[0] > np.max(np.delete(pop.belief_false - before, 0))
+
+
+def _learn_monthly_reference(pop, org, prm, false_report, verdicts, reach_draw):
+    """learn_monthly of one run composed from learn and group_mean (numpy), new beliefs."""
+    b = prm.behaviour
+    w = (b.learning_own, b.learning_peer, b.learning_public)
+    alive, n, n_units = pop.alive, pop.alive.size, org.n_units
+    unit = org.post_unit[pop.post]
+    vis = reports.visibility_of(pop.state, prm.accusation.visibility_active)
+    vis = vis * reports.report_exposure(pop, org, prm) * alive
+    seen = np.bincount(unit, weights=vis, minlength=n_units)
+    filed = np.bincount(unit, weights=false_report.astype(float), minlength=n_units)
+    unit_rate = np.divide(filed, seen, out=np.zeros(n_units), where=seen > 0)[unit]
+    own_rate = false_report / np.maximum(vis, 1e-9)
+    public = false_report.sum() / max(vis.sum(), 1e-9)
+    out = [
+        learning.learn(
+            pop.belief_false,
+            [(own_rate, w[0], alive), (unit_rate, w[1], alive), (public, w[2], alive)],
+            BELIEF_SPEED,
+        )
+    ]
+    for rows, verdict, belief, public_mask in (
+        (verdicts.mistake_rows, verdicts.exempted, pop.belief_exemption, alive),
+        (
+            verdicts.false_rows,
+            verdicts.vindicated,
+            pop.belief_vindication,
+            alive & (reach_draw < prm.clarification.reach),
+        ),
+    ):
+        if rows.size == 0:
+            out.append(belief.copy())
+            continue
+        outcome, had_case = np.zeros(n), np.zeros(n, bool)
+        outcome[rows], had_case[rows] = verdict, True
+        mean, count = learning.group_mean(unit, outcome, had_case, n_units)
+        sources = [
+            (outcome, w[0], had_case),
+            (mean[unit], w[1], alive & (count[unit] > 0)),
+            (float(outcome[rows].mean()), w[2], public_mask),
+        ]
+        out.append(learning.learn(belief, sources, BELIEF_SPEED))
+    return out
+
+
+def test_monthly_learning_is_learn_from_its_three_sources_each_month():
+    pop, org, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    for month in range(3):  # the scratch arrays are reused from month to month
+        pop.state[:] = rng.integers(0, 3, n)
+        false_report = pop.alive & (rng.random(n) < 0.2)
+        rows = np.flatnonzero(pop.alive & (rng.random(n) < 0.3))
+        half = rows.size // 2
+        verdicts = cases.Verdicts(
+            false_rows=rows[:half],
+            vindicated=rng.random(half) < 0.5,
+            mistake_rows=rows[half:] if month != 1 else np.empty(0, np.int64),
+            exempted=rng.random(rows.size - half) < 0.5 if month != 1 else np.empty(0, bool),
+        )
+        reach = rng.random(n)
+        expected = _learn_monthly_reference(pop, org, prm, false_report, verdicts, reach)
+        learning.learn_monthly(pop, org, prm, false_report, verdicts, reach)
+        beliefs = (pop.belief_false, pop.belief_exemption, pop.belief_vindication)
+        for got, want in zip(beliefs, expected, strict=True):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_reputation_recovers_only_without_an_open_case_and_erodes_under_one():
