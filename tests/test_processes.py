@@ -761,6 +761,31 @@ def test_month_outputs_name_every_output_and_count_events():
     assert out["flat_share"] + out["active_share"] + out["routine_share"] == pytest.approx(1.0)
 
 
+def test_month_outputs_count_and_average_the_serving_cadres_each_month():
+    pop, org, _, _, rng = small_state(n=60)
+    n = pop.alive.size
+    for month in (3, 4):  # the scratch arrays are reused from month to month
+        pop.state[:] = rng.integers(0, 3, n)
+        pop.alive[:] = rng.random(n) < 0.8
+        pop.case_kind[:] = np.where(rng.random(n) < 0.3, int(CaseKind.FALSE_REPORT), 0)
+        pop.cleared_month[:] = np.where(rng.random(n) < 0.3, month - 1, -1000)
+        pop.idealism[:] = rng.random(n)
+        out = month_outputs(pop, org, month, {}, 0.5, 0.1)
+        alive = pop.alive
+        recent = alive & (pop.cleared_month == month - 1)
+        level = org.post_level[pop.post]
+        assert out["headcount"] == alive.sum()
+        assert out["under_investigation"] == (alive & (pop.case_kind != 0)).sum()
+        assert out["mean_idealism"] == np.add.reduce(pop.idealism[alive]) / alive.sum()
+        assert out["reputation_cleared"] == np.add.reduce(pop.reputation[recent]) / recent.sum()
+        assert out["mean_effort"] == np.add.reduce(EFFORT[pop.state[alive]]) / alive.sum()
+        assert out["flat_share"] == (alive & (pop.state == F)).sum() / alive.sum()
+        bottom = alive & (level == 0)
+        assert out["active_share_level1"] == (bottom & (pop.state == A)).sum() / bottom.sum()
+        realist = alive & (pop.orientation == 0)
+        assert out["routine_share_realist"] == (realist & (pop.state == R)).sum() / realist.sum()
+
+
 # --- rank-structured stakes and realised sanctions ---------------------------------
 def stake_of(n=1, prm=None, **arrays):
     base = dict(
