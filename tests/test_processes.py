@@ -216,6 +216,42 @@ def test_decide_sets_every_state_from_the_uniform_draws():
 
 
 # --- work ----------------------------------------------------------------------
+def test_work_follows_its_equations_row_by_row():
+    pop, org, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    pop.state[:] = rng.integers(0, 3, n)
+    pop.alive[:] = rng.random(n) < 0.8
+    draws = rng.random((3, n))
+    before = (pop.performance.copy(), pop.active_months.copy(), pop.flat_months.copy())
+    load = 40.0  # some chances of a mistake reach 1
+    done = work.do_work(pop, org, prm, load, draws)
+    b, alive = prm.behaviour, pop.alive
+    output = pop.ability * EFFORT[pop.state]
+    active = (pop.state == A) & alive
+    innovation = active & (draws[0] < b.innovation_rate * pop.ability)
+    level = org.post_level[pop.post]
+    chance = np.minimum(
+        b.mistake_rate
+        * load
+        * np.array([1.0, 0.25, 0.05])[pop.state]
+        * stakes.rank_factor(level, prm.discipline.accountability),
+        1.0,
+    )
+    assert (chance == 1.0).any()
+    np.testing.assert_array_equal(done.active, active)
+    np.testing.assert_array_equal(done.mistake, alive & (draws[1] < chance))
+    np.testing.assert_array_equal(
+        done.misconduct, alive & (draws[2] < prm.discipline.misconduct_rate)
+    )
+    assert done.counts["innovations"][0] == innovation.sum()
+    total = np.add.reduce(output[alive]) + innovation.sum()
+    assert done.public_value == [float(total / alive.sum())]
+    gained = np.where(alive, output + innovation, 0.0)
+    np.testing.assert_array_equal(pop.performance, before[0] + gained)
+    np.testing.assert_array_equal(pop.active_months, before[1] + active)
+    np.testing.assert_array_equal(pop.flat_months, before[2] + ((pop.state == F) & alive))
+
+
 def test_work_adds_output_to_performance_and_counts_months():
     pop, org, prm, _, _ = small_state()
     pop.state[:] = np.resize([A, R, F], pop.state.size)

@@ -50,6 +50,23 @@ def params_of(params: Params | RunParams, run: int) -> Params:
     return params.of(run) if isinstance(params, RunParams) else params
 
 
+def _month_draws(pop: Population, runs: Runs, rngs: Sequence[np.random.Generator]) -> FloatArray:
+    """Each run's ``rng.random((7, size))``, side by side, in a scratch array of ``pop.workspace``.
+
+    The month's processes read these draws and keep none of them, so the
+    same array serves every month.
+    """
+    draws = pop.workspace.array("month_draws", (DRAWS_PER_ROW, pop.alive.size))
+    if runs.count == 1:
+        rngs[0].random(out=draws)
+        return draws
+    part = pop.workspace.array("month_run_draws", (DRAWS_PER_ROW, runs.size))
+    for r, rng in enumerate(rngs):
+        rng.random(out=part)
+        draws[:, runs.bounds(r)] = part
+    return draws
+
+
 def advance_month(
     pop: Population,
     org: Organisation,
@@ -66,12 +83,10 @@ def advance_month(
     ``headcount`` is each run's number of posts at the start (workload is
     relative to it); ``deterrence``, ``unfit_rate`` and ``rngs`` hold one
     entry per run. Each run first draws ``rng.random((7, size))``
-    (:data:`DRAWS_PER_ROW`), then what the cases draw. Changes ``pop`` in place.
+    (:data:`DRAWS_PER_ROW`, into scratch arrays of ``pop.workspace``), then
+    what the cases draw. Changes ``pop`` in place.
     """
-    if runs.count == 1:
-        draws = rngs[0].random((DRAWS_PER_ROW, pop.alive.size))
-    else:
-        draws = np.concatenate([rng.random((DRAWS_PER_ROW, runs.size)) for rng in rngs], axis=1)
+    draws = _month_draws(pop, runs, rngs)
     serving = runs.counts(pop.alive)
     load = runs.per_row([headcount / int(k) if k else 1.0 for k in serving])
     unfit = [runs.per_row([rates[s] for rates in unfit_rate]) for s in range(3)]
