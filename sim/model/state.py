@@ -30,6 +30,7 @@ __all__ = [
     "level_sizes",
     "move",
     "status_codes",
+    "superior_of",
     "superior_row",
     "superior_rows",
     "vacate",
@@ -227,6 +228,23 @@ def superior_rows(pop: Population, org: Organisation, offset: IntArray | int = 0
 
 
 @numba.njit(cache=True, error_model="numpy")
+def superior_of(parent: int, serving: bool, post_holder: IntArray, offset: int) -> int:
+    """Population row of the superior of a cadre whose post's superior post is ``parent``.
+
+    -1 when the post has no superior post (``parent < 0``), the cadre is not
+    ``serving`` or the superior post is vacant. ``offset`` is the first row
+    (and post) of the cadre's run. The one definition behind
+    :func:`superior_row` and :func:`superior_rows`; kernels call it with
+    numbers (a compiled call that passes several arrays costs more than the
+    lookup itself).
+    """
+    if parent < 0 or not serving:
+        return -1
+    holder = post_holder[parent + offset]
+    return holder + offset if holder >= 0 else -1
+
+
+@numba.njit(cache=True, error_model="numpy")
 def superior_row(
     row: int,
     alive: BoolArray,
@@ -237,22 +255,18 @@ def superior_row(
 ) -> int:  # pragma: no cover - compiled
     """Population row of ``row``'s superior (-1 for none or vacant; compiled).
 
-    As :func:`superior_rows` for one row.
+    As :func:`superior_rows` for one row (:func:`superior_of`).
 
     ``offset`` is the first row of ``row``'s run.
     """
-    parent = post_parent[post[row]]
-    if parent < 0 or not alive[row]:
-        return -1
-    holder = post_holder[parent + offset]
-    return holder + offset if holder >= 0 else -1
+    return superior_of(post_parent[post[row]], alive[row], post_holder, offset)
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _superior_rows(alive, post, post_parent, post_holder, offset, stride, rows):  # pragma: no cover
-    """:func:`superior_row` of every row into ``rows``."""
+    """:func:`superior_of` of every row into ``rows``."""
     for i in range(rows.size):
-        rows[i] = superior_row(i, alive, post, post_parent, post_holder, offset[i * stride])
+        rows[i] = superior_of(post_parent[post[i]], alive[i], post_holder, offset[i * stride])
 
 
 def status_codes(pop: Population, month: int) -> IntArray:

@@ -24,7 +24,7 @@ from sim.model.state import (
     IntArray,
     Organisation,
     Population,
-    superior_row,
+    superior_of,
 )
 from sim.parameters.values import Params
 
@@ -317,7 +317,7 @@ def _norm_kernel(
     keep = 1.0 - SUPERIOR_NORM_WEIGHT
     uniform = 1.0 / 3
     for i in range(alive.size):
-        sup = superior_row(i, alive, post, post_parent, post_holder, run[i] * size)
+        sup = superior_of(post_parent[post[i]], alive[i], post_holder, run[i] * size)
         k = unit[i]
         total = counts[k, 3]
         for s in range(3):
