@@ -6,6 +6,7 @@ import pytest
 from sim.model.constants import (
     BELIEF_SPEED,
     EFFORT,
+    IDEALISM_TENURE_DECAY,
     RECRUIT_AGE,
     REPUTATION_BASELINE,
     REPUTATION_VALUE,
@@ -585,6 +586,26 @@ def test_monthly_learning_is_learn_from_its_three_sources_each_month():
         beliefs = (pop.belief_false, pop.belief_exemption, pop.belief_vindication)
         for got, want in zip(beliefs, expected, strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+def test_recovery_follows_its_equations_row_by_row():
+    pop, _, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    pop.case_kind[:] = np.where(rng.random(n) < 0.4, int(CaseKind.MISCONDUCT), 0)
+    pop.reputation[:] = rng.random(n) * 0.02  # some fall below 0 under a case
+    b = prm.behaviour
+    base = pop.idealism_base * (1.0 - IDEALISM_TENURE_DECAY)
+    idealism = pop.idealism + b.idealism_recovery * (base - pop.idealism)
+    reputation = pop.reputation + np.where(
+        pop.case_kind == 0,
+        b.reputation_recovery * (REPUTATION_BASELINE - pop.reputation),
+        -prm.accusation.investigation_harm,
+    )
+    assert (reputation < 0).any()
+    learning.recover(pop, prm)
+    np.testing.assert_array_equal(pop.idealism_base, base)
+    np.testing.assert_array_equal(pop.idealism, idealism)
+    np.testing.assert_array_equal(pop.reputation, np.maximum(reputation, 0.0))
 
 
 def test_reputation_recovers_only_without_an_open_case_and_erodes_under_one():

@@ -343,7 +343,8 @@ def population_utilities(
 
     Shape ``(3, n)``. ``workload`` and each of the three ``unfit_rate``
     entries are a number or one value per row; ``runs`` lays out a stack.
-    The utilities are written into ``out`` (float64, ``(3, n)``) when given.
+    The utilities are written into ``out`` (float64, ``(3, n)``) when given;
+    the stakes go into a scratch array of ``pop.workspace``.
     """
     level = org.post_level[pop.post]
     return state_utilities(
@@ -358,7 +359,9 @@ def population_utilities(
         norm_shares=norm_shares(pop, org, runs, out),
         eligible=eligible_at_next_evaluation(pop, params, month),
         paid=paid(pop, month),
-        stake=population_stakes(pop, org, params, month),
+        stake=population_stakes(
+            pop, org, params, month, pop.workspace.array("stakes", (6, pop.alive.size))
+        ),
         report_exposure=rank_factor(level, params.accusation.rank_exposure),
         accountability=rank_factor(level, params.discipline.accountability),
         params=params,

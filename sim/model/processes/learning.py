@@ -24,6 +24,8 @@ from sim.parameters.values import Params
 
 __all__ = ["group_mean", "learn", "learn_monthly", "recover"]
 
+_NO_CASE = int(CaseKind.NONE)
+
 
 def group_mean(
     groups: IntArray, values: FloatArray, mask: BoolArray, n_groups: int
@@ -322,14 +324,42 @@ def recover(pop: Population, params: Params | RunParams) -> None:
     idealism recovers towards it; reputation drifts back to
     ``REPUTATION_BASELINE`` while no case is open and loses
     ``accusation.investigation_harm`` a month (not below 0) while one is.
+    Every row, in one compiled pass.
     """
     behaviour = params.behaviour
-    pop.idealism_base *= 1.0 - IDEALISM_TENURE_DECAY
-    pop.idealism += behaviour.idealism_recovery * (pop.idealism_base - pop.idealism)
-    not_investigated = pop.case_kind == int(CaseKind.NONE)
-    pop.reputation += np.where(
-        not_investigated,
-        behaviour.reputation_recovery * (REPUTATION_BASELINE - pop.reputation),
-        -params.accusation.investigation_harm,
+    _recover(
+        pop.idealism_base,
+        pop.idealism,
+        pop.reputation,
+        pop.case_kind,
+        *strided(behaviour.idealism_recovery),
+        *strided(behaviour.reputation_recovery),
+        *strided(params.accusation.investigation_harm),
     )
-    np.maximum(pop.reputation, 0.0, out=pop.reputation)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _recover(
+    idealism_base,
+    idealism,
+    reputation,
+    case_kind,
+    idealism_recovery,
+    i_stride,
+    reputation_recovery,
+    r_stride,
+    harm,
+    h_stride,
+):  # pragma: no cover - compiled
+    """The equations of :func:`recover`, row by row in place."""
+    keep = 1.0 - IDEALISM_TENURE_DECAY
+    for i in range(idealism.size):
+        base = idealism_base[i] * keep
+        idealism_base[i] = base
+        idealism[i] = idealism[i] + idealism_recovery[i * i_stride] * (base - idealism[i])
+        r = reputation[i]
+        if case_kind[i] == _NO_CASE:
+            r = r + reputation_recovery[i * r_stride] * (REPUTATION_BASELINE - r)
+        else:
+            r = r + -harm[i * h_stride]
+        reputation[i] = r if (r >= 0.0 or r != r) else 0.0
