@@ -821,9 +821,10 @@ def test_month_outputs_name_every_output_and_count_events():
 def test_month_outputs_count_and_average_the_serving_cadres_each_month():
     pop, org, _, _, rng = small_state(n=60)
     n = pop.alive.size
-    for month in (3, 4):  # the scratch arrays are reused from month to month
+    # the scratch arrays are reused from month to month; at last everyone serves
+    for month, serving in ((3, 0.8), (4, 0.8), (5, 1.0)):
         pop.state[:] = rng.integers(0, 3, n)
-        pop.alive[:] = rng.random(n) < 0.8
+        pop.alive[:] = rng.random(n) < serving
         pop.case_kind[:] = np.where(rng.random(n) < 0.3, int(CaseKind.FALSE_REPORT), 0)
         pop.cleared_month[:] = np.where(rng.random(n) < 0.3, month - 1, -1000)
         pop.idealism[:] = rng.random(n)

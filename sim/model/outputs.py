@@ -171,6 +171,7 @@ def _count_and_gather(
     belief_vindication,
     idealism,
     effort,
+    gather,
     table,
     per_run,
     values,
@@ -183,7 +184,9 @@ def _count_and_gather(
     ``values`` receives, serving cadre after serving cadre (row order, so
     each run's values follow each other), the ``j``-th of the six columns,
     then ``effort[state]``; its last row the reputations of the recently
-    cleared. Every array but the inputs is overwritten.
+    cleared. Without ``gather`` (every row is serving, so the columns
+    themselves are those values) the six columns are not copied. Every array
+    but the inputs is overwritten.
     """
     table[:] = 0
     per_run[:] = 0
@@ -198,12 +201,13 @@ def _count_and_gather(
         per_run[r, 0] += 1
         if case_kind[i] != _NO_CASE:
             per_run[r, 1] += 1
-        values[0, k] = reputation[i]
-        values[1, k] = belief_exemption[i]
-        values[2, k] = belief_false[i]
-        values[3, k] = belief_promotion[i]
-        values[4, k] = belief_vindication[i]
-        values[5, k] = idealism[i]
+        if gather:
+            values[0, k] = reputation[i]
+            values[1, k] = belief_exemption[i]
+            values[2, k] = belief_false[i]
+            values[3, k] = belief_promotion[i]
+            values[4, k] = belief_vindication[i]
+            values[5, k] = idealism[i]
         values[6, k] = effort[s]
         k += 1
         if month - cleared_month[i] < CLEARED_WINDOW:
@@ -252,6 +256,7 @@ def stack_outputs(
     table = scratch.array("outputs_counts", (k_runs, 2, n_levels, N_STATES), np.int64)
     per_run = scratch.array("outputs_run_counts", (k_runs, 3), np.int64)
     values = scratch.array("outputs_values", (len(_MEAN_COLUMNS) + 2, pop.alive.size))
+    every_row_serving = bool(np.count_nonzero(pop.alive) == pop.alive.size)
     _count_and_gather(
         pop.alive,
         pop.state,
@@ -264,6 +269,7 @@ def stack_outputs(
         month,
         *(getattr(pop, column) for column in _MEAN_COLUMNS),
         EFFORT,
+        not every_row_serving,
         table,
         per_run,
         values,
@@ -285,15 +291,19 @@ def stack_outputs(
         )
     ]
     means = {
-        name: _means(values[j], headcount)
-        for j, name in enumerate(
-            (
-                "mean_reputation",
-                "belief_exemption",
-                "belief_false_accusation",
-                "belief_promotion",
-                "belief_vindication",
-                "mean_idealism",
+        name: _means(getattr(pop, column) if every_row_serving else values[j], headcount)
+        for j, (name, column) in enumerate(
+            zip(
+                (
+                    "mean_reputation",
+                    "belief_exemption",
+                    "belief_false_accusation",
+                    "belief_promotion",
+                    "belief_vindication",
+                    "mean_idealism",
+                ),
+                _MEAN_COLUMNS,
+                strict=True,
             )
         )
     }
