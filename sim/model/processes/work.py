@@ -83,11 +83,12 @@ def do_work(
         pop.flat_months,
     )
     innovations = runs.counts(innovation)
+    serving = runs.counts(pop.alive)
+    # every row serving: the sum over the serving is the sum over all rows
+    mask = None if int(serving.sum()) == n else pop.alive
     public_value = [
-        float((total + INNOVATION_VALUE * k) / max(int(n), 1))
-        for total, k, n in zip(
-            runs.sums(output, pop.alive), innovations, runs.counts(pop.alive), strict=True
-        )
+        float((total + INNOVATION_VALUE * k) / max(int(s), 1))
+        for total, k, s in zip(runs.sums(output, mask), innovations, serving, strict=True)
     ]
     counts = {"innovations": innovations, "honest_mistakes": runs.counts(mistake)}
     return Work(active, mistake, misconduct, public_value, counts)
