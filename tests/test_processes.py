@@ -277,6 +277,26 @@ def test_only_active_cadres_innovate_and_mistakes_follow_exposure():
 
 
 # --- reports -------------------------------------------------------------------
+def test_report_hazard_follows_its_equations_row_by_row():
+    from sim.model.constants import RIVAL_ABILITY_EXPONENT
+
+    rng = np.random.default_rng(3)
+    n = 500
+    visible, ability = rng.random(n) * 3, rng.lognormal(0.0, 0.4, n)
+    alive = rng.random(n) < 0.9
+    kwargs = dict(base_rate=0.4, deterrence=0.3, deterrence_strength=0.5, rival_share=0.3)
+    lam = reports.report_hazard(visible=visible, ability=ability, alive=alive, **kwargs)
+    vis = visible * alive
+    rival = vis * ability**RIVAL_ABILITY_EXPONENT
+    k = alive.sum()
+    weight = 0.7 * vis / (vis.sum() / k) + 0.3 * rival / (rival.sum() / k)
+    expected = np.minimum(0.4 * (1.0 - 0.5 * 0.3) * weight, 1.0)
+    assert (expected == 1.0).any()
+    np.testing.assert_array_equal(lam, expected)
+    nobody = reports.report_hazard(visible=visible, ability=ability, alive=alive & False, **kwargs)
+    np.testing.assert_array_equal(nobody, np.zeros(n))
+
+
 def test_false_reports_fall_on_the_visible_and_the_able():
     state = np.array([A, R, F, A])
     ability = np.array([1.0, 1.0, 1.0, 1.5])

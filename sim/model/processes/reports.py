@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from sim.model.constants import ACTIVE, FLAT_VISIBILITY, RIVAL_ABILITY_EXPONENT
 from sim.model.processes.stakes import rank_factor
 from sim.model.processes.work import Work
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -107,24 +108,75 @@ def report_hazard(
     (default: one run); numbers may be one value per row.
     """
     runs = runs or Runs.single(alive.size, 0)
-    vis = visible * alive
-    rival = vis * ability**RIVAL_ABILITY_EXPONENT
+    rows = alive.size
+    vis, rival = np.empty(rows), np.empty(rows)
+    _hazard_weights(
+        np.asarray(visible, dtype=np.float64),
+        np.asarray(ability, dtype=np.float64),
+        alive,
+        vis,
+        rival,
+    )
     n = [max(int(k), 1) for k in runs.counts(alive)]
-    vis_mean = runs.per_row([t / k for t, k in zip(runs.sums(vis), n, strict=True)])
-    rival_mean = runs.per_row([t / k for t, k in zip(runs.sums(rival), n, strict=True)])
-    weight = np.zeros_like(vis)
-    for mean, share, values in (
-        (vis_mean, 1.0 - rival_share, vis),
-        (rival_mean, rival_share, rival),
-    ):
-        if np.ndim(mean) == 0:
-            if mean > 0:
-                weight += share * values / mean
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                weight += np.where(mean > 0, share * values / mean, 0.0)
+    vis_mean = np.array([t / k for t, k in zip(runs.sums(vis), n, strict=True)])
+    rival_mean = np.array([t / k for t, k in zip(runs.sums(rival), n, strict=True)])
     rate = base_rate * (1.0 - deterrence_strength * deterrence)
-    return np.minimum(rate * weight, 1.0)
+    hazard = np.empty(rows)
+    _hazard(
+        vis,
+        rival,
+        vis_mean,
+        rival_mean,
+        runs.run,
+        *strided(1.0 - rival_share),
+        *strided(rival_share),
+        *strided(rate),
+        hazard,
+    )
+    return hazard
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _hazard_weights(visible, ability, alive, vis, rival):  # pragma: no cover - compiled
+    """The two report weights of :func:`report_hazard` before normalising, row by row.
+
+    ``vis = visible * alive``; ``rival = vis * ability**RIVAL_ABILITY_EXPONENT``.
+    """
+    for i in range(vis.size):
+        v = visible[i] * (1.0 if alive[i] else 0.0)
+        vis[i] = v
+        rival[i] = v * ability[i] ** RIVAL_ABILITY_EXPONENT
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _hazard(
+    vis,
+    rival,
+    vis_mean,
+    rival_mean,
+    run,
+    share,
+    s_stride,
+    rival_share,
+    r_stride,
+    rate,
+    t_stride,
+    out,
+):  # pragma: no cover - compiled
+    """:func:`report_hazard` from the weights and each run's means, row by row into ``out``.
+
+    Each weight counts where its run's mean is positive;
+    ``min(rate * weight, 1)``.
+    """
+    for i in range(out.size):
+        r = run[i]
+        weight = 0.0
+        if vis_mean[r] > 0:
+            weight += share[i * s_stride] * vis[i] / vis_mean[r]
+        if rival_mean[r] > 0:
+            weight += rival_share[i * r_stride] * rival[i] / rival_mean[r]
+        chance = rate[i * t_stride] * weight
+        out[i] = 1.0 if chance > 1.0 else chance
 
 
 @dataclass(frozen=True, slots=True)
