@@ -522,6 +522,28 @@ def test_own_experience_moves_beliefs_more_than_public_news():
     assert out[0] > out[1] > 0
 
 
+def test_the_reports_keep_the_visibility_learning_reads():
+    pop, org, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    pop.state[:] = rng.integers(0, 3, n)
+    pop.alive[:5] = False
+    done = work.do_work(pop, org, prm, 1.0, rng.random((3, n)))
+    filed = reports.file_reports(pop, org, prm, 0.2, done, rng.random((2, n)))
+    vis = reports.visibility_of(pop.state, prm.accusation.visibility_active)
+    np.testing.assert_array_equal(
+        filed.visibility, vis * reports.report_exposure(pop, org, prm) * pop.alive
+    )
+    false_report = pop.alive & (rng.random(n) < 0.2)
+    before = pop.belief_false.copy()
+    learning.learn_monthly(pop, org, prm, false_report, cases.Verdicts(), np.ones(n))
+    computed = pop.belief_false.copy()
+    pop.belief_false[:] = before
+    learning.learn_monthly(
+        pop, org, prm, false_report, cases.Verdicts(), np.ones(n), visibility=filed.visibility
+    )
+    np.testing.assert_array_equal(pop.belief_false, computed)
+
+
 def test_an_exempted_case_raises_its_cadres_belief_in_exemption_most():
     pop, org, prm, _, _ = small_state()
     n = pop.alive.size

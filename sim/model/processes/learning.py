@@ -112,6 +112,7 @@ def learn_monthly(
     verdicts: Verdicts,
     reach_draw: FloatArray,
     runs: Runs | None = None,
+    visibility: FloatArray | None = None,
 ) -> None:
     """Update beliefs from own experience, colleagues and public events (in place).
 
@@ -134,6 +135,9 @@ def learn_monthly(
     Each belief is updated in one compiled pass over the rows (after one
     pass counting the units' reports); units and counts go into scratch
     arrays of ``pop.workspace``. Totals over a run are numpy's (per run).
+    ``visibility`` is each row's visibility times exposure, 0 where not
+    serving, when the caller has it (:attr:`~sim.model.processes.reports.Reports.visibility`
+    of this month's states); by default it is computed.
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     behaviour = params.behaviour
@@ -152,9 +156,12 @@ def learn_monthly(
     total = strided(w_own + w_peer + w_pub)
 
     # false accusations: a rate per unit of visibility x exposure
-    vis = visibility_of(pop.state, params.accusation.visibility_active)
-    vis *= report_exposure(pop, org, params)
-    vis *= alive
+    if visibility is None:
+        vis = visibility_of(pop.state, params.accusation.visibility_active)
+        vis *= report_exposure(pop, org, params)
+        vis *= alive
+    else:
+        vis = visibility
     _unit_reports(false_report, vis, pop.post, org.post_unit, runs.run, runs.units, unit, per_unit)
     public_rate = np.array(
         [

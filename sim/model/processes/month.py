@@ -99,7 +99,9 @@ def advance_month(
     verdicts = cases.conclude_cases(pop, org, params, month, rngs, runs)
     cases.open_cases(pop, params, filed, rngs, runs)
     # 6. beliefs, idealism, reputation, deterrence, tenure and age
-    learning.learn_monthly(pop, org, params, filed.false_report, verdicts, draws[6], runs)
+    learning.learn_monthly(
+        pop, org, params, filed.false_report, verdicts, draws[6], runs, filed.visibility
+    )
     learning.recover(pop, params)
     demography.serve_month(pop, params)
     counts = {**done.counts, **filed.counts, **verdicts.counts}

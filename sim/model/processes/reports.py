@@ -66,6 +66,7 @@ def false_report_intensity(
     visibility_active: Any,
     rival_share: Any,
     runs: Runs | None = None,
+    weights: tuple[FloatArray, FloatArray] | None = None,
 ) -> FloatArray:
     """Monthly probability that each cadre is the target of a false report.
 
@@ -74,7 +75,7 @@ def false_report_intensity(
     :func:`sim.model.processes.stakes.rank_factor`); rivals in the promotion
     tournament (Lazear 1989) aim at the visible and the able (weight
     ``visibility * exposure * ability**RIVAL_ABILITY_EXPONENT``). See
-    :func:`report_hazard`.
+    :func:`report_hazard` (also for ``weights``).
     """
     return report_hazard(
         visible=visibility_of(state, visibility_active) * exposure,
@@ -85,6 +86,7 @@ def false_report_intensity(
         deterrence_strength=deterrence_strength,
         rival_share=rival_share,
         runs=runs,
+        weights=weights,
     )
 
 
@@ -98,6 +100,7 @@ def report_hazard(
     deterrence_strength: Any,
     rival_share: Any,
     runs: Runs | None = None,
+    weights: tuple[FloatArray, FloatArray] | None = None,
 ) -> FloatArray:
     """:func:`false_report_intensity` for given visibilities (state visibility x exposure).
 
@@ -105,11 +108,14 @@ def report_hazard(
     are normalised to mean one over each run's serving cadres, so
     ``base_rate`` is the average rate at unit visibility; deterrence removes
     up to ``deterrence_strength`` of reports. ``runs`` lays out a stack
-    (default: one run); numbers may be one value per row.
+    (default: one run); numbers may be one value per row. ``weights``, two
+    float64 arrays of one entry per row, receive the two weights before
+    normalising (the first: ``visible``, 0 where not serving); by default
+    they are new arrays.
     """
     runs = runs or Runs.single(alive.size, 0)
     rows = alive.size
-    vis, rival = np.empty(rows), np.empty(rows)
+    vis, rival = weights if weights is not None else (np.empty(rows), np.empty(rows))
     _hazard_weights(
         np.asarray(visible, dtype=np.float64),
         np.asarray(ability, dtype=np.float64),
@@ -189,6 +195,9 @@ class Reports:
         false_report: the cadre is the target of a false report.
         counts: ``true_reports``, ``false_reports``, ``false_reports_on_active``,
             one count per run.
+        visibility: each row's visibility in its state times its post's
+            exposure, 0 where not serving (what false reports fall on), or
+            None when not kept.
 
     """
 
@@ -196,6 +205,7 @@ class Reports:
     misconduct: BoolArray
     false_report: BoolArray
     counts: dict[str, IntArray]
+    visibility: FloatArray | None = None
 
 
 def report_exposure(pop: Population, org: Organisation, params: Params | RunParams) -> FloatArray:
@@ -215,12 +225,15 @@ def file_reports(
     """Which honest mistakes are reported (``draws[0]``) and who is falsely reported (``draws[1]``).
 
     Changes nothing; ``draws`` holds two uniform numbers per row;
-    ``deterrence`` is a number or one value per row (stacked runs).
+    ``deterrence`` is a number or one value per row (stacked runs). The
+    reports keep each row's visibility (:attr:`Reports.visibility`).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     accusation = params.accusation
     alive = pop.alive
     mistake_reported = work.mistake & (draws[0] < accusation.mistake_report_prob)
+    n = alive.size
+    weights = (np.empty(n), pop.workspace.array("report_rival_weight", (n,)))
     lam = false_report_intensity(
         state=pop.state,
         ability=pop.ability,
@@ -232,6 +245,7 @@ def file_reports(
         visibility_active=accusation.visibility_active,
         rival_share=accusation.rival_share,
         runs=runs,
+        weights=weights,
     )
     false_report = alive & (draws[1] < lam)
     counts = {
@@ -239,7 +253,7 @@ def file_reports(
         "false_reports": runs.counts(false_report),
         "false_reports_on_active": runs.counts(false_report & work.active),
     }
-    return Reports(mistake_reported, work.misconduct, false_report, counts)
+    return Reports(mistake_reported, work.misconduct, false_report, counts, weights[0])
 
 
 def deterrence_target(trace_probability: float, typical_cases: float) -> float:
