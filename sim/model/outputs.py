@@ -161,6 +161,7 @@ def _count_and_gather(
     post,
     post_level,
     run,
+    several,
     case_kind,
     cleared_month,
     month,
@@ -186,7 +187,7 @@ def _count_and_gather(
     then ``effort[state]``; its last row the reputations of the recently
     cleared. Without ``gather`` (every row is serving, so the columns
     themselves are those values) the six columns are not copied. Every array
-    but the inputs is overwritten.
+    but the inputs is overwritten. ``run`` is read only for ``several`` runs.
     """
     table[:] = 0
     per_run[:] = 0
@@ -195,7 +196,7 @@ def _count_and_gather(
     for i in range(alive.size):
         if not alive[i]:
             continue
-        r = run[i]
+        r = run[i] if several else 0
         s = state[i]
         table[r, orientation[i], post_level[post[i]], s] += 1
         per_run[r, 0] += 1
@@ -264,6 +265,7 @@ def stack_outputs(
         pop.post,
         org.post_level,
         runs.run,
+        k_runs > 1,
         pop.case_kind,
         pop.cleared_month,
         month,

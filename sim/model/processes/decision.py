@@ -168,9 +168,13 @@ def _utilities_kernel(
     per_state,
     u,
 ):  # pragma: no cover - compiled
-    """The equations of :func:`state_utilities` by row; ``u`` holds the norm, then utilities."""
+    """The equations of :func:`state_utilities` by row; ``u`` holds the norm, then utilities.
+
+    With one run (``table`` of one row) ``run`` is not read.
+    """
+    several = table.shape[0] > 1
     for i in range(u.shape[1]):
-        p = table[run[i]]
+        p = table[run[i] if several else 0]
         service, material_reward, tournament, intensity = p[0], p[1], p[2], p[3]
         mistake_k, mitigation, accuracy, restoration = p[4], p[5], p[6], p[7]
         conformity, habit, effort_cost = p[8], p[9], p[16]
@@ -289,6 +293,7 @@ def norm_shares(
         org.post_parent,
         org.post_holder,
         runs.run,
+        runs.count > 1,
         runs.size,
         runs.units,
         pop.workspace.array("norm_counts", (n_units, N_STATES + 1), np.int32),
@@ -300,16 +305,29 @@ def norm_shares(
 
 @numba.njit(cache=True, error_model="numpy")
 def _norm_kernel(
-    alive, post, state, post_unit, post_parent, post_holder, run, size, units, counts, unit, norm
+    alive,
+    post,
+    state,
+    post_unit,
+    post_parent,
+    post_holder,
+    run,
+    several,
+    size,
+    units,
+    counts,
+    unit,
+    norm,
 ):  # pragma: no cover - compiled
     """The equations of :func:`norm_shares` into ``norm``.
 
     ``counts`` (one row per unit: serving cadres in each state, then their
     total) and ``unit`` (each row's unit) are scratch arrays, overwritten here.
+    ``run`` (each row's run) is read only for ``several`` runs.
     """
     counts[:] = 0
     for i in range(alive.size):
-        k = post_unit[post[i]] + run[i] * units
+        k = post_unit[post[i]] + (run[i] * units if several else 0)
         unit[i] = k
         if alive[i]:
             counts[k, state[i]] += 1
@@ -317,7 +335,9 @@ def _norm_kernel(
     keep = 1.0 - SUPERIOR_NORM_WEIGHT
     uniform = 1.0 / 3
     for i in range(alive.size):
-        sup = superior_of(post_parent[post[i]], alive[i], post_holder, run[i] * size)
+        sup = superior_of(
+            post_parent[post[i]], alive[i], post_holder, run[i] * size if several else 0
+        )
         k = unit[i]
         total = counts[k, 3]
         for s in range(3):

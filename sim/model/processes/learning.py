@@ -162,7 +162,10 @@ def learn_monthly(
         vis *= alive
     else:
         vis = visibility
-    _unit_reports(false_report, vis, pop.post, org.post_unit, runs.run, runs.units, unit, per_unit)
+    several = runs.count > 1
+    _unit_reports(
+        false_report, vis, pop.post, org.post_unit, runs.run, several, runs.units, unit, per_unit
+    )
     public_rate = np.array(
         [
             int(k) / max(t, 1e-9)
@@ -178,6 +181,7 @@ def learn_monthly(
         per_unit,
         public_rate,
         runs.run,
+        several,
         *weights,
         *total,
         BELIEF_SPEED,
@@ -206,6 +210,7 @@ def learn_monthly(
             np.array([part.size > 0 for part in parts]),
             shares,
             runs.run,
+            several,
             public_reach,
             reach_draw,
             *reach,
@@ -217,12 +222,15 @@ def learn_monthly(
 
 @numba.njit(cache=True, error_model="numpy")
 def _unit_reports(
-    false_report, vis, post, post_unit, run, units, unit, per_unit
+    false_report, vis, post, post_unit, run, several, units, unit, per_unit
 ):  # pragma: no cover - compiled
-    """Each row's unit into ``unit``; each unit's false reports and visibility into ``per_unit``."""
+    """Each row's unit into ``unit``; each unit's false reports and visibility into ``per_unit``.
+
+    ``run`` is read only for ``several`` runs (as in the kernels below).
+    """
     per_unit[:] = 0.0
     for i in range(vis.size):
-        k = post_unit[post[i]] + run[i] * units
+        k = post_unit[post[i]] + (run[i] * units if several else 0)
         unit[i] = k
         per_unit[0, k] += 1.0 if false_report[i] else 0.0
         per_unit[1, k] += vis[i]
@@ -238,6 +246,7 @@ def _learn_false(
     per_unit,
     public_rate,
     run,
+    several,
     w_own,
     o_stride,
     w_peer,
@@ -262,7 +271,8 @@ def _learn_false(
         step = 0.0
         step += _source_term(w_own[i * o_stride], alive[i], own, b)
         step += _source_term(w_peer[i * p_stride], alive[i], in_unit, b)
-        step += _source_term(w_pub[i * u_stride], alive[i], public_rate[run[i]], b)
+        r = run[i] if several else 0
+        step += _source_term(w_pub[i * u_stride], alive[i], public_rate[r], b)
         belief[i] = _moved(b, step, speed, total[i * t_stride])
 
 
@@ -278,6 +288,7 @@ def _learn_verdicts(
     run_has_case,
     share,
     run,
+    several,
     public_reach,
     reach_draw,
     reach,
@@ -314,13 +325,14 @@ def _learn_verdicts(
         k = unit[i]
         count = per_unit[1, k]
         in_unit = per_unit[0, k] / count if count > 0 else 0.0
-        public = alive[i] and run_has_case[run[i]]
+        r = run[i] if several else 0
+        public = alive[i] and run_has_case[r]
         if public_reach:
             public = public and reach_draw[i] < reach[i * r_stride]
         step = 0.0
         step += _source_term(w_own[i * o_stride], case[i] >= 0, own, b)
         step += _source_term(w_peer[i * p_stride], alive[i] and count > 0, in_unit, b)
-        step += _source_term(w_pub[i * u_stride], public, share[run[i]], b)
+        step += _source_term(w_pub[i * u_stride], public, share[r], b)
         belief[i] = _moved(b, step, speed, total[i * t_stride])
 
 

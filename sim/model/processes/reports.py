@@ -134,6 +134,7 @@ def report_hazard(
         vis_mean,
         rival_mean,
         runs.run,
+        runs.count > 1,
         *strided(1.0 - rival_share),
         *strided(rival_share),
         *strided(rate),
@@ -161,6 +162,7 @@ def _hazard(
     vis_mean,
     rival_mean,
     run,
+    several,
     share,
     s_stride,
     rival_share,
@@ -172,10 +174,10 @@ def _hazard(
     """:func:`report_hazard` from the weights and each run's means, row by row into ``out``.
 
     Each weight counts where its run's mean is positive;
-    ``min(rate * weight, 1)``.
+    ``min(rate * weight, 1)``. ``run`` is read only for ``several`` runs.
     """
     for i in range(out.size):
-        r = run[i]
+        r = run[i] if several else 0
         weight = 0.0
         if vis_mean[r] > 0:
             weight += share[i * s_stride] * vis[i] / vis_mean[r]

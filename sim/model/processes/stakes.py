@@ -195,9 +195,13 @@ def _stake_numbers(params: Params, pick: Any) -> list[float]:
 def _stakes_kernel(
     ability, idealism, reputation, belief_promotion, below_ceiling, leader, table, run, out
 ):  # pragma: no cover - compiled
-    """The equations of :func:`stakes`, row by row; writes the six stakes into ``out``."""
+    """The equations of :func:`stakes`, row by row; writes the six stakes into ``out``.
+
+    With one run (``table`` of one row) ``run`` is not read.
+    """
+    several = table.shape[0] > 1
     for i in range(ability.size):
-        p = table[run[i]]
+        p = table[run[i] if several else 0]
         tournament, material_reward, loss, damage = p[0], p[1], p[2], p[3]
         inv_months, inv_harm, severity, removal = p[4], p[5], p[6], p[7]
         career_weight = 1.0 - idealism[i]
