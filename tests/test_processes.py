@@ -208,6 +208,16 @@ def test_a_pickled_population_leaves_its_scratch_arrays_behind():
     np.testing.assert_array_equal(decision.norm_shares(copy, org), expected)
 
 
+def test_decide_chooses_as_choose_states_does_from_the_utilities():
+    pop, org, prm, unfit, rng = small_state(n=60)
+    for month in (1, 2):  # the scratch arrays are reused from month to month
+        draws = rng.random(pop.alive.size)
+        u = decision.population_utilities(pop, org, prm, 1.2, unfit, month)
+        expected = decision.choose_states(u, prm.behaviour.choice_noise, draws)
+        decision.decide(pop, org, prm, 1.2, unfit, draws, month)
+        np.testing.assert_array_equal(pop.state, expected)
+
+
 def test_decide_sets_every_state_from_the_uniform_draws():
     pop, org, prm, unfit, _ = small_state()
     decision.decide(pop, org, prm, 1.0, unfit, np.zeros(pop.alive.size), 1)

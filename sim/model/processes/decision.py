@@ -213,11 +213,14 @@ def softmax_probabilities(utilities: FloatArray, noise: Any) -> FloatArray:
     ``utilities`` has one row per state, shape ``(3, n)``; it is overwritten
     by the probabilities, which are returned.
     """
-    noise_values, stride = strided(noise)
-    _scale_and_shift(utilities, noise_values, stride)
-    np.exp(utilities, out=utilities)
-    _normalise(utilities)
+    _normalise(_exponentiate(utilities, noise))
     return utilities
+
+
+def _exponentiate(utilities: FloatArray, noise: Any) -> FloatArray:
+    """``exp(U / noise - max)`` per column, in place (softmax before normalising)."""
+    _scale_and_shift(utilities, *strided(noise))
+    return np.exp(utilities, out=utilities)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -237,12 +240,18 @@ def _scale_and_shift(z, noise, stride):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _normalised(a, b, c):  # pragma: no cover - compiled
+    """``(a, b, c)`` divided by their sum ``(a + b) + c``."""
+    total = a + b
+    total += c
+    return a / total, b / total, c / total
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _normalise(z):  # pragma: no cover - compiled
-    """Each column of ``z`` divided by its sum, in place."""
+    """Each column of ``z`` divided by its sum, in place (:func:`_normalised`)."""
     for i in range(z.shape[1]):
-        total = z[0, i] + z[1, i]
-        total += z[2, i]
-        z[0, i], z[1, i], z[2, i] = z[0, i] / total, z[1, i] / total, z[2, i] / total
+        z[0, i], z[1, i], z[2, i] = _normalised(z[0, i], z[1, i], z[2, i])
 
 
 def choose_states(utilities: FloatArray, noise: Any, uniforms: FloatArray) -> IntArray:
@@ -262,11 +271,24 @@ def choose_by_probabilities(probabilities: FloatArray, uniforms: FloatArray) -> 
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _choice(x, p0, p1):  # pragma: no cover - compiled
+    """The first state whose cumulative probability exceeds the uniform number ``x``."""
+    return (1 if x >= p0 else 0) + (1 if x >= p0 + p1 else 0)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _choose(p, uniforms, choice):  # pragma: no cover - compiled
     """:func:`choose_by_probabilities` row by row into ``choice``."""
     for i in range(choice.size):
-        x = uniforms[i]
-        choice[i] = (1 if x >= p[0, i] else 0) + (1 if x >= p[0, i] + p[1, i] else 0)
+        choice[i] = _choice(uniforms[i], p[0, i], p[1, i])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _normalise_and_choose(z, uniforms, choice):  # pragma: no cover - compiled
+    """:func:`_normalise` then :func:`_choose` in one pass; ``z`` is left as it was."""
+    for i in range(choice.size):
+        p0, p1, _ = _normalised(z[0, i], z[1, i], z[2, i])
+        choice[i] = _choice(uniforms[i], p0, p1)
 
 
 def norm_shares(
@@ -408,5 +430,6 @@ def decide(
     """
     scratch = pop.workspace.array("utilities", (N_STATES, pop.alive.size))
     utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs, scratch)
-    probabilities = softmax_probabilities(utilities, params.behaviour.choice_noise)
-    _choose(probabilities, np.asarray(uniforms, dtype=np.float64), pop.state)
+    # softmax_probabilities, normalised as each choice is made
+    _exponentiate(utilities, params.behaviour.choice_noise)
+    _normalise_and_choose(utilities, np.asarray(uniforms, dtype=np.float64), pop.state)
