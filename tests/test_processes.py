@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from sim.model.constants import (
+    BELIEF_SPEED,
     EFFORT,
+    IDEALISM_TENURE_DECAY,
     RECRUIT_AGE,
     REPUTATION_BASELINE,
     REPUTATION_VALUE,
@@ -166,6 +168,58 @@ def test_work_norm_mixes_unit_shares_and_the_superiors_state():
     assert norm[row, pop.state[sup[row]]] >= 0.3
 
 
+def _norm_reference(pop, org):
+    """The work norm by numpy, from its definition (unit shares, then the superior's state)."""
+    from sim.model.constants import SUPERIOR_NORM_WEIGHT
+
+    unit = org.post_unit[pop.post]
+    alive = pop.alive
+    counts = np.zeros((org.n_units, 3), dtype=np.int64)
+    np.add.at(counts, (unit[alive], pop.state[alive]), 1)
+    total = counts.sum(axis=1, keepdims=True)
+    shares = np.where(total > 0, counts / np.maximum(total, 1), 1.0 / 3)[unit]
+    sup = superior_rows(pop, org)
+    led = sup >= 0
+    shares[led] *= 1.0 - SUPERIOR_NORM_WEIGHT
+    shares[led, pop.state[sup[led]]] += SUPERIOR_NORM_WEIGHT
+    return shares.T
+
+
+def test_work_norm_reuses_its_scratch_counts_without_carrying_them_over():
+    pop, org, *_ = small_state(n=60)
+    first = decision.norm_shares(pop, org)
+    np.testing.assert_array_equal(first, _norm_reference(pop, org))
+    # the population changes: states move, a cadre leaves, a unit empties
+    pop.state[:] = np.roll(pop.state, 7)
+    vacate(pop, org, np.array([3, 4, 5]))
+    out = np.full((3, pop.alive.size), np.nan)
+    again = decision.norm_shares(pop, org, out=out)
+    assert again is out
+    np.testing.assert_array_equal(again, _norm_reference(pop, org))
+    fresh = Population(**{f: getattr(pop, f).copy() for f in pop.__dataclass_fields__})
+    np.testing.assert_array_equal(again, decision.norm_shares(fresh, org))
+
+
+def test_a_pickled_population_leaves_its_scratch_arrays_behind():
+    import pickle
+
+    pop, org, *_ = small_state()
+    expected = decision.norm_shares(pop, org)
+    copy = pickle.loads(pickle.dumps(pop))
+    assert not copy.workspace._arrays
+    np.testing.assert_array_equal(decision.norm_shares(copy, org), expected)
+
+
+def test_decide_chooses_as_choose_states_does_from_the_utilities():
+    pop, org, prm, unfit, rng = small_state(n=60)
+    for month in (1, 2):  # the scratch arrays are reused from month to month
+        draws = rng.random(pop.alive.size)
+        u = decision.population_utilities(pop, org, prm, 1.2, unfit, month)
+        expected = decision.choose_states(u, prm.behaviour.choice_noise, draws)
+        decision.decide(pop, org, prm, 1.2, unfit, draws, month)
+        np.testing.assert_array_equal(pop.state, expected)
+
+
 def test_decide_sets_every_state_from_the_uniform_draws():
     pop, org, prm, unfit, _ = small_state()
     decision.decide(pop, org, prm, 1.0, unfit, np.zeros(pop.alive.size), 1)
@@ -175,6 +229,42 @@ def test_decide_sets_every_state_from_the_uniform_draws():
 
 
 # --- work ----------------------------------------------------------------------
+def test_work_follows_its_equations_row_by_row():
+    pop, org, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    pop.state[:] = rng.integers(0, 3, n)
+    pop.alive[:] = rng.random(n) < 0.8
+    draws = rng.random((3, n))
+    before = (pop.performance.copy(), pop.active_months.copy(), pop.flat_months.copy())
+    load = 40.0  # some chances of a mistake reach 1
+    done = work.do_work(pop, org, prm, load, draws)
+    b, alive = prm.behaviour, pop.alive
+    output = pop.ability * EFFORT[pop.state]
+    active = (pop.state == A) & alive
+    innovation = active & (draws[0] < b.innovation_rate * pop.ability)
+    level = org.post_level[pop.post]
+    chance = np.minimum(
+        b.mistake_rate
+        * load
+        * np.array([1.0, 0.25, 0.05])[pop.state]
+        * stakes.rank_factor(level, prm.discipline.accountability),
+        1.0,
+    )
+    assert (chance == 1.0).any()
+    np.testing.assert_array_equal(done.active, active)
+    np.testing.assert_array_equal(done.mistake, alive & (draws[1] < chance))
+    np.testing.assert_array_equal(
+        done.misconduct, alive & (draws[2] < prm.discipline.misconduct_rate)
+    )
+    assert done.counts["innovations"][0] == innovation.sum()
+    total = np.add.reduce(output[alive]) + innovation.sum()
+    assert done.public_value == [float(total / alive.sum())]
+    gained = np.where(alive, output + innovation, 0.0)
+    np.testing.assert_array_equal(pop.performance, before[0] + gained)
+    np.testing.assert_array_equal(pop.active_months, before[1] + active)
+    np.testing.assert_array_equal(pop.flat_months, before[2] + ((pop.state == F) & alive))
+
+
 def test_work_adds_output_to_performance_and_counts_months():
     pop, org, prm, _, _ = small_state()
     pop.state[:] = np.resize([A, R, F], pop.state.size)
@@ -199,6 +289,26 @@ def test_only_active_cadres_innovate_and_mistakes_follow_exposure():
 
 
 # --- reports -------------------------------------------------------------------
+def test_report_hazard_follows_its_equations_row_by_row():
+    from sim.model.constants import RIVAL_ABILITY_EXPONENT
+
+    rng = np.random.default_rng(3)
+    n = 500
+    visible, ability = rng.random(n) * 3, rng.lognormal(0.0, 0.4, n)
+    alive = rng.random(n) < 0.9
+    kwargs = dict(base_rate=0.4, deterrence=0.3, deterrence_strength=0.5, rival_share=0.3)
+    lam = reports.report_hazard(visible=visible, ability=ability, alive=alive, **kwargs)
+    vis = visible * alive
+    rival = vis * ability**RIVAL_ABILITY_EXPONENT
+    k = alive.sum()
+    weight = 0.7 * vis / (vis.sum() / k) + 0.3 * rival / (rival.sum() / k)
+    expected = np.minimum(0.4 * (1.0 - 0.5 * 0.3) * weight, 1.0)
+    assert (expected == 1.0).any()
+    np.testing.assert_array_equal(lam, expected)
+    nobody = reports.report_hazard(visible=visible, ability=ability, alive=alive & False, **kwargs)
+    np.testing.assert_array_equal(nobody, np.zeros(n))
+
+
 def test_false_reports_fall_on_the_visible_and_the_able():
     state = np.array([A, R, F, A])
     ability = np.array([1.0, 1.0, 1.0, 1.5])
@@ -424,6 +534,28 @@ def test_own_experience_moves_beliefs_more_than_public_news():
     assert out[0] > out[1] > 0
 
 
+def test_the_reports_keep_the_visibility_learning_reads():
+    pop, org, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    pop.state[:] = rng.integers(0, 3, n)
+    pop.alive[:5] = False
+    done = work.do_work(pop, org, prm, 1.0, rng.random((3, n)))
+    filed = reports.file_reports(pop, org, prm, 0.2, done, rng.random((2, n)))
+    vis = reports.visibility_of(pop.state, prm.accusation.visibility_active)
+    np.testing.assert_array_equal(
+        filed.visibility, vis * reports.report_exposure(pop, org, prm) * pop.alive
+    )
+    false_report = pop.alive & (rng.random(n) < 0.2)
+    before = pop.belief_false.copy()
+    learning.learn_monthly(pop, org, prm, false_report, cases.Verdicts(), np.ones(n))
+    computed = pop.belief_false.copy()
+    pop.belief_false[:] = before
+    learning.learn_monthly(
+        pop, org, prm, false_report, cases.Verdicts(), np.ones(n), visibility=filed.visibility
+    )
+    np.testing.assert_array_equal(pop.belief_false, computed)
+
+
 def test_an_exempted_case_raises_its_cadres_belief_in_exemption_most():
     pop, org, prm, _, _ = small_state()
     n = pop.alive.size
@@ -442,6 +574,92 @@ def test_false_reports_raise_the_belief_in_false_accusation():
     false_report[0] = True
     learning.learn_monthly(pop, org, prm, false_report, cases.Verdicts(), np.ones(n))
     assert pop.belief_false[0] - before[0] > np.max(np.delete(pop.belief_false - before, 0))
+
+
+def _learn_monthly_reference(pop, org, prm, false_report, verdicts, reach_draw):
+    """learn_monthly of one run composed from learn and group_mean (numpy), new beliefs."""
+    b = prm.behaviour
+    w = (b.learning_own, b.learning_peer, b.learning_public)
+    alive, n, n_units = pop.alive, pop.alive.size, org.n_units
+    unit = org.post_unit[pop.post]
+    vis = reports.visibility_of(pop.state, prm.accusation.visibility_active)
+    vis = vis * reports.report_exposure(pop, org, prm) * alive
+    seen = np.bincount(unit, weights=vis, minlength=n_units)
+    filed = np.bincount(unit, weights=false_report.astype(float), minlength=n_units)
+    unit_rate = np.divide(filed, seen, out=np.zeros(n_units), where=seen > 0)[unit]
+    own_rate = false_report / np.maximum(vis, 1e-9)
+    public = false_report.sum() / max(vis.sum(), 1e-9)
+    out = [
+        learning.learn(
+            pop.belief_false,
+            [(own_rate, w[0], alive), (unit_rate, w[1], alive), (public, w[2], alive)],
+            BELIEF_SPEED,
+        )
+    ]
+    for rows, verdict, belief, public_mask in (
+        (verdicts.mistake_rows, verdicts.exempted, pop.belief_exemption, alive),
+        (
+            verdicts.false_rows,
+            verdicts.vindicated,
+            pop.belief_vindication,
+            alive & (reach_draw < prm.clarification.reach),
+        ),
+    ):
+        if rows.size == 0:
+            out.append(belief.copy())
+            continue
+        outcome, had_case = np.zeros(n), np.zeros(n, bool)
+        outcome[rows], had_case[rows] = verdict, True
+        mean, count = learning.group_mean(unit, outcome, had_case, n_units)
+        sources = [
+            (outcome, w[0], had_case),
+            (mean[unit], w[1], alive & (count[unit] > 0)),
+            (float(outcome[rows].mean()), w[2], public_mask),
+        ]
+        out.append(learning.learn(belief, sources, BELIEF_SPEED))
+    return out
+
+
+def test_monthly_learning_is_learn_from_its_three_sources_each_month():
+    pop, org, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    for month in range(3):  # the scratch arrays are reused from month to month
+        pop.state[:] = rng.integers(0, 3, n)
+        false_report = pop.alive & (rng.random(n) < 0.2)
+        rows = np.flatnonzero(pop.alive & (rng.random(n) < 0.3))
+        half = rows.size // 2
+        verdicts = cases.Verdicts(
+            false_rows=rows[:half],
+            vindicated=rng.random(half) < 0.5,
+            mistake_rows=rows[half:] if month != 1 else np.empty(0, np.int64),
+            exempted=rng.random(rows.size - half) < 0.5 if month != 1 else np.empty(0, bool),
+        )
+        reach = rng.random(n)
+        expected = _learn_monthly_reference(pop, org, prm, false_report, verdicts, reach)
+        learning.learn_monthly(pop, org, prm, false_report, verdicts, reach)
+        beliefs = (pop.belief_false, pop.belief_exemption, pop.belief_vindication)
+        for got, want in zip(beliefs, expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_recovery_follows_its_equations_row_by_row():
+    pop, _, prm, _, rng = small_state(n=60)
+    n = pop.alive.size
+    pop.case_kind[:] = np.where(rng.random(n) < 0.4, int(CaseKind.MISCONDUCT), 0)
+    pop.reputation[:] = rng.random(n) * 0.02  # some fall below 0 under a case
+    b = prm.behaviour
+    base = pop.idealism_base * (1.0 - IDEALISM_TENURE_DECAY)
+    idealism = pop.idealism + b.idealism_recovery * (base - pop.idealism)
+    reputation = pop.reputation + np.where(
+        pop.case_kind == 0,
+        b.reputation_recovery * (REPUTATION_BASELINE - pop.reputation),
+        -prm.accusation.investigation_harm,
+    )
+    assert (reputation < 0).any()
+    learning.recover(pop, prm)
+    np.testing.assert_array_equal(pop.idealism_base, base)
+    np.testing.assert_array_equal(pop.idealism, idealism)
+    np.testing.assert_array_equal(pop.reputation, np.maximum(reputation, 0.0))
 
 
 def test_reputation_recovers_only_without_an_open_case_and_erodes_under_one():
@@ -652,6 +870,32 @@ def test_month_outputs_name_every_output_and_count_events():
     assert out["promotions"] == 2.0 and out["public_value"] == 0.5
     assert all(out[name] == 0.0 for name in EVENT_COUNTS if name != "promotions")
     assert out["flat_share"] + out["active_share"] + out["routine_share"] == pytest.approx(1.0)
+
+
+def test_month_outputs_count_and_average_the_serving_cadres_each_month():
+    pop, org, _, _, rng = small_state(n=60)
+    n = pop.alive.size
+    # the scratch arrays are reused from month to month; at last everyone serves
+    for month, serving in ((3, 0.8), (4, 0.8), (5, 1.0)):
+        pop.state[:] = rng.integers(0, 3, n)
+        pop.alive[:] = rng.random(n) < serving
+        pop.case_kind[:] = np.where(rng.random(n) < 0.3, int(CaseKind.FALSE_REPORT), 0)
+        pop.cleared_month[:] = np.where(rng.random(n) < 0.3, month - 1, -1000)
+        pop.idealism[:] = rng.random(n)
+        out = month_outputs(pop, org, month, {}, 0.5, 0.1)
+        alive = pop.alive
+        recent = alive & (pop.cleared_month == month - 1)
+        level = org.post_level[pop.post]
+        assert out["headcount"] == alive.sum()
+        assert out["under_investigation"] == (alive & (pop.case_kind != 0)).sum()
+        assert out["mean_idealism"] == np.add.reduce(pop.idealism[alive]) / alive.sum()
+        assert out["reputation_cleared"] == np.add.reduce(pop.reputation[recent]) / recent.sum()
+        assert out["mean_effort"] == np.add.reduce(EFFORT[pop.state[alive]]) / alive.sum()
+        assert out["flat_share"] == (alive & (pop.state == F)).sum() / alive.sum()
+        bottom = alive & (level == 0)
+        assert out["active_share_level1"] == (bottom & (pop.state == A)).sum() / bottom.sum()
+        realist = alive & (pop.orientation == 0)
+        assert out["routine_share_realist"] == (realist & (pop.state == R)).sum() / realist.sum()
 
 
 # --- rank-structured stakes and realised sanctions ---------------------------------

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -138,6 +139,84 @@ def _means(values: FloatArray, counts: IntArray) -> list[float]:
     return out
 
 
+#: The population columns whose mean over the serving cadres is an output, in
+#: the order of their outputs in :func:`stack_outputs`.
+_MEAN_COLUMNS = (
+    "reputation",
+    "belief_exemption",
+    "belief_false",
+    "belief_promotion",
+    "belief_vindication",
+    "idealism",
+)
+
+_NO_CASE = int(CaseKind.NONE)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _count_and_gather(
+    alive,
+    state,
+    orientation,
+    post,
+    post_level,
+    run,
+    several,
+    case_kind,
+    cleared_month,
+    month,
+    reputation,
+    belief_exemption,
+    belief_false,
+    belief_promotion,
+    belief_vindication,
+    idealism,
+    effort,
+    gather,
+    table,
+    per_run,
+    values,
+):  # pragma: no cover - compiled
+    """One pass over the rows for :func:`stack_outputs`: every count, and the values to average.
+
+    ``table[run, orientation, level, state]`` counts the serving cadres;
+    ``per_run[run]`` holds the serving, the serving under investigation and
+    the serving cleared within ``CLEARED_WINDOW`` months. Row ``j`` of
+    ``values`` receives, serving cadre after serving cadre (row order, so
+    each run's values follow each other), the ``j``-th of the six columns,
+    then ``effort[state]``; its last row the reputations of the recently
+    cleared. Without ``gather`` (every row is serving, so the columns
+    themselves are those values) the six columns are not copied. Every array
+    but the inputs is overwritten. ``run`` is read only for ``several`` runs.
+    """
+    table[:] = 0
+    per_run[:] = 0
+    k = 0
+    c = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        r = run[i] if several else 0
+        s = state[i]
+        table[r, orientation[i], post_level[post[i]], s] += 1
+        per_run[r, 0] += 1
+        if case_kind[i] != _NO_CASE:
+            per_run[r, 1] += 1
+        if gather:
+            values[0, k] = reputation[i]
+            values[1, k] = belief_exemption[i]
+            values[2, k] = belief_false[i]
+            values[3, k] = belief_promotion[i]
+            values[4, k] = belief_vindication[i]
+            values[5, k] = idealism[i]
+        values[6, k] = effort[s]
+        k += 1
+        if month - cleared_month[i] < CLEARED_WINDOW:
+            per_run[r, 2] += 1
+            values[7, c] = reputation[i]
+            c += 1
+
+
 def month_outputs(
     pop: Population,
     org: Organisation,
@@ -167,48 +246,70 @@ def stack_outputs(
 ) -> list[dict[str, float]]:
     """:func:`month_outputs` of every run of a stack (``events``, ... one entry per run).
 
-    Counts are made for all runs at once; every mean is each run's own
-    (:func:`_means`), so a run's outputs are the same alone or stacked.
+    Counts are made for all runs at once, in one compiled pass that also
+    gathers the values to average into a scratch array of ``pop.workspace``;
+    every mean is each run's own (:func:`_means`: numpy's pairwise sum of the
+    run's values), so a run's outputs are the same alone or stacked.
     """
     k_runs = runs.count
-    alive = pop.alive
-    headcount = runs.counts(alive)
-    n = np.maximum(headcount, 1)
-    state = pop.state[alive]
-    run = runs.run[alive] if k_runs > 1 else np.zeros(state.size, dtype=np.int64)
-    by_state = np.bincount(run * N_STATES + state, minlength=k_runs * N_STATES)
-    shares = (by_state.reshape(k_runs, N_STATES) / n[:, None]).tolist()
-    orient = pop.orientation[alive]
-    by_orient = np.bincount(
-        (run * 2 + orient) * N_STATES + state, minlength=k_runs * 2 * N_STATES
-    ).reshape(k_runs, 2, N_STATES)
-    orient_shares = _shares(by_orient, by_orient.sum(axis=2, keepdims=True)).tolist()
-    level = org.post_level[pop.post[alive]]
     n_levels = org.n_levels
-    by_level = np.bincount(
-        (run * n_levels + level) * N_STATES + state, minlength=k_runs * n_levels * N_STATES
-    ).reshape(k_runs, n_levels, N_STATES)
+    scratch = pop.workspace
+    table = scratch.array("outputs_counts", (k_runs, 2, n_levels, N_STATES), np.int64)
+    per_run = scratch.array("outputs_run_counts", (k_runs, 3), np.int64)
+    values = scratch.array("outputs_values", (len(_MEAN_COLUMNS) + 2, pop.alive.size))
+    every_row_serving = bool(np.count_nonzero(pop.alive) == pop.alive.size)
+    _count_and_gather(
+        pop.alive,
+        pop.state,
+        pop.orientation,
+        pop.post,
+        org.post_level,
+        runs.run,
+        k_runs > 1,
+        pop.case_kind,
+        pop.cleared_month,
+        month,
+        *(getattr(pop, column) for column in _MEAN_COLUMNS),
+        EFFORT,
+        not every_row_serving,
+        table,
+        per_run,
+        values,
+    )
+    headcount = per_run[:, 0].copy()
+    n = np.maximum(headcount, 1)
+    by_orient = table.sum(axis=2)
+    shares = (by_orient.sum(axis=1) / n[:, None]).tolist()
+    orient_shares = _shares(by_orient, by_orient.sum(axis=2, keepdims=True)).tolist()
+    by_level = table.sum(axis=1)
     level_shares = _shares(by_level, by_level.sum(axis=2, keepdims=True)).tolist()
     upper = by_level[:, 1:].sum(axis=1)
     upper_shares = _shares(upper, upper.sum(axis=1, keepdims=True)).tolist()
-    investigated = runs.counts(alive & (pop.case_kind != int(CaseKind.NONE))).tolist()
+    investigated = per_run[:, 1].tolist()
     effort = [  # no one serving: no effort
         value if k else 0.0
-        for value, k in zip(_means(EFFORT[state], headcount), headcount.tolist(), strict=True)
+        for value, k in zip(
+            _means(values[len(_MEAN_COLUMNS)], headcount), headcount.tolist(), strict=True
+        )
     ]
     means = {
-        name: _means(values[alive], headcount)
-        for name, values in (
-            ("mean_reputation", pop.reputation),
-            ("belief_exemption", pop.belief_exemption),
-            ("belief_false_accusation", pop.belief_false),
-            ("belief_promotion", pop.belief_promotion),
-            ("belief_vindication", pop.belief_vindication),
-            ("mean_idealism", pop.idealism),
+        name: _means(getattr(pop, column) if every_row_serving else values[j], headcount)
+        for j, (name, column) in enumerate(
+            zip(
+                (
+                    "mean_reputation",
+                    "belief_exemption",
+                    "belief_false_accusation",
+                    "belief_promotion",
+                    "belief_vindication",
+                    "mean_idealism",
+                ),
+                _MEAN_COLUMNS,
+                strict=True,
+            )
         )
     }
-    recent = alive & (month - pop.cleared_month < CLEARED_WINDOW)
-    cleared = _means(pop.reputation[recent], runs.counts(recent))
+    cleared = _means(values[len(_MEAN_COLUMNS) + 1], per_run[:, 2])
     outputs: list[dict[str, float]] = []
     for r in range(k_runs):
         out: dict[str, float] = {

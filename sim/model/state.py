@@ -25,10 +25,12 @@ __all__ = [
     "IntArray",
     "Organisation",
     "Population",
+    "Workspace",
     "build_organisation",
     "level_sizes",
     "move",
     "status_codes",
+    "superior_of",
     "superior_row",
     "superior_rows",
     "vacate",
@@ -118,6 +120,43 @@ def build_organisation(population: int, levels: int, span: int) -> Organisation:
 # --------------------------------------------------------------------------
 # population
 # --------------------------------------------------------------------------
+class Workspace:
+    """Scratch arrays a process reuses from month to month instead of allocating them afresh.
+
+    A workspace holds no state of the model: whoever takes an array from it
+    overwrites (or clears) what it reads before reading it, so results never
+    depend on what an earlier call left there. Fresh arrays of a few
+    megabytes cost a page fault per page on every call; reused ones do not.
+    A pickled workspace is empty (its arrays are rebuilt on first use).
+    """
+
+    __slots__ = ("_arrays",)
+
+    def __init__(self) -> None:
+        """An empty workspace."""
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+        """The scratch array ``name`` of ``shape`` and ``dtype``, contents undefined.
+
+        The same array is returned while the shape and dtype stay the same;
+        otherwise a new one replaces it.
+        """
+        array = self._arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = np.empty(shape, dtype=dtype)
+            self._arrays[name] = array
+        return array
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle nothing: scratch contents are never needed."""
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle as an empty workspace."""
+        self._arrays = {}
+
+
 def _column(dtype: type, doc: str) -> Any:
     """A :class:`Population` field: one array of ``dtype``, described by ``doc``."""
     return field(metadata={"dtype": np.dtype(dtype), "doc": doc})
@@ -129,7 +168,9 @@ class Population:
 
     A row is a slot: when a cadre leaves, its row is marked not ``alive`` and
     may be reused by a recruit (a new agent). Each field's dtype is declared
-    with it; ``docs/ODD.md`` section 2.1 describes every field.
+    with it; ``docs/ODD.md`` section 2.1 describes every field. Each
+    population also owns a :class:`Workspace` (``workspace``, not a field)
+    for the scratch arrays of the monthly processes.
     """
 
     alive: BoolArray = _column(np.bool_, "the slot holds a serving cadre")
@@ -157,6 +198,10 @@ class Population:
     active_months: IntArray = _column(np.int64, "months active since the last evaluation")
     flat_months: IntArray = _column(np.int64, "months flat since the last evaluation")
 
+    def __post_init__(self) -> None:
+        """Give the population its own scratch :class:`Workspace`."""
+        self.workspace = Workspace()
+
     @classmethod
     def empty(cls, n: int) -> Population:
         """A population of ``n`` slots, all zero, each array of its declared dtype."""
@@ -183,6 +228,23 @@ def superior_rows(pop: Population, org: Organisation, offset: IntArray | int = 0
 
 
 @numba.njit(cache=True, error_model="numpy")
+def superior_of(parent: int, serving: bool, post_holder: IntArray, offset: int) -> int:
+    """Population row of the superior of a cadre whose post's superior post is ``parent``.
+
+    -1 when the post has no superior post (``parent < 0``), the cadre is not
+    ``serving`` or the superior post is vacant. ``offset`` is the first row
+    (and post) of the cadre's run. The one definition behind
+    :func:`superior_row` and :func:`superior_rows`; kernels call it with
+    numbers (a compiled call that passes several arrays costs more than the
+    lookup itself).
+    """
+    if parent < 0 or not serving:
+        return -1
+    holder = post_holder[parent + offset]
+    return holder + offset if holder >= 0 else -1
+
+
+@numba.njit(cache=True, error_model="numpy")
 def superior_row(
     row: int,
     alive: BoolArray,
@@ -193,22 +255,18 @@ def superior_row(
 ) -> int:  # pragma: no cover - compiled
     """Population row of ``row``'s superior (-1 for none or vacant; compiled).
 
-    As :func:`superior_rows` for one row.
+    As :func:`superior_rows` for one row (:func:`superior_of`).
 
     ``offset`` is the first row of ``row``'s run.
     """
-    parent = post_parent[post[row]]
-    if parent < 0 or not alive[row]:
-        return -1
-    holder = post_holder[parent + offset]
-    return holder + offset if holder >= 0 else -1
+    return superior_of(post_parent[post[row]], alive[row], post_holder, offset)
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _superior_rows(alive, post, post_parent, post_holder, offset, stride, rows):  # pragma: no cover
-    """:func:`superior_row` of every row into ``rows``."""
+    """:func:`superior_of` of every row into ``rows``."""
     for i in range(rows.size):
-        rows[i] = superior_row(i, alive, post, post_parent, post_holder, offset[i * stride])
+        rows[i] = superior_of(post_parent[post[i]], alive[i], post_holder, offset[i * stride])
 
 
 def status_codes(pop: Population, month: int) -> IntArray:

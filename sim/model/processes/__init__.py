@@ -30,7 +30,9 @@ Convention, applied by every process here:
   :class:`~sim.model.processes.cases.Verdicts`), and new values of the
   model's other state (``deterrence``, the perceived ``unfit_rate``). No
   process keeps state between calls, touches the Mesa model or its agents,
-  or reads a global.
+  or reads a global. (Scratch arrays reused from month to month live in
+  ``pop.workspace``, :class:`sim.model.state.Workspace`; they carry nothing
+  from one call to the next.)
 * Random numbers come in as arguments: arrays of uniform draws made by the
   caller, or, where how many numbers are drawn depends on the process's own
   intermediate results, the generator itself (``rng``; a monthly process

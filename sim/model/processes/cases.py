@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 
 from sim.model.constants import MILD_EROSION
@@ -157,9 +158,8 @@ def conclude_cases(
     ``cleared_month``, ``punished_until`` and ``removal_pending``.
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    open_case = pop.case_kind != NO_CASE
-    pop.case_months_left -= open_case
-    ending = np.flatnonzero(open_case & (pop.case_months_left <= 0))
+    ending = np.empty(pop.alive.size, dtype=np.int64)
+    ending = ending[: _count_down(pop.case_kind, pop.case_months_left, ending)]
     if ending.size == 0:
         return Verdicts()
     kind = pop.case_kind[ending]
@@ -274,14 +274,17 @@ def open_cases(
     """
     runs = runs or Runs.single(pop.alive.size, 0)
     accusation = params.accusation
-    free = pop.case_kind == NO_CASE
-    kind = np.zeros(pop.alive.size, dtype=np.int64)
-    kind[reports.false_report] = FALSE_REPORT
-    kind[reports.mistake_reported] = HONEST_MISTAKE
-    kind[reports.misconduct] = MISCONDUCT
-    opened = free & (kind > 0)
-    opened_rows = np.flatnonzero(opened)
-    pop.case_kind[opened_rows] = kind[opened_rows]
+    opened_rows, kind = np.empty(pop.alive.size, np.int64), np.empty(pop.alive.size, np.int64)
+    opened = _new_cases(
+        pop.case_kind,
+        reports.false_report,
+        reports.mistake_reported,
+        reports.misconduct,
+        opened_rows,
+        kind,
+    )
+    opened_rows, kind = opened_rows[:opened], kind[:opened]
+    pop.case_kind[opened_rows] = kind
     months = accusation.investigation_months
     if runs.count == 1:
         lengths = rngs[0].geometric(1.0 / months, opened_rows.size)
@@ -295,7 +298,52 @@ def open_cases(
     pop.case_months_left[opened_rows] = lengths
     pop.reputation_at_case[opened_rows] = pop.reputation[opened_rows]
     pop.reputation[opened_rows] *= 1.0 - at_rows(accusation.reputation_damage, opened_rows)
-    falsely_accused = opened & (kind == FALSE_REPORT)
+    falsely_accused = opened_rows[kind == FALSE_REPORT]
     pop.idealism[falsely_accused] *= 1.0 - MILD_EROSION * at_rows(
         params.behaviour.idealism_erosion, falsely_accused
     )
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _count_down(case_kind, months_left, ending):  # pragma: no cover - compiled
+    """Open cases count down a month; the rows whose case ends go into ``ending``, in order.
+
+    Returns how many. A case ends when no months are left.
+    """
+    count = 0
+    for i in range(case_kind.size):
+        if case_kind[i] != NO_CASE:
+            left = months_left[i] - 1
+            months_left[i] = left
+            if left <= 0:
+                ending[count] = i
+                count += 1
+    return count
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _new_cases(
+    case_kind, false_report, mistake_reported, misconduct, rows, kinds
+):  # pragma: no cover - compiled
+    """The rows with no open case and a report, in order, and each one's kind of case.
+
+    Misconduct takes precedence over an honest mistake, which takes
+    precedence over a false report. Fills ``rows`` and ``kinds`` from the
+    start and returns how many.
+    """
+    count = 0
+    for i in range(case_kind.size):
+        if case_kind[i] != NO_CASE:
+            continue
+        if misconduct[i]:
+            kind = MISCONDUCT
+        elif mistake_reported[i]:
+            kind = HONEST_MISTAKE
+        elif false_report[i]:
+            kind = FALSE_REPORT
+        else:
+            continue
+        rows[count] = i
+        kinds[count] = kind
+        count += 1
+    return count

@@ -24,7 +24,7 @@ from sim.model.state import (
     IntArray,
     Organisation,
     Population,
-    superior_row,
+    superior_of,
 )
 from sim.parameters.values import Params
 
@@ -168,9 +168,13 @@ def _utilities_kernel(
     per_state,
     u,
 ):  # pragma: no cover - compiled
-    """The equations of :func:`state_utilities` by row; ``u`` holds the norm, then utilities."""
+    """The equations of :func:`state_utilities` by row; ``u`` holds the norm, then utilities.
+
+    With one run (``table`` of one row) ``run`` is not read.
+    """
+    several = table.shape[0] > 1
     for i in range(u.shape[1]):
-        p = table[run[i]]
+        p = table[run[i] if several else 0]
         service, material_reward, tournament, intensity = p[0], p[1], p[2], p[3]
         mistake_k, mitigation, accuracy, restoration = p[4], p[5], p[6], p[7]
         conformity, habit, effort_cost = p[8], p[9], p[16]
@@ -209,11 +213,14 @@ def softmax_probabilities(utilities: FloatArray, noise: Any) -> FloatArray:
     ``utilities`` has one row per state, shape ``(3, n)``; it is overwritten
     by the probabilities, which are returned.
     """
-    noise_values, stride = strided(noise)
-    _scale_and_shift(utilities, noise_values, stride)
-    np.exp(utilities, out=utilities)
-    _normalise(utilities)
+    _normalise(_exponentiate(utilities, noise))
     return utilities
+
+
+def _exponentiate(utilities: FloatArray, noise: Any) -> FloatArray:
+    """``exp(U / noise - max)`` per column, in place (softmax before normalising)."""
+    _scale_and_shift(utilities, *strided(noise))
+    return np.exp(utilities, out=utilities)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -233,12 +240,18 @@ def _scale_and_shift(z, noise, stride):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _normalised(a, b, c):  # pragma: no cover - compiled
+    """``(a, b, c)`` divided by their sum ``(a + b) + c``."""
+    total = a + b
+    total += c
+    return a / total, b / total, c / total
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _normalise(z):  # pragma: no cover - compiled
-    """Each column of ``z`` divided by its sum, in place."""
+    """Each column of ``z`` divided by its sum, in place (:func:`_normalised`)."""
     for i in range(z.shape[1]):
-        total = z[0, i] + z[1, i]
-        total += z[2, i]
-        z[0, i], z[1, i], z[2, i] = z[0, i] / total, z[1, i] / total, z[2, i] / total
+        z[0, i], z[1, i], z[2, i] = _normalised(z[0, i], z[1, i], z[2, i])
 
 
 def choose_states(utilities: FloatArray, noise: Any, uniforms: FloatArray) -> IntArray:
@@ -258,23 +271,42 @@ def choose_by_probabilities(probabilities: FloatArray, uniforms: FloatArray) -> 
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _choice(x, p0, p1):  # pragma: no cover - compiled
+    """The first state whose cumulative probability exceeds the uniform number ``x``."""
+    return (1 if x >= p0 else 0) + (1 if x >= p0 + p1 else 0)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _choose(p, uniforms, choice):  # pragma: no cover - compiled
     """:func:`choose_by_probabilities` row by row into ``choice``."""
     for i in range(choice.size):
-        x = uniforms[i]
-        choice[i] = (1 if x >= p[0, i] else 0) + (1 if x >= p[0, i] + p[1, i] else 0)
+        choice[i] = _choice(uniforms[i], p[0, i], p[1, i])
 
 
-def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) -> FloatArray:
+@numba.njit(cache=True, error_model="numpy")
+def _normalise_and_choose(z, uniforms, choice):  # pragma: no cover - compiled
+    """:func:`_normalise` then :func:`_choose` in one pass; ``z`` is left as it was."""
+    for i in range(choice.size):
+        p0, p1, _ = _normalised(z[0, i], z[1, i], z[2, i])
+        choice[i] = _choice(uniforms[i], p0, p1)
+
+
+def norm_shares(
+    pop: Population, org: Organisation, runs: Runs | None = None, out: FloatArray | None = None
+) -> FloatArray:
     """The work norm each cadre sees, shape ``(3, n)`` (one row per state).
 
     The shares of its unit's serving cadres (itself included) in each state,
     with weight ``1 - SUPERIOR_NORM_WEIGHT`` when it has a superior, whose
     state gets the rest; a unit with nobody serving counts as uniform.
-    ``runs`` lays out a stack of runs (default: one run).
+    ``runs`` lays out a stack of runs (default: one run). The norm is written
+    into ``out`` (float64, ``(3, n)``) when given, else into a new array.
+    The unit counts go into a scratch array of ``pop.workspace``.
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    norm = np.empty((N_STATES, pop.alive.size))
+    n = pop.alive.size
+    norm = np.empty((N_STATES, n)) if out is None else out
+    n_units = runs.count * runs.units
     _norm_kernel(
         pop.alive,
         pop.post,
@@ -283,9 +315,11 @@ def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) ->
         org.post_parent,
         org.post_holder,
         runs.run,
+        runs.count > 1,
         runs.size,
         runs.units,
-        runs.count * runs.units,
+        pop.workspace.array("norm_counts", (n_units, N_STATES + 1), np.int32),
+        pop.workspace.array("norm_unit", (n,), np.int64),
         norm,
     )
     return norm
@@ -293,27 +327,43 @@ def norm_shares(pop: Population, org: Organisation, runs: Runs | None = None) ->
 
 @numba.njit(cache=True, error_model="numpy")
 def _norm_kernel(
-    alive, post, state, post_unit, post_parent, post_holder, run, size, units, n_units, norm
+    alive,
+    post,
+    state,
+    post_unit,
+    post_parent,
+    post_holder,
+    run,
+    several,
+    size,
+    units,
+    counts,
+    unit,
+    norm,
 ):  # pragma: no cover - compiled
-    """The equations of :func:`norm_shares` into ``norm``."""
-    n = alive.size
-    counts = np.zeros((n_units, 3), dtype=np.int64)
-    unit = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        unit[i] = post_unit[post[i]] + run[i] * units
+    """The equations of :func:`norm_shares` into ``norm``.
+
+    ``counts`` (one row per unit: serving cadres in each state, then their
+    total) and ``unit`` (each row's unit) are scratch arrays, overwritten here.
+    ``run`` (each row's run) is read only for ``several`` runs.
+    """
+    counts[:] = 0
+    for i in range(alive.size):
+        k = post_unit[post[i]] + (run[i] * units if several else 0)
+        unit[i] = k
         if alive[i]:
-            counts[unit[i], state[i]] += 1
-    shares = np.full((n_units, 3), 1.0 / 3)
-    for k in range(n_units):
-        total = counts[k, 0] + counts[k, 1] + counts[k, 2]
-        if total > 0:
-            for s in range(3):
-                shares[k, s] = counts[k, s] / total
+            counts[k, state[i]] += 1
+            counts[k, 3] += 1
     keep = 1.0 - SUPERIOR_NORM_WEIGHT
-    for i in range(n):
-        sup = superior_row(i, alive, post, post_parent, post_holder, run[i] * size)
+    uniform = 1.0 / 3
+    for i in range(alive.size):
+        sup = superior_of(
+            post_parent[post[i]], alive[i], post_holder, run[i] * size if several else 0
+        )
+        k = unit[i]
+        total = counts[k, 3]
         for s in range(3):
-            value = shares[unit[i], s]
+            value = counts[k, s] / total if total > 0 else uniform
             if sup >= 0:
                 value = value * keep
                 if state[sup] == s:
@@ -329,11 +379,14 @@ def population_utilities(
     unfit_rate: Sequence[Any],
     month: int,
     runs: Runs | None = None,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm.
 
     Shape ``(3, n)``. ``workload`` and each of the three ``unfit_rate``
     entries are a number or one value per row; ``runs`` lays out a stack.
+    The utilities are written into ``out`` (float64, ``(3, n)``) when given;
+    the stakes go into a scratch array of ``pop.workspace``.
     """
     level = org.post_level[pop.post]
     return state_utilities(
@@ -345,10 +398,12 @@ def population_utilities(
         belief_promotion=pop.belief_promotion,
         belief_vindication=pop.belief_vindication,
         previous_state=pop.state,
-        norm_shares=norm_shares(pop, org, runs),
+        norm_shares=norm_shares(pop, org, runs, out),
         eligible=eligible_at_next_evaluation(pop, params, month),
         paid=paid(pop, month),
-        stake=population_stakes(pop, org, params, month),
+        stake=population_stakes(
+            pop, org, params, month, pop.workspace.array("stakes", (6, pop.alive.size))
+        ),
         report_exposure=rank_factor(level, params.accusation.rank_exposure),
         accountability=rank_factor(level, params.discipline.accountability),
         params=params,
@@ -369,7 +424,12 @@ def decide(
 ) -> None:
     """Every row chooses its work state for ``month`` at once (sets ``pop.state``).
 
-    ``uniforms`` holds one uniform number per row for the logit choice.
+    ``uniforms`` holds one uniform number per row for the logit choice
+    (:func:`choose_states`); the utilities go into a scratch array of
+    ``pop.workspace``.
     """
-    utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs)
-    pop.state[:] = choose_states(utilities, params.behaviour.choice_noise, uniforms)
+    scratch = pop.workspace.array("utilities", (N_STATES, pop.alive.size))
+    utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs, scratch)
+    # softmax_probabilities, normalised as each choice is made
+    _exponentiate(utilities, params.behaviour.choice_noise)
+    _normalise_and_choose(utilities, np.asarray(uniforms, dtype=np.float64), pop.state)

@@ -5,8 +5,9 @@ every row of the population at once. The rows may hold several runs of equal
 structure (:class:`~sim.model.stacking.Runs`); each run draws from its own
 generator exactly what it draws alone, and every per-run total is summed
 per run, so each run's data are identical whether it runs alone or stacked.
-The annual evaluation (step 7) and the outputs are per run and are the
-caller's (:class:`sim.model.CadreModel`, :class:`sim.model.stack.RunStack`).
+The annual evaluation (step 7, :func:`sim.model.processes.annual.annual_evaluation`,
+also over every run at once) and the outputs are the caller's
+(:class:`sim.model.CadreModel`, :class:`sim.model.stack.RunStack`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,23 @@ class Month:
     deterrence: list[float]
 
 
+def _month_draws(pop: Population, runs: Runs, rngs: Sequence[np.random.Generator]) -> FloatArray:
+    """Each run's ``rng.random((7, size))``, side by side, in a scratch array of ``pop.workspace``.
+
+    The month's processes read these draws and keep none of them, so the
+    same array serves every month.
+    """
+    draws = pop.workspace.array("month_draws", (DRAWS_PER_ROW, pop.alive.size))
+    if runs.count == 1:
+        rngs[0].random(out=draws)
+        return draws
+    part = pop.workspace.array("month_run_draws", (DRAWS_PER_ROW, runs.size))
+    for r, rng in enumerate(rngs):
+        rng.random(out=part)
+        draws[:, runs.bounds(r)] = part
+    return draws
+
+
 def advance_month(
     pop: Population,
     org: Organisation,
@@ -61,12 +79,10 @@ def advance_month(
     ``headcount`` is each run's number of posts at the start (workload is
     relative to it); ``deterrence``, ``unfit_rate`` and ``rngs`` hold one
     entry per run. Each run first draws ``rng.random((7, size))``
-    (:data:`DRAWS_PER_ROW`), then what the cases draw. Changes ``pop`` in place.
+    (:data:`DRAWS_PER_ROW`, into scratch arrays of ``pop.workspace``), then
+    what the cases draw. Changes ``pop`` in place.
     """
-    if runs.count == 1:
-        draws = rngs[0].random((DRAWS_PER_ROW, pop.alive.size))
-    else:
-        draws = np.concatenate([rng.random((DRAWS_PER_ROW, runs.size)) for rng in rngs], axis=1)
+    draws = _month_draws(pop, runs, rngs)
     serving = runs.counts(pop.alive)
     load = runs.per_row([headcount / int(k) if k else 1.0 for k in serving])
     unfit = [runs.per_row([rates[s] for rates in unfit_rate]) for s in range(3)]
@@ -79,7 +95,9 @@ def advance_month(
     verdicts = cases.conclude_cases(pop, org, params, month, rngs, runs)
     cases.open_cases(pop, params, filed, rngs, runs)
     # 6. beliefs, idealism, reputation, deterrence, tenure and age
-    learning.learn_monthly(pop, org, params, filed.false_report, verdicts, draws[6], runs)
+    learning.learn_monthly(
+        pop, org, params, filed.false_report, verdicts, draws[6], runs, filed.visibility
+    )
     learning.recover(pop, params)
     demography.serve_month(pop, params)
     counts = {**done.counts, **filed.counts, **verdicts.counts}

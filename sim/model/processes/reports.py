@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from sim.model.constants import ACTIVE, FLAT_VISIBILITY, RIVAL_ABILITY_EXPONENT
 from sim.model.processes.stakes import rank_factor
 from sim.model.processes.work import Work
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -65,6 +66,7 @@ def false_report_intensity(
     visibility_active: Any,
     rival_share: Any,
     runs: Runs | None = None,
+    weights: tuple[FloatArray, FloatArray] | None = None,
 ) -> FloatArray:
     """Monthly probability that each cadre is the target of a false report.
 
@@ -73,7 +75,7 @@ def false_report_intensity(
     :func:`sim.model.processes.stakes.rank_factor`); rivals in the promotion
     tournament (Lazear 1989) aim at the visible and the able (weight
     ``visibility * exposure * ability**RIVAL_ABILITY_EXPONENT``). See
-    :func:`report_hazard`.
+    :func:`report_hazard` (also for ``weights``).
     """
     return report_hazard(
         visible=visibility_of(state, visibility_active) * exposure,
@@ -84,6 +86,7 @@ def false_report_intensity(
         deterrence_strength=deterrence_strength,
         rival_share=rival_share,
         runs=runs,
+        weights=weights,
     )
 
 
@@ -97,6 +100,7 @@ def report_hazard(
     deterrence_strength: Any,
     rival_share: Any,
     runs: Runs | None = None,
+    weights: tuple[FloatArray, FloatArray] | None = None,
 ) -> FloatArray:
     """:func:`false_report_intensity` for given visibilities (state visibility x exposure).
 
@@ -104,27 +108,83 @@ def report_hazard(
     are normalised to mean one over each run's serving cadres, so
     ``base_rate`` is the average rate at unit visibility; deterrence removes
     up to ``deterrence_strength`` of reports. ``runs`` lays out a stack
-    (default: one run); numbers may be one value per row.
+    (default: one run); numbers may be one value per row. ``weights``, two
+    float64 arrays of one entry per row, receive the two weights before
+    normalising (the first: ``visible``, 0 where not serving); by default
+    they are new arrays.
     """
     runs = runs or Runs.single(alive.size, 0)
-    vis = visible * alive
-    rival = vis * ability**RIVAL_ABILITY_EXPONENT
+    rows = alive.size
+    vis, rival = weights if weights is not None else (np.empty(rows), np.empty(rows))
+    _hazard_weights(
+        np.asarray(visible, dtype=np.float64),
+        np.asarray(ability, dtype=np.float64),
+        alive,
+        vis,
+        rival,
+    )
     n = [max(int(k), 1) for k in runs.counts(alive)]
-    vis_mean = runs.per_row([t / k for t, k in zip(runs.sums(vis), n, strict=True)])
-    rival_mean = runs.per_row([t / k for t, k in zip(runs.sums(rival), n, strict=True)])
-    weight = np.zeros_like(vis)
-    for mean, share, values in (
-        (vis_mean, 1.0 - rival_share, vis),
-        (rival_mean, rival_share, rival),
-    ):
-        if np.ndim(mean) == 0:
-            if mean > 0:
-                weight += share * values / mean
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                weight += np.where(mean > 0, share * values / mean, 0.0)
+    vis_mean = np.array([t / k for t, k in zip(runs.sums(vis), n, strict=True)])
+    rival_mean = np.array([t / k for t, k in zip(runs.sums(rival), n, strict=True)])
     rate = base_rate * (1.0 - deterrence_strength * deterrence)
-    return np.minimum(rate * weight, 1.0)
+    hazard = np.empty(rows)
+    _hazard(
+        vis,
+        rival,
+        vis_mean,
+        rival_mean,
+        runs.run,
+        runs.count > 1,
+        *strided(1.0 - rival_share),
+        *strided(rival_share),
+        *strided(rate),
+        hazard,
+    )
+    return hazard
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _hazard_weights(visible, ability, alive, vis, rival):  # pragma: no cover - compiled
+    """The two report weights of :func:`report_hazard` before normalising, row by row.
+
+    ``vis = visible * alive``; ``rival = vis * ability**RIVAL_ABILITY_EXPONENT``.
+    """
+    for i in range(vis.size):
+        v = visible[i] * (1.0 if alive[i] else 0.0)
+        vis[i] = v
+        rival[i] = v * ability[i] ** RIVAL_ABILITY_EXPONENT
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _hazard(
+    vis,
+    rival,
+    vis_mean,
+    rival_mean,
+    run,
+    several,
+    share,
+    s_stride,
+    rival_share,
+    r_stride,
+    rate,
+    t_stride,
+    out,
+):  # pragma: no cover - compiled
+    """:func:`report_hazard` from the weights and each run's means, row by row into ``out``.
+
+    Each weight counts where its run's mean is positive;
+    ``min(rate * weight, 1)``. ``run`` is read only for ``several`` runs.
+    """
+    for i in range(out.size):
+        r = run[i] if several else 0
+        weight = 0.0
+        if vis_mean[r] > 0:
+            weight += share[i * s_stride] * vis[i] / vis_mean[r]
+        if rival_mean[r] > 0:
+            weight += rival_share[i * r_stride] * rival[i] / rival_mean[r]
+        chance = rate[i * t_stride] * weight
+        out[i] = 1.0 if chance > 1.0 else chance
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +197,9 @@ class Reports:
         false_report: the cadre is the target of a false report.
         counts: ``true_reports``, ``false_reports``, ``false_reports_on_active``,
             one count per run.
+        visibility: each row's visibility in its state times its post's
+            exposure, 0 where not serving (what false reports fall on), or
+            None when not kept.
 
     """
 
@@ -144,6 +207,7 @@ class Reports:
     misconduct: BoolArray
     false_report: BoolArray
     counts: dict[str, IntArray]
+    visibility: FloatArray | None = None
 
 
 def report_exposure(pop: Population, org: Organisation, params: Params | RunParams) -> FloatArray:
@@ -163,12 +227,15 @@ def file_reports(
     """Which honest mistakes are reported (``draws[0]``) and who is falsely reported (``draws[1]``).
 
     Changes nothing; ``draws`` holds two uniform numbers per row;
-    ``deterrence`` is a number or one value per row (stacked runs).
+    ``deterrence`` is a number or one value per row (stacked runs). The
+    reports keep each row's visibility (:attr:`Reports.visibility`).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     accusation = params.accusation
     alive = pop.alive
     mistake_reported = work.mistake & (draws[0] < accusation.mistake_report_prob)
+    n = alive.size
+    weights = (np.empty(n), pop.workspace.array("report_rival_weight", (n,)))
     lam = false_report_intensity(
         state=pop.state,
         ability=pop.ability,
@@ -180,6 +247,7 @@ def file_reports(
         visibility_active=accusation.visibility_active,
         rival_share=accusation.rival_share,
         runs=runs,
+        weights=weights,
     )
     false_report = alive & (draws[1] < lam)
     counts = {
@@ -187,7 +255,7 @@ def file_reports(
         "false_reports": runs.counts(false_report),
         "false_reports_on_active": runs.counts(false_report & work.active),
     }
-    return Reports(mistake_reported, work.misconduct, false_report, counts)
+    return Reports(mistake_reported, work.misconduct, false_report, counts, weights[0])
 
 
 def deterrence_target(trace_probability: float, typical_cases: float) -> float:

@@ -142,6 +142,7 @@ def stakes(
     below_ceiling: BoolArray,
     leader: BoolArray,
     params: Params | RunParams,
+    out: FloatArray | None = None,
 ) -> Stakes:
     """Each cadre's stakes: the value of every consequence the model realises (:class:`Stakes`).
 
@@ -154,10 +155,12 @@ def stakes(
     severity * month + REPUTATION_VALUE * reputation * (1 - reputation_damage)
     * reputation_damage + removal_probability(severity) * w * demotion.loss *
     leader``; ``demotion = w * demotion.loss`` for a leader, plus
-    ``GRADE_LOSS_MONTHS * month`` at the bottom level. Changes nothing.
+    ``GRADE_LOSS_MONTHS * month`` at the bottom level. Changes nothing but
+    ``out`` (float64, ``(6, n)``), which receives the stakes when given.
     """
     table, run = run_table(params, np.size(ability), _stake_numbers)
-    out = np.empty((6, np.size(ability)))
+    if out is None:
+        out = np.empty((6, np.size(ability)))
     _stakes_kernel(
         np.asarray(ability, dtype=np.float64),
         np.asarray(idealism, dtype=np.float64),
@@ -192,9 +195,13 @@ def _stake_numbers(params: Params, pick: Any) -> list[float]:
 def _stakes_kernel(
     ability, idealism, reputation, belief_promotion, below_ceiling, leader, table, run, out
 ):  # pragma: no cover - compiled
-    """The equations of :func:`stakes`, row by row; writes the six stakes into ``out``."""
+    """The equations of :func:`stakes`, row by row; writes the six stakes into ``out``.
+
+    With one run (``table`` of one row) ``run`` is not read.
+    """
+    several = table.shape[0] > 1
     for i in range(ability.size):
-        p = table[run[i]]
+        p = table[run[i] if several else 0]
         tournament, material_reward, loss, damage = p[0], p[1], p[2], p[3]
         inv_months, inv_harm, severity, removal = p[4], p[5], p[6], p[7]
         career_weight = 1.0 - idealism[i]
@@ -213,8 +220,17 @@ def _stakes_kernel(
         out[5, i] = post if leader[i] else post + GRADE_LOSS_MONTHS * month_value
 
 
-def population_stakes(pop: Population, org: Organisation, params: Params, month: int) -> Stakes:
-    """:func:`stakes` of every row in ``month``, from its traits, beliefs and post."""
+def population_stakes(
+    pop: Population,
+    org: Organisation,
+    params: Params,
+    month: int,
+    out: FloatArray | None = None,
+) -> Stakes:
+    """:func:`stakes` of every row in ``month``, from its traits, beliefs and post.
+
+    The stakes go into ``out`` (float64, ``(6, n)``) when given.
+    """
     return stakes(
         ability=pop.ability,
         idealism=pop.idealism,
@@ -223,4 +239,5 @@ def population_stakes(pop: Population, org: Organisation, params: Params, month:
         below_ceiling=below_age_ceiling(pop, params, month),
         leader=org.post_level[pop.post] >= 1,
         params=params,
+        out=out,
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from sim.model.constants import ACTIVE, EFFORT, FLAT, INNOVATION_VALUE, MISTAKE_EXPOSURE
 from sim.model.processes.stakes import rank_factor
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -57,32 +58,95 @@ def do_work(
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     behaviour = params.behaviour
-    alive, state = pop.alive, pop.state
-    active = (state == ACTIVE) & alive
-    output = pop.ability * EFFORT[state]
-    innovation = active & (draws[0] < behaviour.innovation_rate * pop.ability)
-    mistake_p = np.minimum(
-        behaviour.mistake_rate
-        * workload
-        * MISTAKE_EXPOSURE[state]
-        * rank_factor(org.post_level[pop.post], params.discipline.accountability),
-        1.0,
+    n = pop.alive.size
+    active, innovation = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    mistake, misconduct = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    output = pop.workspace.array("work_output", (n,))
+    _work_kernel(
+        pop.alive,
+        pop.state,
+        pop.ability,
+        rank_factor(org.post_level[pop.post], params.discipline.accountability),
+        draws,
+        *strided(behaviour.innovation_rate),
+        *strided(behaviour.mistake_rate * workload),
+        *strided(params.discipline.misconduct_rate),
+        EFFORT,
+        MISTAKE_EXPOSURE,
+        output,
+        active,
+        innovation,
+        mistake,
+        misconduct,
+        pop.performance,
+        pop.active_months,
+        pop.flat_months,
     )
-    mistake = alive & (draws[1] < mistake_p)
-    misconduct = alive & (draws[2] < params.discipline.misconduct_rate)
     innovations = runs.counts(innovation)
+    serving = runs.counts(pop.alive)
+    # every row serving: the sum over the serving is the sum over all rows
+    mask = None if int(serving.sum()) == n else pop.alive
     public_value = [
-        float((total + INNOVATION_VALUE * k) / max(int(n), 1))
-        for total, k, n in zip(
-            runs.sums(output, alive), innovations, runs.counts(alive), strict=True
-        )
+        float((total + INNOVATION_VALUE * k) / max(int(s), 1))
+        for total, k, s in zip(runs.sums(output, mask), innovations, serving, strict=True)
     ]
-    output += INNOVATION_VALUE * innovation
-    np.add(pop.performance, output, out=pop.performance, where=alive)
-    pop.active_months += active
-    pop.flat_months += (state == FLAT) & alive
     counts = {"innovations": innovations, "honest_mistakes": runs.counts(mistake)}
     return Work(active, mistake, misconduct, public_value, counts)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _work_kernel(
+    alive,
+    state,
+    ability,
+    accountability,
+    draws,
+    innovation_rate,
+    i_stride,
+    mistake_k,
+    k_stride,
+    misconduct_rate,
+    m_stride,
+    effort,
+    mistake_exposure,
+    output,
+    active,
+    innovation,
+    mistake,
+    misconduct,
+    performance,
+    active_months,
+    flat_months,
+):  # pragma: no cover - compiled
+    """The equations of :func:`do_work`, row by row.
+
+    Writes each row's output before innovations (``ability * EFFORT[state]``)
+    into ``output`` and the four masks; adds output plus ``INNOVATION_VALUE``
+    per innovation to ``performance`` and the month to ``active_months`` or
+    ``flat_months`` of serving rows. ``mistake_k`` is ``mistake_rate *
+    workload``; ``accountability`` each row's ``rank_factor``.
+    """
+    for i in range(alive.size):
+        serving = alive[i]
+        s = state[i]
+        a = ability[i]
+        done = a * effort[s]
+        output[i] = done
+        is_active = s == ACTIVE and serving
+        active[i] = is_active
+        innovated = is_active and draws[0, i] < innovation_rate[i * i_stride] * a
+        innovation[i] = innovated
+        chance = mistake_k[i * k_stride] * mistake_exposure[s] * accountability[i]
+        if chance > 1.0:
+            chance = 1.0
+        mistake[i] = serving and draws[1, i] < chance
+        misconduct[i] = serving and draws[2, i] < misconduct_rate[i * m_stride]
+        if serving:
+            performance[i] += done + INNOVATION_VALUE * (1.0 if innovated else 0.0)
+            if s == ACTIVE:
+                active_months[i] += 1
+            elif s == FLAT:
+                flat_months[i] += 1
 
 
 def initial_public_value(pop: Population) -> float:
