@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: Sub-layers inside a layer, bottom first, checked the same way among themselves.
 SUBLAYERS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "model": (
-        ("vocabulary", ("sim.model.kinds", "sim.model.constants")),
+        ("vocabulary", ("sim.model.kinds", "sim.model.constants", "sim.model.compiled")),
         ("state", ("sim.model.state", "sim.model.stacking")),
         ("processes", ("sim.model.processes",)),
         ("outputs", ("sim.model.outputs",)),

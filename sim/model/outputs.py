@@ -15,10 +15,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 import pandas as pd
 
+from sim.model.compiled import kernel
 from sim.model.constants import ACTIVE, CLEARED_WINDOW, EFFORT, FLAT, N_STATES, ROUTINE
 from sim.model.kinds import CaseKind, Orientation
 from sim.model.stacking import Runs
@@ -153,7 +153,7 @@ _MEAN_COLUMNS = (
 _NO_CASE = int(CaseKind.NONE)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _count_and_gather(
     alive,
     state,

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model.compiled import kernel
 from sim.model.constants import CLEARED_WINDOW
 from sim.model.kinds import CaseKind, Status
 
@@ -227,7 +227,7 @@ def superior_rows(pop: Population, org: Organisation, offset: IntArray | int = 0
     return rows
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def superior_of(parent: int, serving: bool, post_holder: IntArray, offset: int) -> int:
     """Population row of the superior of a cadre whose post's superior post is ``parent``.
 
@@ -244,7 +244,7 @@ def superior_of(parent: int, serving: bool, post_holder: IntArray, offset: int) 
     return holder + offset if holder >= 0 else -1
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def superior_row(
     row: int,
     alive: BoolArray,
@@ -262,7 +262,7 @@ def superior_row(
     return superior_of(post_parent[post[row]], alive[row], post_holder, offset)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _superior_rows(alive, post, post_parent, post_holder, offset, stride, rows):  # pragma: no cover
     """:func:`superior_of` of every row into ``rows``."""
     for i in range(rows.size):

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numba
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import MILD_EROSION
 from sim.model.kinds import CaseKind
 from sim.model.processes.reports import Reports
@@ -304,7 +304,7 @@ def open_cases(
     )
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _count_down(case_kind, months_left, ending):  # pragma: no cover - compiled
     """Open cases count down a month; the rows whose case ends go into ``ending``, in order.
 
@@ -321,7 +321,7 @@ def _count_down(case_kind, months_left, ending):  # pragma: no cover - compiled
     return count
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _new_cases(
     case_kind, false_report, mistake_reported, misconduct, rows, kinds
 ):  # pragma: no cover - compiled

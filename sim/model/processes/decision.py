@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numba
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import EFFORT, MISTAKE_EXPOSURE, N_STATES, SUPERIOR_NORM_WEIGHT
 from sim.model.processes.reports import state_visibilities
 from sim.model.processes.stakes import (
@@ -145,7 +145,7 @@ _STATE_CONSTANTS = np.array(
 )
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _utilities_kernel(
     ability,
     idealism,
@@ -223,13 +223,13 @@ def _exponentiate(utilities: FloatArray, noise: Any) -> FloatArray:
     return np.exp(utilities, out=utilities)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _larger(a: float, b: float) -> float:  # pragma: no cover - compiled
     """``np.maximum`` of two numbers (NaN wins)."""
     return a if (a >= b or a != a) else b
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _scale_and_shift(z, noise, stride):  # pragma: no cover - compiled
     """``z / noise`` less its largest entry per column, in place (before the exponential)."""
     for i in range(z.shape[1]):
@@ -239,7 +239,7 @@ def _scale_and_shift(z, noise, stride):  # pragma: no cover - compiled
         z[0, i], z[1, i], z[2, i] = a - top, b - top, c - top
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _normalised(a, b, c):  # pragma: no cover - compiled
     """``(a, b, c)`` divided by their sum ``(a + b) + c``."""
     total = a + b
@@ -247,7 +247,7 @@ def _normalised(a, b, c):  # pragma: no cover - compiled
     return a / total, b / total, c / total
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _normalise(z):  # pragma: no cover - compiled
     """Each column of ``z`` divided by its sum, in place (:func:`_normalised`)."""
     for i in range(z.shape[1]):
@@ -270,20 +270,20 @@ def choose_by_probabilities(probabilities: FloatArray, uniforms: FloatArray) -> 
     return choice
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _choice(x, p0, p1):  # pragma: no cover - compiled
     """The first state whose cumulative probability exceeds the uniform number ``x``."""
     return (1 if x >= p0 else 0) + (1 if x >= p0 + p1 else 0)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _choose(p, uniforms, choice):  # pragma: no cover - compiled
     """:func:`choose_by_probabilities` row by row into ``choice``."""
     for i in range(choice.size):
         choice[i] = _choice(uniforms[i], p[0, i], p[1, i])
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _normalise_and_choose(z, uniforms, choice):  # pragma: no cover - compiled
     """:func:`_normalise` then :func:`_choose` in one pass; ``z`` is left as it was."""
     for i in range(choice.size):
@@ -325,7 +325,7 @@ def norm_shares(
     return norm
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _norm_kernel(
     alive,
     post,

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import (
     ACTIVE,
     ANNUAL_BELIEF_SPEED,
@@ -140,7 +140,7 @@ def within_group_zscore(
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _zscore(values, groups, mask, n_groups, out):  # pragma: no cover - compiled
     """:func:`within_group_zscore` into ``out``."""
     count = np.zeros(n_groups)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numba
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import BELIEF_SPEED, IDEALISM_TENURE_DECAY, REPUTATION_BASELINE
 from sim.model.kinds import CaseKind
 from sim.model.processes.cases import Verdicts
@@ -67,13 +67,13 @@ def learn(
     return moved
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _source_term(weight, seen, signal, belief):  # pragma: no cover - compiled
     """One source's pull on a belief: ``weight * seen * (signal - belief)``."""
     return weight * (1.0 if seen else 0.0) * (signal - belief)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _moved(belief, step, speed, total):  # pragma: no cover - compiled
     """``clip(belief + speed * step / total, 0, 1)`` if ``total > 0``, else ``belief``."""
     if total > 0:
@@ -86,7 +86,7 @@ def _moved(belief, step, speed, total):  # pragma: no cover - compiled
     return belief
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _add_source(
     step, belief, signal, s_stride, weight, w_stride, available, a_stride
 ):  # pragma: no cover - compiled
@@ -97,7 +97,7 @@ def _add_source(
         )
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _move(moved, belief, step, speed, total, t_stride):  # pragma: no cover - compiled
     """:func:`_moved` row by row into ``moved``."""
     for i in range(moved.size):
@@ -220,7 +220,7 @@ def learn_monthly(
         )
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _unit_reports(
     false_report, vis, post, post_unit, run, several, units, unit, per_unit
 ):  # pragma: no cover - compiled
@@ -236,7 +236,7 @@ def _unit_reports(
         per_unit[1, k] += vis[i]
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _learn_false(
     belief,
     false_report,
@@ -276,7 +276,7 @@ def _learn_false(
         belief[i] = _moved(b, step, speed, total[i * t_stride])
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _learn_verdicts(
     belief,
     rows,
@@ -357,7 +357,7 @@ def recover(pop: Population, params: Params | RunParams) -> None:
     )
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _recover(
     idealism_base,
     idealism,

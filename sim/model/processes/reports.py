@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import ACTIVE, FLAT_VISIBILITY, RIVAL_ABILITY_EXPONENT
 from sim.model.processes.stakes import rank_factor
 from sim.model.processes.work import Work
@@ -143,7 +143,7 @@ def report_hazard(
     return hazard
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _hazard_weights(visible, ability, alive, vis, rival):  # pragma: no cover - compiled
     """The two report weights of :func:`report_hazard` before normalising, row by row.
 
@@ -155,7 +155,7 @@ def _hazard_weights(visible, ability, alive, vis, rival):  # pragma: no cover - 
         rival[i] = v * ability[i] ** RIVAL_ABILITY_EXPONENT
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _hazard(
     vis,
     rival,

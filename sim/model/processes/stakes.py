@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import GRADE_LOSS_MONTHS, REMOVAL_MONTHS, REPUTATION_VALUE, WARNING_MONTHS
 from sim.model.kinds import CaseKind
 from sim.model.stacking import RunParams, run_table
@@ -191,7 +191,7 @@ def _stake_numbers(params: Params, pick: Any) -> list[float]:
     ]
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _stakes_kernel(
     ability, idealism, reputation, belief_promotion, below_ceiling, leader, table, run, out
 ):  # pragma: no cover - compiled

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import ACTIVE, EFFORT, FLAT, INNOVATION_VALUE, MISTAKE_EXPOSURE
 from sim.model.processes.stakes import rank_factor
 from sim.model.stacking import RunParams, Runs, strided
@@ -94,7 +94,7 @@ def do_work(
     return Work(active, mistake, misconduct, public_value, counts)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@kernel
 def _work_kernel(
     alive,
     state,
