@@ -53,7 +53,7 @@ from sim.model.processes.decision import (
 )
 from sim.model.processes.evaluation import expected_unfit_rates
 from sim.model.processes.reports import report_exposure, report_hazard, visibility
-from sim.model.processes.setup import draw_traits, initial_beliefs
+from sim.model.processes.setup import BeliefTruths, draw_traits, initial_beliefs
 from sim.model.processes.stakes import rank_factor, removal_probability
 from sim.model.stacking import (
     RunParams,
@@ -246,10 +246,14 @@ def _replayed_beliefs(
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
     promotion_rate: Sequence[FloatArray | None],
+    truth: BeliefTruths | None = None,
 ) -> None:
-    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them."""
+    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them.
+
+    ``truth``, if given, is that truth already computed (as for the last recruits).
+    """
     learned = pop.belief_promotion[rows].copy()
-    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
     _keep_learned(pop, runs, rows, learned, promotion_rate)
 
 
@@ -262,6 +266,7 @@ def replay_careers(
     last_evaluation: int,
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
+    truths: list[BeliefTruths] | None = None,
 ) -> tuple[list[FloatArray], list[FloatArray | None]]:
     """Replay ``years`` years of careers, one decision and one evaluation a year.
 
@@ -282,7 +287,10 @@ def replay_careers(
     per year the belief noise, ``random(size)`` for the choice,
     ``binomial(12, .)`` for months active then flat, the discipline record,
     the evaluation's draws. Returns each run's perceived unfit rates and
-    last evaluation's promotion rates (None if ``years`` is 0).
+    last evaluation's promotion rates (None if ``years`` is 0). ``truths``
+    (a list, if given) receives the regime's truth at the last recruits'
+    arrival if the last evaluation recruited anyone: nothing it depends on
+    changes after them, so the next beliefs are drawn at it.
     """
     count = runs.count
     noise = params.behaviour.choice_noise
@@ -292,11 +300,13 @@ def replay_careers(
     decay = (1.0 - IDEALISM_TENURE_DECAY) ** 12
     unfit_rate = [np.array([0.0, 0.0, 1.0]) for _ in range(count)]
     promotion_rate: list[FloatArray | None] = [None] * count
+    recruits_truth: list[BeliefTruths] = []
     for year in range(years):
         month = last_evaluation - 12 * (years - 1 - year)
         alive = pop.alive.copy()
         rows = np.flatnonzero(alive)
-        _replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
+        truth = recruits_truth[0] if recruits_truth else None
+        _replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate, truth)
         u = population_utilities(
             pop,
             org,
@@ -318,12 +328,15 @@ def replay_careers(
         pop.idealism_base[alive] *= decay
         pop.idealism[alive] *= decay
         investigated = replay_discipline(pop, org, runs, params, p, month, deterrence, rngs)
+        recruits_truth = []
         year_end = annual_evaluation(
-            pop, org, runs, params, month, unfit_rate, deterrence, rngs, cut_posts=False
+            pop, org, runs, params, month, unfit_rate, deterrence, rngs, False, recruits_truth
         )
         unfit_rate = [annual.unfit_rate for annual in year_end]
         promotion_rate = [annual.promotion_rate for annual in year_end]
         pop.case_kind[investigated] = int(CaseKind.NONE)
+    if truths is not None:
+        truths.extend(recruits_truth)
     return unfit_rate, promotion_rate
 
 
@@ -337,6 +350,7 @@ def burn_in(
     rngs: Sequence[np.random.Generator],
     unfit_rate: Sequence[FloatArray],
     promotion_rate: Sequence[FloatArray | None],
+    truth: BeliefTruths | None = None,
 ) -> list[FloatArray]:
     """``BURN_IN_ROUNDS`` silent rounds of beliefs, expected unfit rates and a decision.
 
@@ -348,6 +362,9 @@ def burn_in(
     drawn once more at the end, and a run's promotion beliefs are kept from
     the replay when it had one (``promotion_rate`` not None). No events.
     Returns each run's perceived unfit rates (``unfit_rate`` without rounds).
+    ``truth``, if given, is the regime's truth for the first round's beliefs
+    already computed (:func:`~sim.model.processes.setup.belief_truths` of
+    ``pop`` with ``promotion_rate``).
     """
     rows = np.flatnonzero(pop.alive)
     noise = params.behaviour.choice_noise
@@ -355,7 +372,8 @@ def burn_in(
     learned = pop.belief_promotion.copy()
     rates = list(unfit_rate)
     for _ in range(BURN_IN_ROUNDS):
-        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
+        truth = None
         rates = [rate.copy() for rate in expected_unfit_rates(pop, org, params, rngs, runs)]
         u = population_utilities(pop, org, params, load, per_row_rates(runs, rates), month, runs)
         pop.state[:] = choose_states(u, noise, draw_uniform(runs, rngs))
@@ -483,12 +501,14 @@ def _initialise(
     unfit_rate: list[FloatArray] = [np.array([0.0, 0.0, 1.0]) for _ in range(count)]
     promotion_rate: list[FloatArray | None] = [None] * count
     warmup = first.simulation.warmup_months
+    truths: list[BeliefTruths] = []
     if first.workforce.demography:
         last_evaluation = -warmup - (warmup % 12)  # the last multiple of 12 before 1 - warmup
         unfit_rate, promotion_rate = replay_careers(
-            pop, org, runs, params, CAREER_REPLAY_YEARS, last_evaluation, deterrence, rngs
+            pop, org, runs, params, CAREER_REPLAY_YEARS, last_evaluation, deterrence, rngs, truths
         )
+    truth = truths[0] if truths else None
     unfit_rate = burn_in(
-        pop, org, runs, params, 1 - warmup, deterrence, rngs, unfit_rate, promotion_rate
+        pop, org, runs, params, 1 - warmup, deterrence, rngs, unfit_rate, promotion_rate, truth
     )
     return [Initial(u, rate) for u, rate in zip(unfit_rate, promotion_rate, strict=True)]

@@ -263,7 +263,8 @@ def initial_beliefs(
     rng: np.random.Generator | Sequence[np.random.Generator],
     promotion_rate: FloatArray | Sequence[FloatArray | None] | None = None,
     runs: Runs | None = None,
-) -> None:
+    truth: BeliefTruths | None = None,
+) -> BeliefTruths | None:
     """Beliefs of new cadres: the regime in force, with mean-preserving individual noise.
 
     Each belief is the regime's truth (:func:`belief_truths`) times a
@@ -272,7 +273,10 @@ def initial_beliefs(
     clipped to [0, 1]. In a stack (``runs``), ``rows`` are ascending stack
     rows, ``rng`` holds one generator per run (each run draws the block for
     its own ``k`` rows; a run with no rows draws nothing) and ``deterrence``
-    and ``promotion_rate`` one entry per run.
+    and ``promotion_rate`` one entry per run. ``truth``, if given, is
+    :func:`belief_truths` of the same population, parameters, ``deterrence``
+    and ``promotion_rate`` (one already computed; it is not recomputed).
+    Returns the truth used (None when there are no ``rows``).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     parts = [
@@ -281,9 +285,10 @@ def initial_beliefs(
         if part.size or runs.count == 1
     ]
     if not rows.size:
-        return
+        return None
     spread = side_by_side(parts)
-    truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
+    if truth is None:
+        truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
     run = runs.run[rows]
     pop.belief_exemption[rows] = np.clip(at_rows(truth.exemption, rows) * spread[0], 0.0, 1.0)
     pop.belief_false[rows] = np.clip(truth.false[rows] * spread[1], 0.0, 1.0)
@@ -291,3 +296,4 @@ def initial_beliefs(
         truth.promotion[run, org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
     )
     pop.belief_vindication[rows] = np.clip(at_rows(truth.vindication, rows) * spread[3], 0.0, 1.0)
+    return truth
