@@ -107,17 +107,48 @@ def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntAr
     """The order of ``key`` by group, then by value, ties in index order.
 
     Equal to ``np.lexsort((key, group))`` (a stable sort), done as a fast
-    sort of the values (exact when no two are equal, else a stable one)
-    followed by a stable sort by group.
+    sort of the values (exact when no two are equal and none is NaN, else a
+    stable one) followed by a stable counting sort by group (compiled).
     """
+    key = np.ascontiguousarray(key, dtype=np.float64)
+    group = np.ascontiguousarray(group, dtype=np.int64)
     order = np.argsort(key)
-    ordered = key[order]
-    if ordered.size and (np.isnan(ordered[-1]) or (ordered[1:] == ordered[:-1]).any()):
+    out = np.empty(key.size, dtype=np.int64)
+    if not _group_by_value_order(key, order, group, int(n_groups), True, out):
         order = np.argsort(key, kind="stable")
-    if n_groups > 1:
-        small = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int64
-        order = order[np.argsort(group[order].astype(small), kind="stable")]
-    return order
+        _group_by_value_order(key, order, group, int(n_groups), False, out)
+    return out
+
+
+@kernel
+def _group_by_value_order(key, order, group, n_groups, exact_only, out):  # pragma: no cover
+    """``order`` (ascending ``key``) stably sorted by ``group``, into ``out``.
+
+    With ``exact_only``, returns False (``out`` unfilled) if two keys are
+    equal or one is NaN (an order by value that is not the stable one).
+    """
+    n = order.size
+    if exact_only and n:
+        last = key[order[n - 1]]
+        if last != last:
+            return False
+        for j in range(1, n):
+            if key[order[j]] == key[order[j - 1]]:
+                return False
+    start = np.zeros(n_groups, dtype=np.int64)
+    for i in range(n):
+        start[group[i]] += 1
+    total = 0
+    for g in range(n_groups):
+        size = start[g]
+        start[g] = total
+        total += size
+    for j in range(n):
+        i = order[j]
+        g = group[i]
+        out[start[g]] = i
+        start[g] += 1
+    return True
 
 
 def within_group_zscore(
