@@ -38,7 +38,7 @@ from sim.model.constants import (
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.stakes import promotable
-from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws
+from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -236,18 +236,78 @@ def bottom_of_levels(
     """Serving cadres whose score is in the bottom ``share`` of their level (ties by row).
 
     In a stack ``level`` holds the groups (:func:`level_groups`, ``n_levels``
-    of them in all) and ``share`` may be one value per row. A level of ``m``
-    serving cadres has ``floor(share * m)`` at its bottom.
+    of them in all) and ``share`` may be one value per row (the same within
+    a group). A level of ``m`` serving cadres has ``floor(share * m)`` at its
+    bottom: the first in the order by (score, row). Compiled: each level's
+    ``k``-th smallest score is found by selection; below it every cadre is
+    at the bottom, at it the first in row order; with a NaN score (sorted
+    last) the order is taken from :func:`sort_within_groups`.
     """
+    bottom = np.zeros(alive.size, dtype=bool)
+    score = np.ascontiguousarray(score, dtype=np.float64)
+    level = np.ascontiguousarray(level, dtype=np.int64)
+    alive = np.ascontiguousarray(alive, dtype=np.bool_)
+    shares, stride = strided(share)
+    if _bottom_by_selection(score, level, alive, shares, stride, int(n_levels), bottom):
+        return bottom
     rows = np.flatnonzero(alive)
     order = rows[sort_within_groups(score[rows], level[rows], n_levels)]  # by level, score, row
     group = level[order]
     size = np.bincount(group, minlength=n_levels)
     k = np.floor(at_rows(share, order) * size[group]).astype(np.int64)
     rank = np.arange(order.size) - (np.cumsum(size) - size)[group]
-    bottom = np.zeros(alive.size, dtype=bool)
     bottom[order[rank < k]] = True
     return bottom
+
+
+@kernel
+def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom):  # pragma: no cover
+    """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN."""
+    size = np.zeros(n_levels, dtype=np.int64)
+    share_of = np.zeros(n_levels)
+    for i in range(score.size):
+        if alive[i]:
+            if score[i] != score[i]:
+                return False
+            g = level[i]
+            size[g] += 1
+            share_of[g] = share[i * stride]
+    start = np.zeros(n_levels + 1, dtype=np.int64)
+    for g in range(n_levels):
+        start[g + 1] = start[g] + size[g]
+    members = np.empty(start[n_levels], dtype=np.int64)
+    fill = start[:-1].copy()
+    for i in range(score.size):
+        if alive[i]:
+            g = level[i]
+            members[fill[g]] = i
+            fill[g] += 1
+    for g in range(n_levels):
+        k = np.int64(np.floor(share_of[g] * size[g]))
+        if k <= 0:
+            continue
+        rows = members[start[g] : start[g + 1]]
+        values = np.empty(rows.size)
+        for j in range(rows.size):
+            values[j] = score[rows[j]]
+        if k >= rows.size:
+            for j in range(rows.size):
+                bottom[rows[j]] = True
+            continue
+        kth = np.partition(values, k - 1)[k - 1]
+        below = 0
+        for j in range(rows.size):
+            if score[rows[j]] < kth:
+                below += 1
+        ties = k - below
+        for j in range(rows.size):
+            value = score[rows[j]]
+            if value < kth:
+                bottom[rows[j]] = True
+            elif value == kth and ties > 0:
+                bottom[rows[j]] = True
+                ties -= 1
+    return True
 
 
 def expected_unfit_rates(
