@@ -23,8 +23,9 @@ rates and the annual evaluation it calls are stacked the same way
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -123,6 +124,50 @@ def _keep_learned(
 # --------------------------------------------------------------------------
 # the processes of initialisation, over a stack of runs
 # --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _DisciplineRates:
+    """The numbers of :func:`replay_discipline` that are fixed over a replay (one per row or one).
+
+    Each is computed from each run's :class:`Params` as the run alone
+    computes it (:func:`~sim.model.stacking.per_run_value`).
+    """
+
+    visibilities: list[FloatArray]
+    yearly_misconduct: Any
+    exempt: Any
+    kept: Any
+    harm: Any
+    mild: Any
+    eroded: Any
+    rep_half: Any
+    ideal_half: Any
+    barred: Any
+    removal: Any
+
+
+def _discipline_rates(runs: Runs, params: Params | RunParams) -> _DisciplineRates:
+    """The fixed numbers of :func:`replay_discipline` for the stack ``runs``."""
+
+    def value(of: Callable[[Params], Any]) -> Any:
+        return per_run_value(runs, params, of)
+
+    return _DisciplineRates(
+        visibilities=[
+            visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
+        ],
+        yearly_misconduct=value(lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12),
+        exempt=value(lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility),
+        kept=value(lambda q: 1.0 - q.accusation.reputation_damage),
+        harm=value(lambda q: q.accusation.investigation_harm * q.accusation.investigation_months),
+        mild=value(lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion),
+        eroded=value(lambda q: 1.0 - q.behaviour.idealism_erosion),
+        rep_half=value(lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6),
+        ideal_half=value(lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6),
+        barred=value(lambda q: int(round(q.discipline.severity))),
+        removal=value(lambda q: float(removal_probability(q.discipline.severity))),
+    )
+
+
 def replay_discipline(
     pop: Population,
     org: Organisation,
@@ -132,6 +177,7 @@ def replay_discipline(
     month: int,
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
+    rates: _DisciplineRates | None = None,
 ) -> IntArray:
     """The year's discipline record in the career replay, from the monthly hazards.
 
@@ -156,8 +202,10 @@ def replay_discipline(
     investigation_months``): these rows (returned, as stack rows; marked as
     under investigation) cannot be promoted or demoted this year.
     ``deterrence`` and ``rngs`` hold one entry per run; each run draws
-    ``rng.random((9, size))``.
+    ``rng.random((9, size))``. ``rates`` are the numbers fixed over the
+    replay, if already computed (:func:`_discipline_rates` of ``runs`` and ``params``).
     """
+    rates = rates or _discipline_rates(runs, params)
     accusation, behaviour = params.accusation, params.behaviour
     alive = pop.alive
     level = org.post_level[pop.post]
@@ -168,11 +216,8 @@ def replay_discipline(
         * rank_factor(level, params.discipline.accountability)
         * accusation.mistake_report_prob
     )
-    visibilities = [
-        visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
-    ]
     false = report_hazard(
-        visible=mixed(p, visibilities) * report_exposure(pop, org, params),
+        visible=mixed(p, rates.visibilities) * report_exposure(pop, org, params),
         ability=pop.ability,
         alive=alive,
         base_rate=accusation.false_report_rate,
@@ -182,30 +227,18 @@ def replay_discipline(
         runs=runs,
     )
     misconduct = params.discipline.misconduct_rate
-    yearly_misconduct = per_run_value(
-        runs, params, lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12
-    )
     accuracy = accusation.investigation_accuracy
     draws = draw_uniform(runs, rngs, 9)
     falsely_accused = alive & (draws[0] < 1.0 - (1.0 - false) ** 12)
     mistaken = alive & (draws[1] < 1.0 - (1.0 - mistakes) ** 12)
-    misbehaved = alive & (draws[2] < yearly_misconduct)
+    misbehaved = alive & (draws[2] < rates.yearly_misconduct)
     wrongful = falsely_accused & (draws[3] >= accuracy)
-    exempt = per_run_value(
-        runs, params, lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility
-    )
-    mistake_sanctioned = mistaken & (draws[4] >= exempt)
+    mistake_sanctioned = mistaken & (draws[4] >= rates.exempt)
     sanctioned = wrongful | mistake_sanctioned | (misbehaved & (draws[5] < accuracy))
     had_case = falsely_accused | mistaken | misbehaved
 
-    kept = per_run_value(runs, params, lambda q: 1.0 - q.accusation.reputation_damage)
-    harm = per_run_value(
-        runs, params, lambda q: q.accusation.investigation_harm * q.accusation.investigation_months
-    )
-    mild = per_run_value(runs, params, lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion)
-    eroded = per_run_value(runs, params, lambda q: 1.0 - q.behaviour.idealism_erosion)
-    rep_half = per_run_value(runs, params, lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6)
-    ideal_half = per_run_value(runs, params, lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6)
+    kept, harm, mild, eroded = rates.kept, rates.harm, rates.mild, rates.eroded
+    rep_half, ideal_half = rates.rep_half, rates.ideal_half
     baseline, base = REPUTATION_BASELINE, pop.idealism_base
     pop.reputation[:] = baseline + (pop.reputation - baseline) * rep_half
     pop.reputation[had_case] = np.maximum(
@@ -219,10 +252,7 @@ def replay_discipline(
     pop.idealism[wrongful] *= at_rows(eroded, wrongful)
     pop.idealism[:] = base + (pop.idealism - base) * ideal_half
 
-    barred = per_run_value(runs, params, lambda q: int(round(q.discipline.severity)))
-    removal = per_run_value(
-        runs, params, lambda q: float(removal_probability(q.discipline.severity))
-    )
+    barred, removal = rates.barred, rates.removal
     verdict = month - np.floor(12.0 * draws[6]).astype(np.int64)
     pop.punished_until[sanctioned] = np.maximum(
         pop.punished_until[sanctioned], verdict[sanctioned] + at_rows(barred, sanctioned)
@@ -298,6 +328,7 @@ def replay_careers(
         runs, params, lambda q: q.behaviour.innovation_rate * INNOVATION_VALUE
     )
     decay = (1.0 - IDEALISM_TENURE_DECAY) ** 12
+    discipline = _discipline_rates(runs, params)
     unfit_rate = [np.array([0.0, 0.0, 1.0]) for _ in range(count)]
     promotion_rate: list[FloatArray | None] = [None] * count
     recruits_truth: list[BeliefTruths] = []
@@ -327,7 +358,9 @@ def replay_careers(
         pop.age += alive
         pop.idealism_base[alive] *= decay
         pop.idealism[alive] *= decay
-        investigated = replay_discipline(pop, org, runs, params, p, month, deterrence, rngs)
+        investigated = replay_discipline(
+            pop, org, runs, params, p, month, deterrence, rngs, discipline
+        )
         recruits_truth = []
         year_end = annual_evaluation(
             pop, org, runs, params, month, unfit_rate, deterrence, rngs, False, recruits_truth
