@@ -599,7 +599,8 @@ def learn_promotion(
     group = level_groups(org.post_level[pop.post], runs, n_levels)
     group_at_start = level_groups(verdict.level_at_start, runs, n_levels)
     counted = alive & verdict.eligible
-    rate_num = np.bincount(group_at_start[counted], weights=promoted[counted], minlength=n_groups)
+    # counts of whole numbers, as floats: the same as summing weights of 1.0 and 0.0
+    rate_num = np.bincount(group_at_start[counted & promoted], minlength=n_groups).astype(float)
     rate_den = np.bincount(group_at_start[counted], minlength=n_groups).astype(float)
     level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_groups), where=rate_den > 0)
     pop.belief_promotion[:] = learn(

@@ -356,8 +356,8 @@ def replay_careers(
         pop.flat_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[FLAT]), 0)
         pop.tenure += 12 * alive
         pop.age += alive
-        pop.idealism_base[alive] *= decay
-        pop.idealism[alive] *= decay
+        np.multiply(pop.idealism_base, decay, out=pop.idealism_base, where=alive)
+        np.multiply(pop.idealism, decay, out=pop.idealism, where=alive)
         investigated = replay_discipline(
             pop, org, runs, params, p, month, deterrence, rngs, discipline
         )
