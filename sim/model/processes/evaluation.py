@@ -287,14 +287,11 @@ def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom): 
         if k <= 0:
             continue
         rows = members[start[g] : start[g + 1]]
-        values = np.empty(rows.size)
-        for j in range(rows.size):
-            values[j] = score[rows[j]]
         if k >= rows.size:
             for j in range(rows.size):
                 bottom[rows[j]] = True
             continue
-        kth = np.partition(values, k - 1)[k - 1]
+        kth = np.partition(score[rows], k - 1)[k - 1]
         below = 0
         for j in range(rows.size):
             if score[rows[j]] < kth:
