@@ -135,14 +135,10 @@ def _group_by_value_order(key, order, group, n_groups, exact_only, out):  # prag
         for j in range(1, n):
             if key[order[j]] == key[order[j - 1]]:
                 return False
-    start = np.zeros(n_groups, dtype=np.int64)
+    size = np.zeros(n_groups + 1, dtype=np.int64)
     for i in range(n):
-        start[group[i]] += 1
-    total = 0
-    for g in range(n_groups):
-        size = start[g]
-        start[g] = total
-        total += size
+        size[group[i] + 1] += 1
+    start = np.cumsum(size)[:-1]  # each group's first place
     for j in range(n):
         i = order[j]
         g = group[i]
@@ -238,15 +234,10 @@ def bottom_of_levels(
     In a stack ``level`` holds the groups (:func:`level_groups`, ``n_levels``
     of them in all) and ``share`` may be one value per row (the same within
     a group). A level of ``m`` serving cadres has ``floor(share * m)`` at its
-    bottom: the first in the order by (score, row). Compiled: each level's
-    ``k``-th smallest score is found by selection; below it every cadre is
-    at the bottom, at it the first in row order; with a NaN score (sorted
-    last) the order is taken from :func:`sort_within_groups`.
+    bottom, the first by (score, row): found by a compiled selection of the
+    ``k``-th score, ties by row (with a NaN score: by :func:`sort_within_groups`).
     """
     bottom = np.zeros(alive.size, dtype=bool)
-    score = np.ascontiguousarray(score, dtype=np.float64)
-    level = np.ascontiguousarray(level, dtype=np.int64)
-    alive = np.ascontiguousarray(alive, dtype=np.bool_)
     shares, stride = strided(share)
     if _bottom_by_selection(score, level, alive, shares, stride, int(n_levels), bottom):
         return bottom
@@ -263,48 +254,59 @@ def bottom_of_levels(
 @kernel
 def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom):  # pragma: no cover
     """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN."""
-    size = np.zeros(n_levels, dtype=np.int64)
+    size = np.zeros(n_levels + 1, dtype=np.int64)
     share_of = np.zeros(n_levels)
     for i in range(score.size):
         if alive[i]:
             if score[i] != score[i]:
                 return False
-            g = level[i]
-            size[g] += 1
-            share_of[g] = share[i * stride]
-    start = np.zeros(n_levels + 1, dtype=np.int64)
-    for g in range(n_levels):
-        start[g + 1] = start[g] + size[g]
+            size[level[i] + 1] += 1
+            share_of[level[i]] = share[i * stride]
+    start = np.cumsum(size)  # level g's members at start[g]:start[g + 1]
     members = np.empty(start[n_levels], dtype=np.int64)
+    values = np.empty(start[n_levels])
     fill = start[:-1].copy()
     for i in range(score.size):
         if alive[i]:
-            g = level[i]
-            members[fill[g]] = i
-            fill[g] += 1
+            members[fill[level[i]]] = i
+            values[fill[level[i]]] = score[i]
+            fill[level[i]] += 1
     for g in range(n_levels):
-        k = np.int64(np.floor(share_of[g] * size[g]))
+        first, end = start[g], start[g + 1]
+        k = np.int64(np.floor(share_of[g] * (end - first)))
         if k <= 0:
             continue
-        rows = members[start[g] : start[g + 1]]
-        if k >= rows.size:
-            for j in range(rows.size):
-                bottom[rows[j]] = True
-            continue
-        kth = np.partition(score[rows], k - 1)[k - 1]
-        below = 0
-        for j in range(rows.size):
-            if score[rows[j]] < kth:
-                below += 1
-        ties = k - below
-        for j in range(rows.size):
-            value = score[rows[j]]
-            if value < kth:
-                bottom[rows[j]] = True
-            elif value == kth and ties > 0:
-                bottom[rows[j]] = True
-                ties -= 1
+        kth = _select(values[first:end].copy(), min(k, end - first) - 1)
+        ties = k - np.sum(values[first:end] < kth)  # of the level's scores equal to the k-th
+        for j in range(first, end):
+            if values[j] < kth or (values[j] == kth and ties > 0):
+                ties -= values[j] == kth
+                bottom[members[j]] = True
     return True
+
+
+@kernel
+def _select(a, k):  # pragma: no cover - compiled
+    """The ``k``-th smallest of ``a`` (no NaN), by quickselect (reorders ``a``)."""
+    lo, hi = 0, a.size - 1
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i, j = i + 1, j - 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return a[k]
 
 
 def expected_unfit_rates(
