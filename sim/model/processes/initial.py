@@ -168,6 +168,13 @@ def _discipline_rates(runs: Runs, params: Params | RunParams) -> _DisciplineRate
     )
 
 
+def _relax(values: FloatArray, target: Any, kept: Any) -> None:
+    """``values[:] = target + (values - target) * kept``, in place (the same roundings)."""
+    np.subtract(values, target, out=values)
+    np.multiply(values, kept, out=values)
+    np.add(values, target, out=values)  # x + target: IEEE addition is commutative
+
+
 def replay_discipline(
     pop: Population,
     org: Organisation,
@@ -240,17 +247,17 @@ def replay_discipline(
     kept, harm, mild, eroded = rates.kept, rates.harm, rates.mild, rates.eroded
     rep_half, ideal_half = rates.rep_half, rates.ideal_half
     baseline, base = REPUTATION_BASELINE, pop.idealism_base
-    pop.reputation[:] = baseline + (pop.reputation - baseline) * rep_half
+    _relax(pop.reputation, baseline, rep_half)
     pop.reputation[had_case] = np.maximum(
         pop.reputation[had_case] * at_rows(kept, had_case) - at_rows(harm, had_case), 0.0
     )
     pop.reputation[sanctioned] *= at_rows(kept, sanctioned)
-    pop.reputation[:] = baseline + (pop.reputation - baseline) * rep_half
-    pop.idealism[:] = base + (pop.idealism - base) * ideal_half
+    _relax(pop.reputation, baseline, rep_half)
+    _relax(pop.idealism, base, ideal_half)
     accused = falsely_accused | mistake_sanctioned
     pop.idealism[accused] *= at_rows(mild, accused)
     pop.idealism[wrongful] *= at_rows(eroded, wrongful)
-    pop.idealism[:] = base + (pop.idealism - base) * ideal_half
+    _relax(pop.idealism, base, ideal_half)
 
     barred, removal = rates.barred, rates.removal
     verdict = month - np.floor(12.0 * draws[6]).astype(np.int64)
