@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.processes import demography, evaluation
+from sim.model.processes.setup import BeliefTruths
 from sim.model.stacking import RunParams, Runs
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
@@ -58,6 +59,7 @@ def annual_evaluation(
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
     cut_posts: bool = True,
+    truths: list[BeliefTruths] | None = None,
 ) -> list[Annual]:
     """The year's evaluation, demotions, retirements, staffing cuts, promotions and recruits.
 
@@ -70,7 +72,9 @@ def annual_evaluation(
     :func:`~sim.model.processes.demography.recruit` (recruits' promotion
     beliefs from this year's rates) and
     :func:`~sim.model.processes.evaluation.close_year`, each run drawing
-    from its generator in ``rngs`` in that order.
+    from its generator in ``rngs`` in that order. ``truths`` (a list, if
+    given) receives the regime's truth the recruits' beliefs were drawn at,
+    if there were recruits (:func:`~sim.model.processes.demography.recruit`).
 
     ``runs`` lays out the stack (None: one run of every row); ``params`` is
     one :class:`Params` or the stack's :class:`RunParams`; ``unfit_rate``,
@@ -85,7 +89,7 @@ def annual_evaluation(
         demography.cut_posts(org, params, runs)
     promoted = evaluation.promote(pop, org, verdict, demotion.promoted, rngs, runs)
     rates = evaluation.learn_promotion(pop, org, params, verdict, promoted, runs)
-    recruited = demography.recruit(pop, org, params, deterrence, rngs, rates, runs)
+    recruited = demography.recruit(pop, org, params, deterrence, rngs, rates, runs, truths)
     evaluation.close_year(pop)
     promotions = runs.counts(promoted)
     left, joined = runs.split(retired), runs.split(recruited)

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.model.constants import RECRUIT_AGE, RETIREMENT_AGE, ROUTINE
 from sim.model.kinds import CaseKind
-from sim.model.processes.setup import draw_traits, initial_beliefs
+from sim.model.processes.setup import BeliefTruths, draw_traits, initial_beliefs
 from sim.model.stacking import RunParams, Runs, at_rows, per_run
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
@@ -109,6 +109,7 @@ def recruit(
     rngs: Sequence[np.random.Generator],
     promotion_rate: Sequence[FloatArray] | None = None,
     runs: Runs | None = None,
+    truths: list[BeliefTruths] | None = None,
 ) -> IntArray:
     """Recruit into open vacant bottom posts, reusing empty rows; returns the recruits' rows.
 
@@ -120,7 +121,10 @@ def recruit(
     last evaluation's rates) (:func:`~sim.model.processes.setup.initial_beliefs`),
     drawn in that order from each run's generator in ``rngs``; a run with no
     recruits draws nothing. ``deterrence`` holds one value per run. Returns
-    stack rows, ascending.
+    stack rows, ascending. If there are recruits and ``truths`` is a list,
+    the regime's truth their beliefs were drawn at
+    (:func:`~sim.model.processes.setup.belief_truths`, of the population
+    with them) is appended to it.
     """
     runs = _layout(pop.alive.size, org, runs)
     on = np.array(_each_run(runs, params.workforce.demography), dtype=bool)
@@ -148,7 +152,9 @@ def recruit(
         ]
         pop.age[rows] = ages[0] if len(ages) == 1 else np.concatenate(ages)
         pop.state[rows] = ROUTINE
-        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+        truth = initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+        if truths is not None and truth is not None:
+            truths.append(truth)
     return rows
 
 

@@ -38,7 +38,7 @@ from sim.model.constants import (
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.stakes import promotable
-from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws
+from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -107,17 +107,44 @@ def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntAr
     """The order of ``key`` by group, then by value, ties in index order.
 
     Equal to ``np.lexsort((key, group))`` (a stable sort), done as a fast
-    sort of the values (exact when no two are equal, else a stable one)
-    followed by a stable sort by group.
+    sort of the values (exact when no two are equal and none is NaN, else a
+    stable one) followed by a stable counting sort by group (compiled).
     """
+    key = np.ascontiguousarray(key, dtype=np.float64)
+    group = np.ascontiguousarray(group, dtype=np.int64)
     order = np.argsort(key)
-    ordered = key[order]
-    if ordered.size and (np.isnan(ordered[-1]) or (ordered[1:] == ordered[:-1]).any()):
+    out = np.empty(key.size, dtype=np.int64)
+    if not _group_by_value_order(key, order, group, int(n_groups), True, out):
         order = np.argsort(key, kind="stable")
-    if n_groups > 1:
-        small = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int64
-        order = order[np.argsort(group[order].astype(small), kind="stable")]
-    return order
+        _group_by_value_order(key, order, group, int(n_groups), False, out)
+    return out
+
+
+@kernel
+def _group_by_value_order(key, order, group, n_groups, exact_only, out):  # pragma: no cover
+    """``order`` (ascending ``key``) stably sorted by ``group``, into ``out``.
+
+    With ``exact_only``, returns False (``out`` unfilled) if two keys are
+    equal or one is NaN (an order by value that is not the stable one).
+    """
+    n = order.size
+    if exact_only and n:
+        last = key[order[n - 1]]
+        if last != last:
+            return False
+        for j in range(1, n):
+            if key[order[j]] == key[order[j - 1]]:
+                return False
+    size = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n):
+        size[group[i] + 1] += 1
+    start = np.cumsum(size)[:-1]  # each group's first place
+    for j in range(n):
+        i = order[j]
+        g = group[i]
+        out[start[g]] = i
+        start[g] += 1
+    return True
 
 
 def within_group_zscore(
@@ -205,18 +232,81 @@ def bottom_of_levels(
     """Serving cadres whose score is in the bottom ``share`` of their level (ties by row).
 
     In a stack ``level`` holds the groups (:func:`level_groups`, ``n_levels``
-    of them in all) and ``share`` may be one value per row. A level of ``m``
-    serving cadres has ``floor(share * m)`` at its bottom.
+    of them in all) and ``share`` may be one value per row (the same within
+    a group). A level of ``m`` serving cadres has ``floor(share * m)`` at its
+    bottom, the first by (score, row): found by a compiled selection of the
+    ``k``-th score, ties by row (with a NaN score: by :func:`sort_within_groups`).
     """
+    bottom = np.zeros(alive.size, dtype=bool)
+    shares, stride = strided(share)
+    if _bottom_by_selection(score, level, alive, shares, stride, int(n_levels), bottom):
+        return bottom
     rows = np.flatnonzero(alive)
     order = rows[sort_within_groups(score[rows], level[rows], n_levels)]  # by level, score, row
     group = level[order]
     size = np.bincount(group, minlength=n_levels)
     k = np.floor(at_rows(share, order) * size[group]).astype(np.int64)
     rank = np.arange(order.size) - (np.cumsum(size) - size)[group]
-    bottom = np.zeros(alive.size, dtype=bool)
     bottom[order[rank < k]] = True
     return bottom
+
+
+@kernel
+def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom):  # pragma: no cover
+    """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN."""
+    size = np.zeros(n_levels + 1, dtype=np.int64)
+    share_of = np.zeros(n_levels)
+    for i in range(score.size):
+        if alive[i]:
+            if score[i] != score[i]:
+                return False
+            size[level[i] + 1] += 1
+            share_of[level[i]] = share[i * stride]
+    start = np.cumsum(size)  # level g's members at start[g]:start[g + 1]
+    members = np.empty(start[n_levels], dtype=np.int64)
+    values = np.empty(start[n_levels])
+    fill = start[:-1].copy()
+    for i in range(score.size):
+        if alive[i]:
+            members[fill[level[i]]] = i
+            values[fill[level[i]]] = score[i]
+            fill[level[i]] += 1
+    for g in range(n_levels):
+        first, end = start[g], start[g + 1]
+        k = np.int64(np.floor(share_of[g] * (end - first)))
+        if k <= 0:
+            continue
+        kth = _select(values[first:end].copy(), min(k, end - first) - 1)
+        ties = k - np.sum(values[first:end] < kth)  # of the level's scores equal to the k-th
+        for j in range(first, end):
+            if values[j] < kth or (values[j] == kth and ties > 0):
+                ties -= values[j] == kth
+                bottom[members[j]] = True
+    return True
+
+
+@kernel
+def _select(a, k):  # pragma: no cover - compiled
+    """The ``k``-th smallest of ``a`` (no NaN), by quickselect (reorders ``a``)."""
+    lo, hi = 0, a.size - 1
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i, j = i + 1, j - 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return a[k]
 
 
 def expected_unfit_rates(
@@ -508,7 +598,8 @@ def learn_promotion(
     group = level_groups(org.post_level[pop.post], runs, n_levels)
     group_at_start = level_groups(verdict.level_at_start, runs, n_levels)
     counted = alive & verdict.eligible
-    rate_num = np.bincount(group_at_start[counted], weights=promoted[counted], minlength=n_groups)
+    # counts of whole numbers, as floats: the same as summing weights of 1.0 and 0.0
+    rate_num = np.bincount(group_at_start[counted & promoted], minlength=n_groups).astype(float)
     rate_den = np.bincount(group_at_start[counted], minlength=n_groups).astype(float)
     level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_groups), where=rate_den > 0)
     pop.belief_promotion[:] = learn(

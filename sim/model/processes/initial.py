@@ -23,8 +23,9 @@ rates and the annual evaluation it calls are stacked the same way
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ from sim.model.processes.decision import (
 )
 from sim.model.processes.evaluation import expected_unfit_rates
 from sim.model.processes.reports import report_exposure, report_hazard, visibility
-from sim.model.processes.setup import draw_traits, initial_beliefs
+from sim.model.processes.setup import BeliefTruths, draw_traits, initial_beliefs
 from sim.model.processes.stakes import rank_factor, removal_probability
 from sim.model.stacking import (
     RunParams,
@@ -123,6 +124,57 @@ def _keep_learned(
 # --------------------------------------------------------------------------
 # the processes of initialisation, over a stack of runs
 # --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _DisciplineRates:
+    """The numbers of :func:`replay_discipline` that are fixed over a replay (one per row or one).
+
+    Each is computed from each run's :class:`Params` as the run alone
+    computes it (:func:`~sim.model.stacking.per_run_value`).
+    """
+
+    visibilities: list[FloatArray]
+    yearly_misconduct: Any
+    exempt: Any
+    kept: Any
+    harm: Any
+    mild: Any
+    eroded: Any
+    rep_half: Any
+    ideal_half: Any
+    barred: Any
+    removal: Any
+
+
+def _discipline_rates(runs: Runs, params: Params | RunParams) -> _DisciplineRates:
+    """The fixed numbers of :func:`replay_discipline` for the stack ``runs``."""
+
+    def value(of: Callable[[Params], Any]) -> Any:
+        return per_run_value(runs, params, of)
+
+    return _DisciplineRates(
+        visibilities=[
+            visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
+        ],
+        yearly_misconduct=value(lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12),
+        exempt=value(lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility),
+        kept=value(lambda q: 1.0 - q.accusation.reputation_damage),
+        harm=value(lambda q: q.accusation.investigation_harm * q.accusation.investigation_months),
+        mild=value(lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion),
+        eroded=value(lambda q: 1.0 - q.behaviour.idealism_erosion),
+        rep_half=value(lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6),
+        ideal_half=value(lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6),
+        barred=value(lambda q: int(round(q.discipline.severity))),
+        removal=value(lambda q: float(removal_probability(q.discipline.severity))),
+    )
+
+
+def _relax(values: FloatArray, target: Any, kept: Any) -> None:
+    """``values[:] = target + (values - target) * kept``, in place (the same roundings)."""
+    np.subtract(values, target, out=values)
+    np.multiply(values, kept, out=values)
+    np.add(values, target, out=values)  # x + target: IEEE addition is commutative
+
+
 def replay_discipline(
     pop: Population,
     org: Organisation,
@@ -132,6 +184,7 @@ def replay_discipline(
     month: int,
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
+    rates: _DisciplineRates | None = None,
 ) -> IntArray:
     """The year's discipline record in the career replay, from the monthly hazards.
 
@@ -156,8 +209,10 @@ def replay_discipline(
     investigation_months``): these rows (returned, as stack rows; marked as
     under investigation) cannot be promoted or demoted this year.
     ``deterrence`` and ``rngs`` hold one entry per run; each run draws
-    ``rng.random((9, size))``.
+    ``rng.random((9, size))``. ``rates`` are the numbers fixed over the
+    replay, if already computed (:func:`_discipline_rates` of ``runs`` and ``params``).
     """
+    rates = rates or _discipline_rates(runs, params)
     accusation, behaviour = params.accusation, params.behaviour
     alive = pop.alive
     level = org.post_level[pop.post]
@@ -168,11 +223,8 @@ def replay_discipline(
         * rank_factor(level, params.discipline.accountability)
         * accusation.mistake_report_prob
     )
-    visibilities = [
-        visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
-    ]
     false = report_hazard(
-        visible=mixed(p, visibilities) * report_exposure(pop, org, params),
+        visible=mixed(p, rates.visibilities) * report_exposure(pop, org, params),
         ability=pop.ability,
         alive=alive,
         base_rate=accusation.false_report_rate,
@@ -182,47 +234,32 @@ def replay_discipline(
         runs=runs,
     )
     misconduct = params.discipline.misconduct_rate
-    yearly_misconduct = per_run_value(
-        runs, params, lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12
-    )
     accuracy = accusation.investigation_accuracy
     draws = draw_uniform(runs, rngs, 9)
     falsely_accused = alive & (draws[0] < 1.0 - (1.0 - false) ** 12)
     mistaken = alive & (draws[1] < 1.0 - (1.0 - mistakes) ** 12)
-    misbehaved = alive & (draws[2] < yearly_misconduct)
+    misbehaved = alive & (draws[2] < rates.yearly_misconduct)
     wrongful = falsely_accused & (draws[3] >= accuracy)
-    exempt = per_run_value(
-        runs, params, lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility
-    )
-    mistake_sanctioned = mistaken & (draws[4] >= exempt)
+    mistake_sanctioned = mistaken & (draws[4] >= rates.exempt)
     sanctioned = wrongful | mistake_sanctioned | (misbehaved & (draws[5] < accuracy))
     had_case = falsely_accused | mistaken | misbehaved
 
-    kept = per_run_value(runs, params, lambda q: 1.0 - q.accusation.reputation_damage)
-    harm = per_run_value(
-        runs, params, lambda q: q.accusation.investigation_harm * q.accusation.investigation_months
-    )
-    mild = per_run_value(runs, params, lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion)
-    eroded = per_run_value(runs, params, lambda q: 1.0 - q.behaviour.idealism_erosion)
-    rep_half = per_run_value(runs, params, lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6)
-    ideal_half = per_run_value(runs, params, lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6)
+    kept, harm, mild, eroded = rates.kept, rates.harm, rates.mild, rates.eroded
+    rep_half, ideal_half = rates.rep_half, rates.ideal_half
     baseline, base = REPUTATION_BASELINE, pop.idealism_base
-    pop.reputation[:] = baseline + (pop.reputation - baseline) * rep_half
+    _relax(pop.reputation, baseline, rep_half)
     pop.reputation[had_case] = np.maximum(
         pop.reputation[had_case] * at_rows(kept, had_case) - at_rows(harm, had_case), 0.0
     )
     pop.reputation[sanctioned] *= at_rows(kept, sanctioned)
-    pop.reputation[:] = baseline + (pop.reputation - baseline) * rep_half
-    pop.idealism[:] = base + (pop.idealism - base) * ideal_half
+    _relax(pop.reputation, baseline, rep_half)
+    _relax(pop.idealism, base, ideal_half)
     accused = falsely_accused | mistake_sanctioned
     pop.idealism[accused] *= at_rows(mild, accused)
     pop.idealism[wrongful] *= at_rows(eroded, wrongful)
-    pop.idealism[:] = base + (pop.idealism - base) * ideal_half
+    _relax(pop.idealism, base, ideal_half)
 
-    barred = per_run_value(runs, params, lambda q: int(round(q.discipline.severity)))
-    removal = per_run_value(
-        runs, params, lambda q: float(removal_probability(q.discipline.severity))
-    )
+    barred, removal = rates.barred, rates.removal
     verdict = month - np.floor(12.0 * draws[6]).astype(np.int64)
     pop.punished_until[sanctioned] = np.maximum(
         pop.punished_until[sanctioned], verdict[sanctioned] + at_rows(barred, sanctioned)
@@ -246,10 +283,14 @@ def _replayed_beliefs(
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
     promotion_rate: Sequence[FloatArray | None],
+    truth: BeliefTruths | None = None,
 ) -> None:
-    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them."""
+    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them.
+
+    ``truth``, if given, is that truth already computed (as for the last recruits).
+    """
     learned = pop.belief_promotion[rows].copy()
-    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
     _keep_learned(pop, runs, rows, learned, promotion_rate)
 
 
@@ -262,6 +303,7 @@ def replay_careers(
     last_evaluation: int,
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
+    truths: list[BeliefTruths] | None = None,
 ) -> tuple[list[FloatArray], list[FloatArray | None]]:
     """Replay ``years`` years of careers, one decision and one evaluation a year.
 
@@ -282,7 +324,10 @@ def replay_careers(
     per year the belief noise, ``random(size)`` for the choice,
     ``binomial(12, .)`` for months active then flat, the discipline record,
     the evaluation's draws. Returns each run's perceived unfit rates and
-    last evaluation's promotion rates (None if ``years`` is 0).
+    last evaluation's promotion rates (None if ``years`` is 0). ``truths``
+    (a list, if given) receives the regime's truth at the last recruits'
+    arrival if the last evaluation recruited anyone: nothing it depends on
+    changes after them, so the next beliefs are drawn at it.
     """
     count = runs.count
     noise = params.behaviour.choice_noise
@@ -290,13 +335,16 @@ def replay_careers(
         runs, params, lambda q: q.behaviour.innovation_rate * INNOVATION_VALUE
     )
     decay = (1.0 - IDEALISM_TENURE_DECAY) ** 12
+    discipline = _discipline_rates(runs, params)
     unfit_rate = [np.array([0.0, 0.0, 1.0]) for _ in range(count)]
     promotion_rate: list[FloatArray | None] = [None] * count
+    recruits_truth: list[BeliefTruths] = []
     for year in range(years):
         month = last_evaluation - 12 * (years - 1 - year)
         alive = pop.alive.copy()
         rows = np.flatnonzero(alive)
-        _replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate)
+        truth = recruits_truth[0] if recruits_truth else None
+        _replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate, truth)
         u = population_utilities(
             pop,
             org,
@@ -315,15 +363,20 @@ def replay_careers(
         pop.flat_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[FLAT]), 0)
         pop.tenure += 12 * alive
         pop.age += alive
-        pop.idealism_base[alive] *= decay
-        pop.idealism[alive] *= decay
-        investigated = replay_discipline(pop, org, runs, params, p, month, deterrence, rngs)
+        np.multiply(pop.idealism_base, decay, out=pop.idealism_base, where=alive)
+        np.multiply(pop.idealism, decay, out=pop.idealism, where=alive)
+        investigated = replay_discipline(
+            pop, org, runs, params, p, month, deterrence, rngs, discipline
+        )
+        recruits_truth = []
         year_end = annual_evaluation(
-            pop, org, runs, params, month, unfit_rate, deterrence, rngs, cut_posts=False
+            pop, org, runs, params, month, unfit_rate, deterrence, rngs, False, recruits_truth
         )
         unfit_rate = [annual.unfit_rate for annual in year_end]
         promotion_rate = [annual.promotion_rate for annual in year_end]
         pop.case_kind[investigated] = int(CaseKind.NONE)
+    if truths is not None:
+        truths.extend(recruits_truth)
     return unfit_rate, promotion_rate
 
 
@@ -337,6 +390,7 @@ def burn_in(
     rngs: Sequence[np.random.Generator],
     unfit_rate: Sequence[FloatArray],
     promotion_rate: Sequence[FloatArray | None],
+    truth: BeliefTruths | None = None,
 ) -> list[FloatArray]:
     """``BURN_IN_ROUNDS`` silent rounds of beliefs, expected unfit rates and a decision.
 
@@ -348,6 +402,9 @@ def burn_in(
     drawn once more at the end, and a run's promotion beliefs are kept from
     the replay when it had one (``promotion_rate`` not None). No events.
     Returns each run's perceived unfit rates (``unfit_rate`` without rounds).
+    ``truth``, if given, is the regime's truth for the first round's beliefs
+    already computed (:func:`~sim.model.processes.setup.belief_truths` of
+    ``pop`` with ``promotion_rate``).
     """
     rows = np.flatnonzero(pop.alive)
     noise = params.behaviour.choice_noise
@@ -355,7 +412,8 @@ def burn_in(
     learned = pop.belief_promotion.copy()
     rates = list(unfit_rate)
     for _ in range(BURN_IN_ROUNDS):
-        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
+        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
+        truth = None
         rates = [rate.copy() for rate in expected_unfit_rates(pop, org, params, rngs, runs)]
         u = population_utilities(pop, org, params, load, per_row_rates(runs, rates), month, runs)
         pop.state[:] = choose_states(u, noise, draw_uniform(runs, rngs))
@@ -483,12 +541,14 @@ def _initialise(
     unfit_rate: list[FloatArray] = [np.array([0.0, 0.0, 1.0]) for _ in range(count)]
     promotion_rate: list[FloatArray | None] = [None] * count
     warmup = first.simulation.warmup_months
+    truths: list[BeliefTruths] = []
     if first.workforce.demography:
         last_evaluation = -warmup - (warmup % 12)  # the last multiple of 12 before 1 - warmup
         unfit_rate, promotion_rate = replay_careers(
-            pop, org, runs, params, CAREER_REPLAY_YEARS, last_evaluation, deterrence, rngs
+            pop, org, runs, params, CAREER_REPLAY_YEARS, last_evaluation, deterrence, rngs, truths
         )
+    truth = truths[0] if truths else None
     unfit_rate = burn_in(
-        pop, org, runs, params, 1 - warmup, deterrence, rngs, unfit_rate, promotion_rate
+        pop, org, runs, params, 1 - warmup, deterrence, rngs, unfit_rate, promotion_rate, truth
     )
     return [Initial(u, rate) for u, rate in zip(unfit_rate, promotion_rate, strict=True)]

@@ -28,7 +28,7 @@ from sim.model.constants import (
     RISK_AVERSION_LOG_SD,
 )
 from sim.model.kinds import CaseKind, Orientation
-from sim.model.processes.reports import false_report_intensity, report_exposure, visibility_of
+from sim.model.processes.reports import false_report_intensity, report_exposure
 from sim.model.stacking import RunParams, Runs, at_rows, generators, params_of, side_by_side
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
@@ -180,31 +180,30 @@ def learned_false_report_rate(
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     accusation, behaviour = params.accusation, params.behaviour
     alive = pop.alive
-    exposure = report_exposure(pop, org, params)
+    # vis: visibility x exposure, 0 where not serving (the hazard's first weight); lam is 0
+    # there too (no weight), so lam is also lam * alive, bit for bit
+    vis = np.empty(alive.size)
     lam = false_report_intensity(
         state=pop.state,
         ability=pop.ability,
         alive=alive,
-        exposure=exposure,
+        exposure=report_exposure(pop, org, params),
         base_rate=accusation.false_report_rate,
         deterrence=runs.per_row(_each_run(deterrence, runs.count)),
         deterrence_strength=params.crackdown.deterrence_strength,
         visibility_active=accusation.visibility_active,
         rival_share=accusation.rival_share,
         runs=runs,
+        weights=(vis, np.empty(alive.size)),
     )
-    vis = visibility_of(pop.state, accusation.visibility_active) * exposure * alive
     own = np.divide(lam, vis, out=np.zeros_like(vis), where=vis > 0)
     unit = org.post_unit[pop.post] + runs.unit_offset
     n_units = runs.count * runs.units
-    unit_lam = np.bincount(unit, weights=lam * alive, minlength=n_units)
+    unit_lam = np.bincount(unit, weights=lam, minlength=n_units)
     unit_vis = np.bincount(unit, weights=vis, minlength=n_units)
     unit_rate = np.divide(unit_lam, unit_vis, out=np.zeros(n_units), where=unit_vis > 0)
     public = runs.per_row(
-        [
-            float(t / max(v, 1e-9))
-            for t, v in zip(runs.sums(lam * alive), runs.sums(vis), strict=True)
-        ]
+        [float(t / max(v, 1e-9)) for t, v in zip(runs.sums(lam), runs.sums(vis), strict=True)]
     )
     w_own, w_peer, w_pub = (
         behaviour.learning_own,
@@ -263,7 +262,8 @@ def initial_beliefs(
     rng: np.random.Generator | Sequence[np.random.Generator],
     promotion_rate: FloatArray | Sequence[FloatArray | None] | None = None,
     runs: Runs | None = None,
-) -> None:
+    truth: BeliefTruths | None = None,
+) -> BeliefTruths | None:
     """Beliefs of new cadres: the regime in force, with mean-preserving individual noise.
 
     Each belief is the regime's truth (:func:`belief_truths`) times a
@@ -272,7 +272,10 @@ def initial_beliefs(
     clipped to [0, 1]. In a stack (``runs``), ``rows`` are ascending stack
     rows, ``rng`` holds one generator per run (each run draws the block for
     its own ``k`` rows; a run with no rows draws nothing) and ``deterrence``
-    and ``promotion_rate`` one entry per run.
+    and ``promotion_rate`` one entry per run. ``truth``, if given, is
+    :func:`belief_truths` of the same population, parameters, ``deterrence``
+    and ``promotion_rate`` (one already computed; it is not recomputed).
+    Returns the truth used (None when there are no ``rows``).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     parts = [
@@ -281,9 +284,17 @@ def initial_beliefs(
         if part.size or runs.count == 1
     ]
     if not rows.size:
-        return
+        return None
     spread = side_by_side(parts)
-    truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
+    if truth is None:
+        truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
+    if rows.size == pop.alive.size:  # every row (ascending): whole columns, the same values
+        promotion = truth.promotion[runs.run, org.post_level[pop.post]]
+        np.clip(truth.exemption * spread[0], 0.0, 1.0, out=pop.belief_exemption)
+        np.clip(truth.false * spread[1], 0.0, 1.0, out=pop.belief_false)
+        np.clip(promotion * spread[2], 0.0, 1.0, out=pop.belief_promotion)
+        np.clip(truth.vindication * spread[3], 0.0, 1.0, out=pop.belief_vindication)
+        return truth
     run = runs.run[rows]
     pop.belief_exemption[rows] = np.clip(at_rows(truth.exemption, rows) * spread[0], 0.0, 1.0)
     pop.belief_false[rows] = np.clip(truth.false[rows] * spread[1], 0.0, 1.0)
@@ -291,3 +302,4 @@ def initial_beliefs(
         truth.promotion[run, org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
     )
     pop.belief_vindication[rows] = np.clip(at_rows(truth.vindication, rows) * spread[3], 0.0, 1.0)
+    return truth
