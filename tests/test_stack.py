@@ -82,6 +82,26 @@ def test_per_run_sums_are_summed_as_each_run_alone_sums_them() -> None:
     assert [part.size for part in split] == list(runs.counts(mask))
 
 
+def test_run_sums_equal_each_run_summed_alone() -> None:
+    """Runs.sums sums each run's numbers (all, or those in a mask) as the run's own array."""
+    rng = np.random.default_rng(12)
+    sizes = [0, 1, 7, 8, 9, 127, 128, 129, 1000, 2000, 8191, 8193, 20000]
+    for trial in range(300):
+        count = int(rng.integers(1, 18))
+        size = sizes[trial % len(sizes)] if trial < 2 * len(sizes) else int(rng.integers(0, 4000))
+        runs = Runs.stacked(count, size, 3)
+        values = rng.standard_normal(count * size) * 10.0 ** rng.uniform(-8, 8, count * size)
+        mask = rng.random(count * size) < rng.random()
+        alone = [values[runs.bounds(r)] for r in range(count)]
+        assert runs.sums(values) == [float(part.sum()) for part in alone]
+        assert runs.sums(values, mask) == [
+            float(part[mask[runs.bounds(r)]].sum()) for r, part in enumerate(alone)
+        ]
+        rows = np.flatnonzero(mask)
+        for r, part in enumerate(runs.split(rows)):
+            assert part.tolist() == rows[(rows >= r * size) & (rows < (r + 1) * size)].tolist()
+
+
 def test_run_params_are_numbers_when_shared_and_per_row_when_not() -> None:
     runs = Runs.stacked(2, 4, 3)
     a = Params.from_values({"fault_tolerance.coverage": 0.2})

@@ -108,26 +108,33 @@ class Runs:
         return np.count_nonzero(mask.reshape(self.count, self.size), axis=1).astype(np.int64)
 
     def split(self, rows: IntArray) -> list[IntArray]:
-        """Sorted stack rows, split by run (each run's rows, still stack rows)."""
+        """Sorted stack rows, split by run (each run's rows, still stack rows, as views)."""
         if self.count == 1:
             return [rows]
-        cuts = np.searchsorted(rows, np.arange(1, self.count) * self.size)
-        return np.split(rows, cuts)
+        cuts = np.searchsorted(rows, np.arange(1, self.count) * self.size).tolist()
+        return [rows[a:b] for a, b in zip([0, *cuts], [*cuts, rows.size], strict=True)]
 
     def sums(self, values: FloatArray, mask: BoolArray | None = None) -> list[float]:
         """Each run's sum of ``values`` (over ``mask``), summed exactly as the run alone sums it.
 
         numpy sums by pairwise blocks, so a sum depends on which numbers are
-        summed together; each run's slice is summed on its own.
+        summed together; each run's numbers are summed on their own. Without
+        a mask, a row of ``values.reshape(count, size)`` summed along it is
+        summed as the run's slice alone is (numpy sums each row of a
+        C-contiguous array with the 1-d pairwise sum; tested); with one, each
+        run's part of ``values[mask]`` (its masked numbers, in row order) is
+        summed as a 1-d array.
         """
         if self.count == 1:
             chosen = values if mask is None else values[mask]
             return [float(chosen.sum())]
-        out = []
-        for r in range(self.count):
-            part = values[self.bounds(r)]
-            out.append(float((part if mask is None else part[mask[self.bounds(r)]]).sum()))
-        return out
+        if mask is None:
+            return np.ascontiguousarray(values).reshape(self.count, self.size).sum(axis=1).tolist()
+        chosen = values[mask]
+        ends = np.cumsum(self.counts(mask)).tolist()
+        return [
+            float(np.add.reduce(chosen[a:b])) for a, b in zip([0, *ends[:-1]], ends, strict=True)
+        ]
 
 
 def per_run(runs: Runs, values: Any, run: int) -> Any:
