@@ -102,6 +102,18 @@ def test_run_sums_equal_each_run_summed_alone() -> None:
             assert part.tolist() == rows[(rows >= r * size) & (rows < (r + 1) * size)].tolist()
 
 
+def test_run_block_sums_equal_each_row_summed_alone() -> None:
+    """A block of rows summed along its rows (outputs' means) sums each row as a 1-d array."""
+    rng = np.random.default_rng(13)
+    for _ in range(300):
+        n, m = int(rng.integers(1, 20000)), int(rng.integers(1, 9))
+        values = rng.standard_normal((m, n)) * 10.0 ** rng.uniform(-8, 8, (m, n))
+        a = int(rng.integers(0, n))
+        b = int(rng.integers(a, n + 1))
+        block = np.add.reduce(values[:, a:b], axis=1).tolist()
+        assert block == [float(values[j, a:b].sum()) for j in range(m)]
+
+
 def test_run_params_are_numbers_when_shared_and_per_row_when_not() -> None:
     runs = Runs.stacked(2, 4, 3)
     a = Params.from_values({"fault_tolerance.coverage": 0.2})
