@@ -99,7 +99,12 @@ class Runs:
         first = values[0]
         if self.count == 1 or all(v == first for v in values[1:]):
             return first
-        return np.repeat(np.asarray(values), self.size)
+        array = np.asarray(values)
+        if array.ndim != 1:
+            return np.repeat(array, self.size)
+        out = np.empty((self.count, self.size), dtype=array.dtype)
+        out[:] = array[:, None]  # each run's value over its rows, as np.repeat lays it
+        return out.reshape(-1)
 
     def counts(self, mask: BoolArray) -> IntArray:
         """How many rows of each run are in ``mask``."""

@@ -101,7 +101,8 @@ def advance_month(
     learning.recover(pop, params)
     demography.serve_month(pop, params)
     counts = {**done.counts, **filed.counts, **verdicts.counts}
-    events = [{name: int(values[r]) for name, values in counts.items()} for r in range(runs.count)]
+    per_run = {name: np.asarray(values, dtype=np.int64).tolist() for name, values in counts.items()}
+    events = [{name: values[r] for name, values in per_run.items()} for r in range(runs.count)]
     next_deterrence = [
         reports.next_deterrence(d, params_of(params, r)) for r, d in enumerate(deterrence)
     ]
