@@ -319,8 +319,9 @@ def stack_output_table(
     level_shares = _shares(by_level, by_level.sum(axis=2, keepdims=True))
     upper = by_level[:, 1:].sum(axis=1)
     upper_shares = _shares(upper, upper.sum(axis=1, keepdims=True))
-    if every_row_serving:  # the columns themselves, run after run; effort gathered
-        means = _means(np.stack([getattr(pop, column) for column in _MEAN_COLUMNS]), headcount)
+    if every_row_serving:  # each run's part of the columns themselves; effort gathered
+        sums = np.array([runs.sums(getattr(pop, column)) for column in _MEAN_COLUMNS])
+        means = _shares(sums, headcount)  # sum / count, as numpy's mean; NaN for no one
         effort = _means(values[len(_MEAN_COLUMNS)], headcount)
     else:
         gathered = _means(values[: len(_MEAN_COLUMNS) + 1], headcount)

@@ -11,11 +11,12 @@ from sim.model.compiled import kernel
 from sim.model.constants import EFFORT, MISTAKE_EXPOSURE, N_STATES, SUPERIOR_NORM_WEIGHT
 from sim.model.processes.reports import state_visibilities
 from sim.model.processes.stakes import (
+    RankFactors,
     Stakes,
     eligible_at_next_evaluation,
     paid,
     population_stakes,
-    rank_factor,
+    rank_factors,
 )
 from sim.model.stacking import RunParams, Runs, run_table, strided
 from sim.model.state import (
@@ -380,15 +381,18 @@ def population_utilities(
     month: int,
     runs: Runs | None = None,
     out: FloatArray | None = None,
+    ranks: RankFactors | None = None,
 ) -> FloatArray:
     """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm.
 
     Shape ``(3, n)``. ``workload`` and each of the three ``unfit_rate``
     entries are a number or one value per row; ``runs`` lays out a stack.
     The utilities are written into ``out`` (float64, ``(3, n)``) when given;
-    the stakes go into a scratch array of ``pop.workspace``.
+    the stakes go into a scratch array of ``pop.workspace``. ``ranks`` are
+    the rows' :func:`~sim.model.processes.stakes.rank_factors` when the
+    caller has them.
     """
-    level = org.post_level[pop.post]
+    ranks = ranks or rank_factors(pop, org, params)
     return state_utilities(
         ability=pop.ability,
         idealism=pop.idealism,
@@ -402,10 +406,15 @@ def population_utilities(
         eligible=eligible_at_next_evaluation(pop, params, month),
         paid=paid(pop, month),
         stake=population_stakes(
-            pop, org, params, month, pop.workspace.array("stakes", (6, pop.alive.size))
+            pop,
+            org,
+            params,
+            month,
+            pop.workspace.array("stakes", (6, pop.alive.size)),
+            ranks.level,
         ),
-        report_exposure=rank_factor(level, params.accusation.rank_exposure),
-        accountability=rank_factor(level, params.discipline.accountability),
+        report_exposure=ranks.exposure,
+        accountability=ranks.accountability,
         params=params,
         workload=workload,
         unfit_rate=unfit_rate,
@@ -421,15 +430,18 @@ def decide(
     uniforms: FloatArray,
     month: int,
     runs: Runs | None = None,
+    ranks: RankFactors | None = None,
 ) -> None:
     """Every row chooses its work state for ``month`` at once (sets ``pop.state``).
 
     ``uniforms`` holds one uniform number per row for the logit choice
     (:func:`choose_states`); the utilities go into a scratch array of
-    ``pop.workspace``.
+    ``pop.workspace``. ``ranks`` as for :func:`population_utilities`.
     """
     scratch = pop.workspace.array("utilities", (N_STATES, pop.alive.size))
-    utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs, scratch)
+    utilities = population_utilities(
+        pop, org, params, workload, unfit_rate, month, runs, scratch, ranks
+    )
     # softmax_probabilities, normalised as each choice is made
     _exponentiate(utilities, params.behaviour.choice_noise)
     _normalise_and_choose(utilities, np.asarray(uniforms, dtype=np.float64), pop.state)
