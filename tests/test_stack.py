@@ -14,7 +14,7 @@ from sim.model.constants import RETIREMENT_AGE
 from sim.model.processes import evaluation, setup
 from sim.model.processes.annual import annual_evaluation
 from sim.model.stack import RunSpec, RunStack, structure
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, per_run, run_table, run_values
 from sim.model.state import Organisation, Population
 from sim.parameters.values import Params
 from sim.runs import store as results
@@ -112,6 +112,29 @@ def test_run_block_sums_equal_each_row_summed_alone() -> None:
         b = int(rng.integers(a, n + 1))
         block = np.add.reduce(values[:, a:b], axis=1).tolist()
         assert block == [float(values[j, a:b].sum()) for j in range(m)]
+
+
+def _rates(p: Params, pick: object) -> list[float]:
+    """A module function's table: kept by the RunParams."""
+    return [p.fault_tolerance.coverage, p.behaviour.habit]
+
+
+def test_run_tables_are_kept_and_run_values_are_each_runs_value() -> None:
+    runs = Runs.stacked(3, 4, 2)
+    params = RunParams(
+        [Params.from_values({"fault_tolerance.coverage": c}) for c in (0.1, 0.5, 0.9)], runs
+    )
+    table, run = run_table(params, runs.rows, _rates)
+    assert table.tolist() == [[c, params.of(0).behaviour.habit] for c in (0.1, 0.5, 0.9)]
+    assert run_table(params, runs.rows, _rates)[0] is table  # kept
+    assert run.tolist() == runs.run.tolist()
+    fresh = run_table(params, runs.rows, lambda p, pick: [p.fault_tolerance.coverage])[0]
+    assert fresh.ravel().tolist() == [0.1, 0.5, 0.9]
+    per_row = runs.per_row([0.3, 0.7, 1.1])
+    assert per_row.tolist() == np.repeat([0.3, 0.7, 1.1], 4).tolist()
+    want = [per_run(runs, per_row, r) for r in range(3)]
+    assert run_values(params, per_row).tolist() == want
+    assert run_values(params, 0.25).tolist() == [0.25] * 3
 
 
 def test_run_params_are_numbers_when_shared_and_per_row_when_not() -> None:

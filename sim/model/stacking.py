@@ -43,6 +43,7 @@ __all__ = [
     "per_run_value",
     "population_view",
     "run_table",
+    "run_values",
     "side_by_side",
     "stacked_organisation",
     "state_mix",
@@ -188,6 +189,7 @@ class RunParams:
         self._params = tuple(params)
         self._runs = runs
         self._groups: dict[str, _GroupValues] = {}
+        self._tables: dict[Callable[..., Any], FloatArray] = {}
 
     def of(self, run: int) -> Params:
         """Run ``run``'s parameters."""
@@ -229,15 +231,37 @@ def run_table(
     ``p``; ``pick(value)`` is that run's value of a number or per-row value
     (workload, unfit rates). A kernel reads row ``i``'s numbers as
     ``table[run[i]]``. One :class:`Params` is one run of ``rows`` rows.
+
+    A module's function ``columns`` (no closure, not a lambda) reads
+    nothing but the parameters, so a :class:`RunParams` keeps its table
+    (the same array each time: the caller must not change it).
     """
     if isinstance(params, RunParams):
         runs = params.runs
-        table = [
-            columns(params.of(r), lambda v, r=r: per_run(runs, v, r)) for r in range(runs.count)
-        ]
-        return np.array(table, dtype=np.float64), runs.run
+        keep = getattr(columns, "__closure__", ()) is None and "<" not in getattr(
+            columns, "__qualname__", "<"
+        )
+        if keep and columns in params._tables:
+            return params._tables[columns], runs.run
+        table = np.array(
+            [columns(params.of(r), lambda v, r=r: per_run(runs, v, r)) for r in range(runs.count)],
+            dtype=np.float64,
+        )
+        if keep:
+            params._tables[columns] = table
+        return table, runs.run
     table = [columns(params, _single_value)]
     return np.array(table, dtype=np.float64), np.zeros(rows, dtype=np.int64)
+
+
+def run_values(params: Params | RunParams, value: Any) -> FloatArray:
+    """Each run's value of a number or one value per row, as float64 (one entry per run)."""
+    if not isinstance(params, RunParams):
+        return np.array([_single_value(value)], dtype=np.float64)
+    runs = params.runs
+    if isinstance(value, np.ndarray) and value.ndim:  # row r * size is run r's
+        return np.asarray(value[:: runs.size], dtype=np.float64)
+    return np.full(runs.count, value, dtype=np.float64)
 
 
 def strided(value: Any, dtype: type = np.float64) -> tuple[np.ndarray, int]:

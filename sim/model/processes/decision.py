@@ -18,7 +18,7 @@ from sim.model.processes.stakes import (
     population_stakes,
     rank_factors,
 )
-from sim.model.stacking import RunParams, Runs, run_table, strided
+from sim.model.stacking import RunParams, Runs, run_table, run_values, strided
 from sim.model.state import (
     BoolArray,
     FloatArray,
@@ -94,27 +94,14 @@ def state_utilities(
     """
     u = norm_shares
     n = u.shape[1]
-
-    def numbers(p: Params, pick: Any) -> list[float]:
-        behaviour, career, accusation = p.behaviour, p.career, p.accusation
-        load = pick(workload)
-        return [
-            behaviour.service_motivation,
-            career.material_reward,
-            career.prize * career.performance_weight / (1.0 + career.evaluation_noise),
-            p.demotion.intensity,
-            behaviour.mistake_rate * load * accusation.mistake_report_prob,
-            p.fault_tolerance.mitigation,
-            accusation.investigation_accuracy,
-            p.clarification.restoration,
-            behaviour.conformity,
-            behaviour.habit,
-            *state_visibilities(accusation.visibility_active),
-            *(pick(unfit_rate[s]) for s in range(N_STATES)),
-            behaviour.effort_cost * load,
-        ]
-
-    table, run = run_table(params, n, numbers)
+    fixed, run = run_table(params, n, _utility_numbers)
+    table = fixed.copy()
+    # the numbers that change from month to month: each run's workload and unfit rates
+    load = run_values(params, workload)
+    table[:, _MISTAKE_K] = fixed[:, _MISTAKE_RATE] * load * fixed[:, _MISTAKE_REPORT]
+    for s in range(N_STATES):
+        table[:, _UNFIT + s] = run_values(params, unfit_rate[s])
+    table[:, _EFFORT_COST] = fixed[:, _EFFORT_COST_RATE] * load
     _utilities_kernel(
         ability,
         idealism,
@@ -138,6 +125,42 @@ def state_utilities(
         u,
     )
     return u
+
+
+#: Columns of :func:`_utility_numbers` (as :func:`_utilities_kernel` reads them).
+_MISTAKE_K, _UNFIT, _EFFORT_COST = 4, 13, 16
+#: Columns of :func:`_utility_numbers` the month's columns are computed from.
+_MISTAKE_RATE, _MISTAKE_REPORT, _EFFORT_COST_RATE = 17, 18, 19
+
+
+def _utility_numbers(p: Params, pick: Any) -> list[float]:
+    """One run's numbers for :func:`_utilities_kernel` from its parameters (a table's row).
+
+    Columns 4 (``mistake_rate * workload * mistake_report_prob``), 13 to 15
+    (the unfit rates) and 16 (``effort_cost * workload``) change from month
+    to month: :func:`state_utilities` fills them in from columns 17 to 19.
+    """
+    behaviour, career, accusation = p.behaviour, p.career, p.accusation
+    return [
+        behaviour.service_motivation,
+        career.material_reward,
+        career.prize * career.performance_weight / (1.0 + career.evaluation_noise),
+        p.demotion.intensity,
+        0.0,  # mistake_rate * workload * mistake_report_prob
+        p.fault_tolerance.mitigation,
+        accusation.investigation_accuracy,
+        p.clarification.restoration,
+        behaviour.conformity,
+        behaviour.habit,
+        *state_visibilities(accusation.visibility_active),
+        0.0,  # unfit rates (3)
+        0.0,
+        0.0,
+        0.0,  # effort_cost * workload
+        behaviour.mistake_rate,
+        accusation.mistake_report_prob,
+        behaviour.effort_cost,
+    ]
 
 
 #: Per state: effort, mistake exposure and effort squared (as numpy squares a number).
