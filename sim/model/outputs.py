@@ -320,12 +320,12 @@ def stack_output_table(
     upper = by_level[:, 1:].sum(axis=1)
     upper_shares = _shares(upper, upper.sum(axis=1, keepdims=True))
     if every_row_serving:  # each run's part of the columns themselves; effort gathered
-        sums = np.array([runs.sums(getattr(pop, column)) for column in _MEAN_COLUMNS])
-        means = _shares(sums, headcount)  # sum / count, as numpy's mean; NaN for no one
-        effort = _means(values[len(_MEAN_COLUMNS)], headcount)
+        rows = [*(getattr(pop, column) for column in _MEAN_COLUMNS), values[len(_MEAN_COLUMNS)]]
+        sums = np.array([runs.sums(row) for row in rows])
+        gathered = _shares(sums, headcount)  # sum / count, as numpy's mean; NaN for no one
     else:
         gathered = _means(values[: len(_MEAN_COLUMNS) + 1], headcount)
-        means, effort = gathered[:-1], gathered[-1]
+    means, effort = gathered[:-1], gathered[-1]
     effort[headcount == 0] = 0.0  # no one serving: no effort
     columns: dict[str, Any] = {
         "flat_share": shares[:, FLAT],
