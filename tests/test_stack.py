@@ -14,7 +14,7 @@ from sim.model.constants import RETIREMENT_AGE
 from sim.model.processes import evaluation, setup
 from sim.model.processes.annual import annual_evaluation
 from sim.model.stack import RunSpec, RunStack, structure
-from sim.model.stacking import RunParams, Runs
+from sim.model.stacking import RunParams, Runs, per_run, run_table, run_values
 from sim.model.state import Organisation, Population
 from sim.parameters.values import Params
 from sim.runs import store as results
@@ -80,6 +80,61 @@ def test_per_run_sums_are_summed_as_each_run_alone_sums_them() -> None:
     assert list(runs.counts(mask)) == [int(mask[runs.bounds(r)].sum()) for r in range(3)]
     split = runs.split(np.flatnonzero(mask))
     assert [part.size for part in split] == list(runs.counts(mask))
+
+
+def test_run_sums_equal_each_run_summed_alone() -> None:
+    """Runs.sums sums each run's numbers (all, or those in a mask) as the run's own array."""
+    rng = np.random.default_rng(12)
+    sizes = [0, 1, 7, 8, 9, 127, 128, 129, 1000, 2000, 8191, 8193, 20000]
+    for trial in range(300):
+        count = int(rng.integers(1, 18))
+        size = sizes[trial % len(sizes)] if trial < 2 * len(sizes) else int(rng.integers(0, 4000))
+        runs = Runs.stacked(count, size, 3)
+        values = rng.standard_normal(count * size) * 10.0 ** rng.uniform(-8, 8, count * size)
+        mask = rng.random(count * size) < rng.random()
+        alone = [values[runs.bounds(r)] for r in range(count)]
+        assert runs.sums(values) == [float(part.sum()) for part in alone]
+        assert runs.sums(values, mask) == [
+            float(part[mask[runs.bounds(r)]].sum()) for r, part in enumerate(alone)
+        ]
+        rows = np.flatnonzero(mask)
+        for r, part in enumerate(runs.split(rows)):
+            assert part.tolist() == rows[(rows >= r * size) & (rows < (r + 1) * size)].tolist()
+
+
+def test_run_block_sums_equal_each_row_summed_alone() -> None:
+    """A block of rows summed along its rows (outputs' means) sums each row as a 1-d array."""
+    rng = np.random.default_rng(13)
+    for _ in range(300):
+        n, m = int(rng.integers(1, 20000)), int(rng.integers(1, 9))
+        values = rng.standard_normal((m, n)) * 10.0 ** rng.uniform(-8, 8, (m, n))
+        a = int(rng.integers(0, n))
+        b = int(rng.integers(a, n + 1))
+        block = np.add.reduce(values[:, a:b], axis=1).tolist()
+        assert block == [float(values[j, a:b].sum()) for j in range(m)]
+
+
+def _rates(p: Params, pick: object) -> list[float]:
+    """A module function's table: kept by the RunParams."""
+    return [p.fault_tolerance.coverage, p.behaviour.habit]
+
+
+def test_run_tables_are_kept_and_run_values_are_each_runs_value() -> None:
+    runs = Runs.stacked(3, 4, 2)
+    params = RunParams(
+        [Params.from_values({"fault_tolerance.coverage": c}) for c in (0.1, 0.5, 0.9)], runs
+    )
+    table, run = run_table(params, runs.rows, _rates)
+    assert table.tolist() == [[c, params.of(0).behaviour.habit] for c in (0.1, 0.5, 0.9)]
+    assert run_table(params, runs.rows, _rates)[0] is table  # kept
+    assert run.tolist() == runs.run.tolist()
+    fresh = run_table(params, runs.rows, lambda p, pick: [p.fault_tolerance.coverage])[0]
+    assert fresh.ravel().tolist() == [0.1, 0.5, 0.9]
+    per_row = runs.per_row([0.3, 0.7, 1.1])
+    assert per_row.tolist() == np.repeat([0.3, 0.7, 1.1], 4).tolist()
+    want = [per_run(runs, per_row, r) for r in range(3)]
+    assert run_values(params, per_row).tolist() == want
+    assert run_values(params, 0.25).tolist() == [0.25] * 3
 
 
 def test_run_params_are_numbers_when_shared_and_per_row_when_not() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ __all__ = [
     "output_names",
     "read_output",
     "series_frame",
+    "stack_output_table",
     "stack_outputs",
 ]
 
@@ -124,19 +125,23 @@ def _shares(counts: IntArray, totals: IntArray) -> FloatArray:
     return out
 
 
-def _means(values: FloatArray, counts: IntArray) -> list[float]:
-    """Each run's mean of its part of ``values`` (runs' values one after another).
+def _means(values: FloatArray, counts: IntArray) -> FloatArray:
+    """Each run's mean of its part of every row of ``values`` (runs' values one after another).
 
-    A mean is numpy's: the pairwise sum of the run's values over their count,
-    exactly as for the run alone; NaN for a run with no values.
+    ``values`` is ``(m, n)`` (or ``(n,)``, one row): run ``r``'s values are the
+    next ``counts[r]`` columns. A mean is numpy's: the pairwise sum of the
+    run's values over their count, exactly as for the run alone (each row of
+    the run's block is summed along it as a 1-d array is; tested); NaN for a
+    run with no values. Returns ``(m, runs)`` (or ``(runs,)``).
     """
-    out: list[float] = []
+    block = np.atleast_2d(values)
+    out = np.full((block.shape[0], counts.size), np.nan)
     start = 0
-    for k in counts.tolist():
-        part = values[start : start + k]
-        out.append(float(np.add.reduce(part) / k) if k else float("nan"))
+    for r, k in enumerate(counts.tolist()):
+        if k:
+            out[:, r] = np.add.reduce(block[:, start : start + k], axis=1) / k
         start += k
-    return out
+    return out if values.ndim == 2 else out[0]
 
 
 #: The population columns whose mean over the serving cadres is an output, in
@@ -148,6 +153,16 @@ _MEAN_COLUMNS = (
     "belief_promotion",
     "belief_vindication",
     "idealism",
+)
+
+#: The outputs of :data:`_MEAN_COLUMNS`' means, in the same order.
+_MEAN_OUTPUTS = (
+    "mean_reputation",
+    "belief_exemption",
+    "belief_false_accusation",
+    "belief_promotion",
+    "belief_vindication",
+    "mean_idealism",
 )
 
 _NO_CASE = int(CaseKind.NONE)
@@ -246,6 +261,25 @@ def stack_outputs(
 ) -> list[dict[str, float]]:
     """:func:`month_outputs` of every run of a stack (``events``, ... one entry per run).
 
+    Each run's row of :func:`stack_output_table` as a dict, in the order of
+    :func:`output_names`.
+    """
+    names = output_names(org.n_levels)
+    table = stack_output_table(pop, org, runs, month, events, public_value, deterrence)
+    return [dict(zip(names, row, strict=True)) for row in table.tolist()]
+
+
+def stack_output_table(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    month: int,
+    events: Sequence[Mapping[str, int]],
+    public_value: Sequence[float],
+    deterrence: Sequence[float],
+) -> FloatArray:
+    """Every output of every run of a stack: ``table[run, j]`` is output ``output_names(...)[j]``.
+
     Counts are made for all runs at once, in one compiled pass that also
     gathers the values to average into a scratch array of ``pop.workspace``;
     every mean is each run's own (:func:`_means`: numpy's pairwise sum of the
@@ -279,71 +313,47 @@ def stack_outputs(
     headcount = per_run[:, 0].copy()
     n = np.maximum(headcount, 1)
     by_orient = table.sum(axis=2)
-    shares = (by_orient.sum(axis=1) / n[:, None]).tolist()
-    orient_shares = _shares(by_orient, by_orient.sum(axis=2, keepdims=True)).tolist()
+    shares = by_orient.sum(axis=1) / n[:, None]
+    orient_shares = _shares(by_orient, by_orient.sum(axis=2, keepdims=True))
     by_level = table.sum(axis=1)
-    level_shares = _shares(by_level, by_level.sum(axis=2, keepdims=True)).tolist()
+    level_shares = _shares(by_level, by_level.sum(axis=2, keepdims=True))
     upper = by_level[:, 1:].sum(axis=1)
-    upper_shares = _shares(upper, upper.sum(axis=1, keepdims=True)).tolist()
-    investigated = per_run[:, 1].tolist()
-    effort = [  # no one serving: no effort
-        value if k else 0.0
-        for value, k in zip(
-            _means(values[len(_MEAN_COLUMNS)], headcount), headcount.tolist(), strict=True
-        )
-    ]
-    means = {
-        name: _means(getattr(pop, column) if every_row_serving else values[j], headcount)
-        for j, (name, column) in enumerate(
-            zip(
-                (
-                    "mean_reputation",
-                    "belief_exemption",
-                    "belief_false_accusation",
-                    "belief_promotion",
-                    "belief_vindication",
-                    "mean_idealism",
-                ),
-                _MEAN_COLUMNS,
-                strict=True,
-            )
-        )
+    upper_shares = _shares(upper, upper.sum(axis=1, keepdims=True))
+    if every_row_serving:  # each run's part of the columns themselves; effort gathered
+        rows = [*(getattr(pop, column) for column in _MEAN_COLUMNS), values[len(_MEAN_COLUMNS)]]
+        sums = np.array([runs.sums(row) for row in rows])
+        gathered = _shares(sums, headcount)  # sum / count, as numpy's mean; NaN for no one
+    else:
+        gathered = _means(values[: len(_MEAN_COLUMNS) + 1], headcount)
+    means, effort = gathered[:-1], gathered[-1]
+    effort[headcount == 0] = 0.0  # no one serving: no effort
+    columns: dict[str, Any] = {
+        "flat_share": shares[:, FLAT],
+        "active_share": shares[:, ACTIVE],
+        "routine_share": shares[:, ROUTINE],
     }
-    cleared = _means(values[len(_MEAN_COLUMNS) + 1], per_run[:, 2])
-    outputs: list[dict[str, float]] = []
-    for r in range(k_runs):
-        out: dict[str, float] = {
-            "flat_share": shares[r][FLAT],
-            "active_share": shares[r][ACTIVE],
-            "routine_share": shares[r][ROUTINE],
-        }
-        for o in Orientation:
-            for s, label in ((FLAT, "flat"), (ACTIVE, "active"), (ROUTINE, "routine")):
-                out[f"{label}_share_{o.name.lower()}"] = orient_shares[r][o][s]
-        out["mean_effort"] = effort[r]
-        out["public_value"] = public_value[r]
-        for key in EVENT_COUNTS:
-            out[key] = float(events[r].get(key, 0))
-        out["headcount"] = float(headcount[r])
-        out["under_investigation"] = float(investigated[r])
-        out["mean_reputation"] = means["mean_reputation"][r]
-        out["reputation_cleared"] = cleared[r]
-        for name in (
-            "belief_exemption",
-            "belief_false_accusation",
-            "belief_promotion",
-            "belief_vindication",
-            "mean_idealism",
-        ):
-            out[name] = means[name][r]
-        out["deterrence"] = float(deterrence[r])
-        out["flat_share_upper"] = upper_shares[r][FLAT]
-        out["active_share_upper"] = upper_shares[r][ACTIVE]
-        for k in range(n_levels):
-            out[level_output_name("flat_share", k + 1)] = level_shares[r][k][FLAT]
-            out[level_output_name("active_share", k + 1)] = level_shares[r][k][ACTIVE]
-        outputs.append(out)
-    return outputs
+    for o in Orientation:
+        for s, label in ((FLAT, "flat"), (ACTIVE, "active"), (ROUTINE, "routine")):
+            columns[f"{label}_share_{o.name.lower()}"] = orient_shares[:, o, s]
+    columns["flat_share_upper"] = upper_shares[:, FLAT]
+    columns["active_share_upper"] = upper_shares[:, ACTIVE]
+    columns["mean_effort"] = effort
+    columns["public_value"] = public_value
+    for key in EVENT_COUNTS:
+        columns[key] = [run_events.get(key, 0) for run_events in events]
+    columns["headcount"] = headcount
+    columns["under_investigation"] = per_run[:, 1]
+    columns["reputation_cleared"] = _means(values[len(_MEAN_COLUMNS) + 1], per_run[:, 2])
+    for name, mean in zip(_MEAN_OUTPUTS, means, strict=True):
+        columns[name] = mean
+    columns["deterrence"] = deterrence
+    for k in range(n_levels):
+        columns[level_output_name("flat_share", k + 1)] = level_shares[:, k, FLAT]
+        columns[level_output_name("active_share", k + 1)] = level_shares[:, k, ACTIVE]
+    out = np.empty((k_runs, len(OUTPUTS) + 2 * n_levels))
+    for j, name in enumerate(output_names(n_levels)):
+        out[:, j] = columns[name]
+    return out
 
 
 def series_frame(

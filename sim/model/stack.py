@@ -9,7 +9,7 @@ are filled in one call
 the monthly processes run once over every row
 (:func:`sim.model.processes.month.advance_month`), and so do the annual
 evaluation (:func:`sim.model.processes.annual.annual_evaluation`) and the
-outputs (:func:`sim.model.outputs.stack_outputs`). Each run's time
+outputs (:func:`sim.model.outputs.stack_output_table`). Each run's time
 series is identical, bit for bit, to the same run alone (tested). There are
 no Mesa agents: a stack is for batches, where only the time series is kept.
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.model.outputs import output_names, series_frame, stack_outputs
+from sim.model.outputs import output_names, series_frame, stack_output_table
 from sim.model.processes import annual, initial, reports, work
 from sim.model.processes.month import advance_month
 from sim.model.stacking import (
@@ -111,7 +111,7 @@ class RunStack:
         self.unfit_rate: list[FloatArray] = [start.unfit_rate for start in starts]
         self.promotion_rate: list[FloatArray | None] = [start.promotion_rate for start in starts]
         self.output_names = output_names(self.org.n_levels)
-        self._values = [{name: [] for name in self.output_names} for _ in specs]
+        self._tables: list[FloatArray] = []  # every run's outputs, month after month
         self._params_by_month = [[p] for p in params]
         self.month = 0
         public_value = [
@@ -164,13 +164,12 @@ class RunStack:
         return done.events, done.public_value
 
     def _record(self, events: Sequence[dict[str, int]], public_value: Sequence[float]) -> None:
-        """Each run's outputs for the current month."""
-        outputs = stack_outputs(
-            self.pop, self.org, self.runs, self.month, events, public_value, self.deterrence
+        """Every run's outputs for the current month (one row of outputs per run)."""
+        self._tables.append(
+            stack_output_table(
+                self.pop, self.org, self.runs, self.month, events, public_value, self.deterrence
+            )
         )
-        for values, out in zip(self._values, outputs, strict=True):
-            for name in self.output_names:
-                values[name].append(out[name])
 
     def step(self) -> None:
         """Advance every run one month."""
@@ -188,6 +187,8 @@ class RunStack:
 
     def timeseries(self, run: int) -> pd.DataFrame:
         """Run ``run``'s monthly time series, as :meth:`CadreModel.timeseries` gives it."""
+        months = np.stack([table[run] for table in self._tables])
+        values = {name: months[:, j] for j, name in enumerate(self.output_names)}
         return series_frame(
-            self._values[run], self._params_by_month[run], self._schedules[run].changed_names()
+            values, self._params_by_month[run], self._schedules[run].changed_names()
         )

@@ -43,6 +43,7 @@ __all__ = [
     "per_run_value",
     "population_view",
     "run_table",
+    "run_values",
     "side_by_side",
     "stacked_organisation",
     "state_mix",
@@ -99,7 +100,12 @@ class Runs:
         first = values[0]
         if self.count == 1 or all(v == first for v in values[1:]):
             return first
-        return np.repeat(np.asarray(values), self.size)
+        array = np.asarray(values)
+        if array.ndim != 1:
+            return np.repeat(array, self.size)
+        out = np.empty((self.count, self.size), dtype=array.dtype)
+        out[:] = array[:, None]  # each run's value over its rows, as np.repeat lays it
+        return out.reshape(-1)
 
     def counts(self, mask: BoolArray) -> IntArray:
         """How many rows of each run are in ``mask``."""
@@ -108,26 +114,33 @@ class Runs:
         return np.count_nonzero(mask.reshape(self.count, self.size), axis=1).astype(np.int64)
 
     def split(self, rows: IntArray) -> list[IntArray]:
-        """Sorted stack rows, split by run (each run's rows, still stack rows)."""
+        """Sorted stack rows, split by run (each run's rows, still stack rows, as views)."""
         if self.count == 1:
             return [rows]
-        cuts = np.searchsorted(rows, np.arange(1, self.count) * self.size)
-        return np.split(rows, cuts)
+        cuts = np.searchsorted(rows, np.arange(1, self.count) * self.size).tolist()
+        return [rows[a:b] for a, b in zip([0, *cuts], [*cuts, rows.size], strict=True)]
 
     def sums(self, values: FloatArray, mask: BoolArray | None = None) -> list[float]:
         """Each run's sum of ``values`` (over ``mask``), summed exactly as the run alone sums it.
 
         numpy sums by pairwise blocks, so a sum depends on which numbers are
-        summed together; each run's slice is summed on its own.
+        summed together; each run's numbers are summed on their own. Without
+        a mask, a row of ``values.reshape(count, size)`` summed along it is
+        summed as the run's slice alone is (numpy sums each row of a
+        C-contiguous array with the 1-d pairwise sum; tested); with one, each
+        run's part of ``values[mask]`` (its masked numbers, in row order) is
+        summed as a 1-d array.
         """
         if self.count == 1:
             chosen = values if mask is None else values[mask]
             return [float(chosen.sum())]
-        out = []
-        for r in range(self.count):
-            part = values[self.bounds(r)]
-            out.append(float((part if mask is None else part[mask[self.bounds(r)]]).sum()))
-        return out
+        if mask is None:
+            return np.ascontiguousarray(values).reshape(self.count, self.size).sum(axis=1).tolist()
+        chosen = values[mask]
+        ends = np.cumsum(self.counts(mask)).tolist()
+        return [
+            float(np.add.reduce(chosen[a:b])) for a, b in zip([0, *ends[:-1]], ends, strict=True)
+        ]
 
 
 def per_run(runs: Runs, values: Any, run: int) -> Any:
@@ -176,6 +189,7 @@ class RunParams:
         self._params = tuple(params)
         self._runs = runs
         self._groups: dict[str, _GroupValues] = {}
+        self._tables: dict[Callable[..., Any], FloatArray] = {}
 
     def of(self, run: int) -> Params:
         """Run ``run``'s parameters."""
@@ -217,15 +231,37 @@ def run_table(
     ``p``; ``pick(value)`` is that run's value of a number or per-row value
     (workload, unfit rates). A kernel reads row ``i``'s numbers as
     ``table[run[i]]``. One :class:`Params` is one run of ``rows`` rows.
+
+    A module's function ``columns`` (no closure, not a lambda) reads
+    nothing but the parameters, so a :class:`RunParams` keeps its table
+    (the same array each time: the caller must not change it).
     """
     if isinstance(params, RunParams):
         runs = params.runs
-        table = [
-            columns(params.of(r), lambda v, r=r: per_run(runs, v, r)) for r in range(runs.count)
-        ]
-        return np.array(table, dtype=np.float64), runs.run
+        keep = getattr(columns, "__closure__", ()) is None and "<" not in getattr(
+            columns, "__qualname__", "<"
+        )
+        if keep and columns in params._tables:
+            return params._tables[columns], runs.run
+        table = np.array(
+            [columns(params.of(r), lambda v, r=r: per_run(runs, v, r)) for r in range(runs.count)],
+            dtype=np.float64,
+        )
+        if keep:
+            params._tables[columns] = table
+        return table, runs.run
     table = [columns(params, _single_value)]
     return np.array(table, dtype=np.float64), np.zeros(rows, dtype=np.int64)
+
+
+def run_values(params: Params | RunParams, value: Any) -> FloatArray:
+    """Each run's value of a number or one value per row, as float64 (one entry per run)."""
+    if not isinstance(params, RunParams):
+        return np.array([_single_value(value)], dtype=np.float64)
+    runs = params.runs
+    if isinstance(value, np.ndarray) and value.ndim:  # row r * size is run r's
+        return np.asarray(value[:: runs.size], dtype=np.float64)
+    return np.full(runs.count, value, dtype=np.float64)
 
 
 def strided(value: Any, dtype: type = np.float64) -> tuple[np.ndarray, int]:

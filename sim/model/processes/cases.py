@@ -274,7 +274,8 @@ def open_cases(
     """
     runs = runs or Runs.single(pop.alive.size, 0)
     accusation = params.accusation
-    opened_rows, kind = np.empty(pop.alive.size, np.int64), np.empty(pop.alive.size, np.int64)
+    opened_rows = pop.workspace.array("open_rows", (pop.alive.size,), np.int64)
+    kind = pop.workspace.array("open_kinds", (pop.alive.size,), np.int64)
     opened = _new_cases(
         pop.case_kind,
         reports.false_report,

@@ -11,13 +11,14 @@ from sim.model.compiled import kernel
 from sim.model.constants import EFFORT, MISTAKE_EXPOSURE, N_STATES, SUPERIOR_NORM_WEIGHT
 from sim.model.processes.reports import state_visibilities
 from sim.model.processes.stakes import (
+    RankFactors,
     Stakes,
     eligible_at_next_evaluation,
     paid,
     population_stakes,
-    rank_factor,
+    rank_factors,
 )
-from sim.model.stacking import RunParams, Runs, run_table, strided
+from sim.model.stacking import RunParams, Runs, run_table, run_values, strided
 from sim.model.state import (
     BoolArray,
     FloatArray,
@@ -93,27 +94,14 @@ def state_utilities(
     """
     u = norm_shares
     n = u.shape[1]
-
-    def numbers(p: Params, pick: Any) -> list[float]:
-        behaviour, career, accusation = p.behaviour, p.career, p.accusation
-        load = pick(workload)
-        return [
-            behaviour.service_motivation,
-            career.material_reward,
-            career.prize * career.performance_weight / (1.0 + career.evaluation_noise),
-            p.demotion.intensity,
-            behaviour.mistake_rate * load * accusation.mistake_report_prob,
-            p.fault_tolerance.mitigation,
-            accusation.investigation_accuracy,
-            p.clarification.restoration,
-            behaviour.conformity,
-            behaviour.habit,
-            *state_visibilities(accusation.visibility_active),
-            *(pick(unfit_rate[s]) for s in range(N_STATES)),
-            behaviour.effort_cost * load,
-        ]
-
-    table, run = run_table(params, n, numbers)
+    fixed, run = run_table(params, n, _utility_numbers)
+    table = fixed.copy()
+    # the numbers that change from month to month: each run's workload and unfit rates
+    load = run_values(params, workload)
+    table[:, _MISTAKE_K] = fixed[:, _MISTAKE_RATE] * load * fixed[:, _MISTAKE_REPORT]
+    for s in range(N_STATES):
+        table[:, _UNFIT + s] = run_values(params, unfit_rate[s])
+    table[:, _EFFORT_COST] = fixed[:, _EFFORT_COST_RATE] * load
     _utilities_kernel(
         ability,
         idealism,
@@ -137,6 +125,42 @@ def state_utilities(
         u,
     )
     return u
+
+
+#: Columns of :func:`_utility_numbers` (as :func:`_utilities_kernel` reads them).
+_MISTAKE_K, _UNFIT, _EFFORT_COST = 4, 13, 16
+#: Columns of :func:`_utility_numbers` the month's columns are computed from.
+_MISTAKE_RATE, _MISTAKE_REPORT, _EFFORT_COST_RATE = 17, 18, 19
+
+
+def _utility_numbers(p: Params, pick: Any) -> list[float]:
+    """One run's numbers for :func:`_utilities_kernel` from its parameters (a table's row).
+
+    Columns 4 (``mistake_rate * workload * mistake_report_prob``), 13 to 15
+    (the unfit rates) and 16 (``effort_cost * workload``) change from month
+    to month: :func:`state_utilities` fills them in from columns 17 to 19.
+    """
+    behaviour, career, accusation = p.behaviour, p.career, p.accusation
+    return [
+        behaviour.service_motivation,
+        career.material_reward,
+        career.prize * career.performance_weight / (1.0 + career.evaluation_noise),
+        p.demotion.intensity,
+        0.0,  # mistake_rate * workload * mistake_report_prob
+        p.fault_tolerance.mitigation,
+        accusation.investigation_accuracy,
+        p.clarification.restoration,
+        behaviour.conformity,
+        behaviour.habit,
+        *state_visibilities(accusation.visibility_active),
+        0.0,  # unfit rates (3)
+        0.0,
+        0.0,
+        0.0,  # effort_cost * workload
+        behaviour.mistake_rate,
+        accusation.mistake_report_prob,
+        behaviour.effort_cost,
+    ]
 
 
 #: Per state: effort, mistake exposure and effort squared (as numpy squares a number).
@@ -380,15 +404,18 @@ def population_utilities(
     month: int,
     runs: Runs | None = None,
     out: FloatArray | None = None,
+    ranks: RankFactors | None = None,
 ) -> FloatArray:
     """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm.
 
     Shape ``(3, n)``. ``workload`` and each of the three ``unfit_rate``
     entries are a number or one value per row; ``runs`` lays out a stack.
     The utilities are written into ``out`` (float64, ``(3, n)``) when given;
-    the stakes go into a scratch array of ``pop.workspace``.
+    the stakes go into a scratch array of ``pop.workspace``. ``ranks`` are
+    the rows' :func:`~sim.model.processes.stakes.rank_factors` when the
+    caller has them.
     """
-    level = org.post_level[pop.post]
+    ranks = ranks or rank_factors(pop, org, params)
     return state_utilities(
         ability=pop.ability,
         idealism=pop.idealism,
@@ -402,10 +429,15 @@ def population_utilities(
         eligible=eligible_at_next_evaluation(pop, params, month),
         paid=paid(pop, month),
         stake=population_stakes(
-            pop, org, params, month, pop.workspace.array("stakes", (6, pop.alive.size))
+            pop,
+            org,
+            params,
+            month,
+            pop.workspace.array("stakes", (6, pop.alive.size)),
+            ranks.level,
         ),
-        report_exposure=rank_factor(level, params.accusation.rank_exposure),
-        accountability=rank_factor(level, params.discipline.accountability),
+        report_exposure=ranks.exposure,
+        accountability=ranks.accountability,
         params=params,
         workload=workload,
         unfit_rate=unfit_rate,
@@ -421,15 +453,18 @@ def decide(
     uniforms: FloatArray,
     month: int,
     runs: Runs | None = None,
+    ranks: RankFactors | None = None,
 ) -> None:
     """Every row chooses its work state for ``month`` at once (sets ``pop.state``).
 
     ``uniforms`` holds one uniform number per row for the logit choice
     (:func:`choose_states`); the utilities go into a scratch array of
-    ``pop.workspace``.
+    ``pop.workspace``. ``ranks`` as for :func:`population_utilities`.
     """
     scratch = pop.workspace.array("utilities", (N_STATES, pop.alive.size))
-    utilities = population_utilities(pop, org, params, workload, unfit_rate, month, runs, scratch)
+    utilities = population_utilities(
+        pop, org, params, workload, unfit_rate, month, runs, scratch, ranks
+    )
     # softmax_probabilities, normalised as each choice is made
     _exponentiate(utilities, params.behaviour.choice_noise)
     _normalise_and_choose(utilities, np.asarray(uniforms, dtype=np.float64), pop.state)

@@ -195,10 +195,13 @@ def learn_monthly(
     ):
         if rows.size == 0:
             continue
-        parts = runs.split(rows)
-        cuts = np.cumsum([part.size for part in parts])[:-1]
-        outcomes = np.split(np.asarray(verdict, dtype=np.float64), cuts)
-        shares = np.array([float(o.mean()) if o.size else 0.0 for o in outcomes])
+        # each run's share of 1s among its verdicts (a sum of 0s and 1s is
+        # exact in any order, so this is the run's own mean)
+        sizes = np.bincount(rows // runs.size, minlength=runs.count)
+        ones = np.bincount(
+            rows // runs.size, weights=np.asarray(verdict, dtype=np.float64), minlength=runs.count
+        )
+        shares = np.divide(ones, sizes, out=np.zeros(runs.count), where=sizes > 0)
         _learn_verdicts(
             belief,
             rows,
@@ -207,7 +210,7 @@ def learn_monthly(
             unit,
             per_unit,
             scratch.array("learn_case", (n,), np.int8),
-            np.array([part.size > 0 for part in parts]),
+            sizes > 0,
             shares,
             runs.run,
             several,

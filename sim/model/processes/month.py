@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.processes import cases, decision, demography, learning, reports, work
+from sim.model.processes.stakes import rank_factors
 from sim.model.stacking import RunParams, Runs, params_of
 from sim.model.state import FloatArray, Organisation, Population
 from sim.parameters.values import Params
@@ -87,10 +88,11 @@ def advance_month(
     load = runs.per_row([headcount / int(k) if k else 1.0 for k in serving])
     unfit = [runs.per_row([rates[s] for rates in unfit_rate]) for s in range(3)]
     deter = runs.per_row(list(deterrence))
-    # 1. decision; 2. work; 3. reports
-    decision.decide(pop, org, params, load, unfit, draws[0], month, runs)
-    done = work.do_work(pop, org, params, load, draws[1:4], runs)
-    filed = reports.file_reports(pop, org, params, deter, done, draws[4:6], runs)
+    # 1. decision; 2. work; 3. reports (no one moves: the posts' rank factors hold)
+    ranks = rank_factors(pop, org, params)
+    decision.decide(pop, org, params, load, unfit, draws[0], month, runs, ranks)
+    done = work.do_work(pop, org, params, load, draws[1:4], runs, ranks.accountability)
+    filed = reports.file_reports(pop, org, params, deter, done, draws[4:6], runs, ranks.exposure)
     # 4. open cases count down, concluded ones get verdicts; 5. new cases open
     verdicts = cases.conclude_cases(pop, org, params, month, rngs, runs)
     cases.open_cases(pop, params, filed, rngs, runs)
@@ -101,7 +103,8 @@ def advance_month(
     learning.recover(pop, params)
     demography.serve_month(pop, params)
     counts = {**done.counts, **filed.counts, **verdicts.counts}
-    events = [{name: int(values[r]) for name, values in counts.items()} for r in range(runs.count)]
+    per_run = {name: np.asarray(values, dtype=np.int64).tolist() for name, values in counts.items()}
+    events = [{name: values[r] for name, values in per_run.items()} for r in range(runs.count)]
     next_deterrence = [
         reports.next_deterrence(d, params_of(params, r)) for r, d in enumerate(deterrence)
     ]

@@ -223,13 +223,17 @@ def file_reports(
     work: Work,
     draws: FloatArray,
     runs: Runs | None = None,
+    exposure: FloatArray | None = None,
 ) -> Reports:
     """Which honest mistakes are reported (``draws[0]``) and who is falsely reported (``draws[1]``).
 
     Changes nothing; ``draws`` holds two uniform numbers per row;
     ``deterrence`` is a number or one value per row (stacked runs). The
     reports keep each row's visibility (:attr:`Reports.visibility`).
+    ``exposure`` is the rows' :func:`report_exposure` when the caller has it.
     """
+    if exposure is None:
+        exposure = report_exposure(pop, org, params)
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     accusation = params.accusation
     alive = pop.alive
@@ -240,7 +244,7 @@ def file_reports(
         state=pop.state,
         ability=pop.ability,
         alive=alive,
-        exposure=report_exposure(pop, org, params),
+        exposure=exposure,
         base_rate=accusation.false_report_rate,
         deterrence=deterrence,
         deterrence_strength=params.crackdown.deterrence_strength,

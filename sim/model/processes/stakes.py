@@ -26,6 +26,7 @@ from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Popul
 from sim.parameters.values import Params
 
 __all__ = [
+    "RankFactors",
     "Stakes",
     "below_age_ceiling",
     "eligible_at_next_evaluation",
@@ -33,6 +34,7 @@ __all__ = [
     "population_stakes",
     "promotable",
     "rank_factor",
+    "rank_factors",
     "removal_probability",
     "stakes",
 ]
@@ -45,6 +47,35 @@ def rank_factor(level: IntArray, per_level: float) -> FloatArray:
     mistakes a post answers for (``discipline.accountability``).
     """
     return 1.0 + per_level * np.asarray(level, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class RankFactors:
+    """Each row's level and its post's two :func:`rank_factor` s, while posts stay as they are.
+
+    The monthly processes before the cases (decision, work, reports) move no
+    one, so one month computes these once for all of them.
+
+    Attributes:
+        level: each row's post level (0 = bottom).
+        exposure: ``rank_factor(level, accusation.rank_exposure)``.
+        accountability: ``rank_factor(level, discipline.accountability)``.
+
+    """
+
+    level: IntArray
+    exposure: FloatArray
+    accountability: FloatArray
+
+
+def rank_factors(pop: Population, org: Organisation, params: Params | RunParams) -> RankFactors:
+    """Each row's :class:`RankFactors` for the posts held now."""
+    level = org.post_level[pop.post]
+    return RankFactors(
+        level,
+        rank_factor(level, params.accusation.rank_exposure),
+        rank_factor(level, params.discipline.accountability),
+    )
 
 
 def removal_probability(months: FloatArray | float) -> FloatArray:
@@ -226,18 +257,22 @@ def population_stakes(
     params: Params,
     month: int,
     out: FloatArray | None = None,
+    level: IntArray | None = None,
 ) -> Stakes:
     """:func:`stakes` of every row in ``month``, from its traits, beliefs and post.
 
-    The stakes go into ``out`` (float64, ``(6, n)``) when given.
+    The stakes go into ``out`` (float64, ``(6, n)``) when given; ``level`` is
+    each row's post level when the caller has it.
     """
+    if level is None:
+        level = org.post_level[pop.post]
     return stakes(
         ability=pop.ability,
         idealism=pop.idealism,
         reputation=pop.reputation,
         belief_promotion=pop.belief_promotion,
         below_ceiling=below_age_ceiling(pop, params, month),
-        leader=org.post_level[pop.post] >= 1,
+        leader=level >= 1,
         params=params,
         out=out,
     )

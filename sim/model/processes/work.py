@@ -45,6 +45,7 @@ def do_work(
     workload: Any,
     draws: FloatArray,
     runs: Runs | None = None,
+    accountability: FloatArray | None = None,
 ) -> Work:
     """Work under this month's states; adds to each cadre's yearly performance and counters.
 
@@ -54,8 +55,11 @@ def do_work(
     at most 1: a post answers for its unit's failures) and misconduct
     (``draws[2]``). Changes
     ``pop.performance``, ``pop.active_months`` and ``pop.flat_months``.
-    ``workload`` is a number or one value per row; ``runs`` lays out a stack.
+    ``workload`` is a number or one value per row; ``runs`` lays out a stack;
+    ``accountability`` is the rows' ``rank_factor`` above when the caller has it.
     """
+    if accountability is None:
+        accountability = rank_factor(org.post_level[pop.post], params.discipline.accountability)
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     behaviour = params.behaviour
     n = pop.alive.size
@@ -66,7 +70,7 @@ def do_work(
         pop.alive,
         pop.state,
         pop.ability,
-        rank_factor(org.post_level[pop.post], params.discipline.accountability),
+        accountability,
         draws,
         *strided(behaviour.innovation_rate),
         *strided(behaviour.mistake_rate * workload),
