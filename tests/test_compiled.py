@@ -43,3 +43,37 @@ def test_every_kernel_is_cached_in_the_folder_of_the_current_sources() -> None:
     folder = compiled.cache_folder()
     assert numba.config.CACHE_DIR == str(folder)
     assert decision._norm_kernel._cache._cache_path.startswith(str(folder))
+
+
+def test_the_fork_server_loads_the_kernels_a_run_uses_so_workers_start_warm() -> None:
+    """After ``sim.runs.warm``, a run alone and a stack of runs load no kernel of their own."""
+    import subprocess
+    import sys
+
+    from sim.runs.executors import WORKER_MODULES
+
+    assert "sim.runs.warm" in WORKER_MODULES
+    check = """
+import importlib, pkgutil, sys
+import sim.runs.warm
+import sim.model
+from sim.model import CadreModel
+from sim.model.stack import RunSpec, RunStack
+
+def loaded():
+    mods = [importlib.import_module(m.name)
+            for m in pkgutil.walk_packages(sim.model.__path__, "sim.model.")]
+    return {f"{m.__name__}.{k}": len(v.signatures) for m in mods for k, v in vars(m).items()
+            if hasattr(v, "signatures") and getattr(v, "py_func", None) is not None}
+
+before = loaded()
+model = CadreModel(rng=5, workforce_population=300)
+model.run(13)
+RunStack([RunSpec(model.base_params, (), s) for s in (7, 8, 9)]).run(13)
+after = loaded()
+new = sorted(k for k in after if after[k] != before.get(k))
+print(new)
+sys.exit(1 if new else 0)
+"""
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

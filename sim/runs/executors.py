@@ -40,8 +40,14 @@ __all__ = [
 
 #: Built-in executors by name.
 EXECUTORS: tuple[str, ...] = ("process", "serial", "dask")
-#: Modules the fork server imports once, so that forked workers start warm.
-WORKER_MODULES: tuple[str, ...] = ("sim.runs.execute", "sim.model", "sim.scenarios")
+#: Modules the fork server imports once, so that forked workers start warm
+#: (:mod:`sim.runs.warm` also loads the compiled kernels).
+WORKER_MODULES: tuple[str, ...] = (
+    "sim.runs.execute",
+    "sim.model",
+    "sim.scenarios",
+    "sim.runs.warm",
+)
 
 
 def _parent_alive(pid: int) -> Callable[[], bool]:
