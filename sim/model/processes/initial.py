@@ -289,6 +289,11 @@ def _replayed_beliefs(
 
     ``truth``, if given, is that truth already computed (as for the last recruits).
     """
+    if all(rate is not None for rate in promotion_rate):  # every run taught: keep them all
+        initial_beliefs(
+            pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth, False
+        )
+        return
     learned = pop.belief_promotion[rows].copy()
     initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
     _keep_learned(pop, runs, rows, learned, promotion_rate)
@@ -417,6 +422,10 @@ def burn_in(
         rates = [rate.copy() for rate in expected_unfit_rates(pop, org, params, rngs, runs)]
         u = population_utilities(pop, org, params, load, per_row_rates(runs, rates), month, runs)
         pop.state[:] = choose_states(u, noise, draw_uniform(runs, rngs))
+    if all(rate is not None for rate in promotion_rate):  # every run taught: keep them all
+        pop.belief_promotion[:] = learned
+        initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, None, False)
+        return rates
     initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
     _keep_learned(pop, runs, np.arange(pop.alive.size), learned, promotion_rate)
     return rates

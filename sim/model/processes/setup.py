@@ -263,6 +263,7 @@ def initial_beliefs(
     promotion_rate: FloatArray | Sequence[FloatArray | None] | None = None,
     runs: Runs | None = None,
     truth: BeliefTruths | None = None,
+    promotion_beliefs: bool = True,
 ) -> BeliefTruths | None:
     """Beliefs of new cadres: the regime in force, with mean-preserving individual noise.
 
@@ -275,7 +276,9 @@ def initial_beliefs(
     and ``promotion_rate`` one entry per run. ``truth``, if given, is
     :func:`belief_truths` of the same population, parameters, ``deterrence``
     and ``promotion_rate`` (one already computed; it is not recomputed).
-    Returns the truth used (None when there are no ``rows``).
+    With ``promotion_beliefs`` False the promotion beliefs are left as they
+    are (their noise is still drawn, in the same block). Returns the truth
+    used (None when there are no ``rows``).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     parts = [
@@ -289,17 +292,18 @@ def initial_beliefs(
     if truth is None:
         truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
     if rows.size == pop.alive.size:  # every row (ascending): whole columns, the same values
-        promotion = truth.promotion[runs.run, org.post_level[pop.post]]
         np.clip(truth.exemption * spread[0], 0.0, 1.0, out=pop.belief_exemption)
         np.clip(truth.false * spread[1], 0.0, 1.0, out=pop.belief_false)
-        np.clip(promotion * spread[2], 0.0, 1.0, out=pop.belief_promotion)
+        if promotion_beliefs:
+            promotion = truth.promotion[runs.run, org.post_level[pop.post]]
+            np.clip(promotion * spread[2], 0.0, 1.0, out=pop.belief_promotion)
         np.clip(truth.vindication * spread[3], 0.0, 1.0, out=pop.belief_vindication)
         return truth
-    run = runs.run[rows]
     pop.belief_exemption[rows] = np.clip(at_rows(truth.exemption, rows) * spread[0], 0.0, 1.0)
     pop.belief_false[rows] = np.clip(truth.false[rows] * spread[1], 0.0, 1.0)
-    pop.belief_promotion[rows] = np.clip(
-        truth.promotion[run, org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
-    )
+    if promotion_beliefs:
+        pop.belief_promotion[rows] = np.clip(
+            truth.promotion[runs.run[rows], org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
+        )
     pop.belief_vindication[rows] = np.clip(at_rows(truth.vindication, rows) * spread[3], 0.0, 1.0)
     return truth
