@@ -339,16 +339,16 @@ def expected_unfit_rates(
     bottom = bottom_of_levels(score, group, alive, share, n_groups).astype(float)
     detect = params.demotion.detection
     p_unfit = np.where(pop.state == FLAT, detect + (1.0 - detect) * bottom, bottom)
-    rates = np.zeros((runs.count, N_STATES))
-    for r in range(runs.count):
-        rows = runs.bounds(r)
-        p, state, serving = p_unfit[rows], pop.state[rows], alive[rows]
-        for s in range(N_STATES):
-            mask = serving & (state == s)
-            if mask.any():
-                rates[r, s] = p[mask].mean()
-            else:
-                rates[r, s] = per_run(runs, detect, r) if s == FLAT else 0.0
+    # outside FLAT p_unfit is 0 or 1: ones over rows is the mean exactly; FLAT's is
+    # numpy's mean over the run's flat rows in row order (as a mask selects them)
+    serving = np.flatnonzero(alive)
+    cell = runs.run[serving] * N_STATES + pop.state[serving]
+    counts = np.bincount(cell, minlength=runs.count * N_STATES).reshape(runs.count, -1)
+    ones = np.bincount(cell, weights=bottom[serving], minlength=counts.size)
+    rates = ones.reshape(counts.shape) / np.maximum(counts, 1)
+    flat = serving[pop.state[serving] == FLAT]
+    for r, rows in enumerate(runs.split(flat)):
+        rates[r, FLAT] = p_unfit[rows].mean() if rows.size else per_run(runs, detect, r)
     return rates[0] if single else rates
 
 
