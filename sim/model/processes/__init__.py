@@ -8,6 +8,7 @@
 * :mod:`~sim.model.processes.cases`: verdicts on concluded cases, opening new ones;
 * :mod:`~sim.model.processes.learning`: monthly belief learning, idealism and reputation;
 * :mod:`~sim.model.processes.evaluation`: the annual evaluation, demotion, promotion;
+* :mod:`~sim.model.processes.ranking`: its kernels ranking and standardising within levels;
 * :mod:`~sim.model.processes.demography`: ageing, retirement, staffing cuts, recruitment;
 * :mod:`~sim.model.processes.annual`: the annual evaluation's processes in schedule order;
 * :mod:`~sim.model.processes.setup`: traits and initial beliefs of new cadres;

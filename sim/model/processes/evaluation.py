@@ -37,6 +37,7 @@ from sim.model.constants import (
 )
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
+from sim.model.processes.ranking import sort_within_groups, weighted_zscores, within_group_zscore
 from sim.model.processes.stakes import promotable
 from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
@@ -103,97 +104,6 @@ def move_rows(
     pop.tenure[rows] = 0
 
 
-def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntArray:
-    """The order of ``key`` by group, then by value, ties in index order.
-
-    Equal to ``np.lexsort((key, group))`` (a stable sort), done as a fast
-    sort of the values (exact when no two are equal and none is NaN, else a
-    stable one) followed by a stable counting sort by group (compiled).
-    """
-    key = np.ascontiguousarray(key, dtype=np.float64)
-    group = np.ascontiguousarray(group, dtype=np.int64)
-    order = np.argsort(key)
-    out = np.empty(key.size, dtype=np.int64)
-    if not _group_by_value_order(key, order, group, int(n_groups), True, out):
-        order = np.argsort(key, kind="stable")
-        _group_by_value_order(key, order, group, int(n_groups), False, out)
-    return out
-
-
-@kernel
-def _group_by_value_order(key, order, group, n_groups, exact_only, out):  # pragma: no cover
-    """``order`` (ascending ``key``) stably sorted by ``group``, into ``out``.
-
-    With ``exact_only``, returns False (``out`` unfilled) if two keys are
-    equal or one is NaN (an order by value that is not the stable one).
-    """
-    n = order.size
-    if exact_only and n:
-        last = key[order[n - 1]]
-        if last != last:
-            return False
-        for j in range(1, n):
-            if key[order[j]] == key[order[j - 1]]:
-                return False
-    size = np.zeros(n_groups + 1, dtype=np.int64)
-    for i in range(n):
-        size[group[i] + 1] += 1
-    start = np.cumsum(size)[:-1]  # each group's first place
-    for j in range(n):
-        i = order[j]
-        g = group[i]
-        out[start[g]] = i
-        start[g] += 1
-    return True
-
-
-def within_group_zscore(
-    values: FloatArray, groups: IntArray, mask: BoolArray, n_groups: int
-) -> FloatArray:
-    """Standardise ``values`` within each group (level) over ``mask``; 0 elsewhere.
-
-    Each group's mean and mean square are its members' sums in row order
-    over their count; a group whose standard deviation is 1e-12 or less
-    gives 0 (compiled).
-    """
-    out = np.empty(values.size, dtype=np.float64)
-    _zscore(
-        np.ascontiguousarray(values, dtype=np.float64),
-        np.ascontiguousarray(groups, dtype=np.int64),
-        np.ascontiguousarray(mask, dtype=np.bool_),
-        int(n_groups),
-        out,
-    )
-    return out
-
-
-@kernel
-def _zscore(values, groups, mask, n_groups, out):  # pragma: no cover - compiled
-    """:func:`within_group_zscore` into ``out``."""
-    count = np.zeros(n_groups)
-    total = np.zeros(n_groups)
-    total_sq = np.zeros(n_groups)
-    for i in range(values.size):
-        if mask[i]:
-            g = groups[i]
-            count[g] += 1.0
-            total[g] += values[i]
-            total_sq[g] += values[i] * values[i]
-    mean = np.zeros(n_groups)
-    sd = np.zeros(n_groups)
-    for g in range(n_groups):
-        if count[g] > 0:
-            mean[g] = total[g] / count[g]
-            spread = total_sq[g] / count[g] - mean[g] * mean[g]
-            sd[g] = np.sqrt(spread if (spread >= 0.0 or spread != spread) else 0.0)
-    for i in range(values.size):
-        out[i] = 0.0
-        if mask[i]:
-            g = groups[i]
-            if sd[g] > 1e-12:
-                out[i] = (values[i] - mean[g]) / sd[g]
-
-
 def evaluation_scores(
     pop: Population,
     org: Organisation,
@@ -214,11 +124,14 @@ def evaluation_scores(
     n_groups = runs.count * org.n_levels
     career = params.career
     w = career.performance_weight
-    return (
-        w * within_group_zscore(performance, group, alive, n_groups)
-        + (1.0 - w) * within_group_zscore(pop.tenure.astype(float), group, alive, n_groups)
-        + REPUTATION_SCORE_WEIGHT * within_group_zscore(pop.reputation, group, alive, n_groups)
-        + career.evaluation_noise * noise
+    return weighted_zscores(
+        (performance, pop.tenure, pop.reputation),
+        (w, 1.0 - w, REPUTATION_SCORE_WEIGHT),
+        group,
+        alive,
+        n_groups,
+        career.evaluation_noise,
+        noise,
     )
 
 
