@@ -37,7 +37,12 @@ from sim.model.constants import (
 )
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
-from sim.model.processes.ranking import sort_within_groups, weighted_zscores, within_group_zscore
+from sim.model.processes.ranking import (
+    best_within_groups,
+    sort_within_groups,
+    weighted_zscores,
+    within_group_zscore,
+)
 from sim.model.processes.stakes import promotable
 from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
@@ -403,13 +408,14 @@ def demote(
     down = np.flatnonzero(demoted & (level >= 1))
     down = down[np.argsort(group[down], kind="stable")]
     cand = np.flatnonzero(verdict.eligible & (level < org.n_levels - 1) & ~demoted)
-    cand = cand[sort_within_groups(-verdict.score[cand], group[cand], n_groups)]
     # pairs: the first min(#down, #candidates below) of each level's demoted cadres
     n_down = np.bincount(group[down], minlength=n_groups)
     n_cand = np.bincount(group[cand] + 1, minlength=n_groups)  # by the level above
     pairs = np.minimum(n_down, n_cand)
     down = down[_in_group_rank(group[down], n_groups) < pairs[group[down]]]
-    cand = cand[_in_group_rank(group[cand], n_groups) < pairs[group[cand] + 1]]
+    # a run's top level has no candidates, so group + 1 is the level above in the same run
+    take = np.append(pairs[1:], 0)
+    cand = cand[best_within_groups(-verdict.score[cand], group[cand], n_groups, take)]
     posts_down, posts_up = pop.post[down].copy(), pop.post[cand].copy()
     removed = pop.removal_pending[down]
     n_removed = runs.counts(_rows_mask(down[removed], demoted.size))
@@ -468,8 +474,7 @@ def promote(
         posts = level_posts[at]  # each run's vacancies, ascending
         n_posts = np.bincount(post_run, minlength=runs.count)
         filled = np.minimum(n_posts, np.bincount(run[cand], minlength=runs.count))
-        cand = cand[sort_within_groups(-verdict.score[cand], run[cand], runs.count)]
-        cand = cand[_in_group_rank(run[cand], runs.count) < filled[run[cand]]]
+        cand = cand[best_within_groups(-verdict.score[cand], run[cand], runs.count, filled)]
         starts = np.cumsum(n_posts) - n_posts
         targets = [
             rngs[r].permutation(posts[starts[r] : starts[r] + n_posts[r]])[: filled[r]]

@@ -16,7 +16,7 @@ import numpy as np
 from sim.model.compiled import kernel
 from sim.model.state import BoolArray, FloatArray, IntArray
 
-__all__ = ["sort_within_groups", "weighted_zscores", "within_group_zscore"]
+__all__ = ["best_within_groups", "sort_within_groups", "weighted_zscores", "within_group_zscore"]
 
 
 def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntArray:
@@ -183,3 +183,70 @@ def _weighted_zscores(
             if sd[2, g] > 1e-12:
                 zc = (c[i] - mean[2, g]) / sd[2, g]
         out[i] = wa[i * sa] * za + wb[i * sb] * zb + wc[i * sc] * zc + wn[i * sn] * noise[i]
+
+
+def best_within_groups(key: FloatArray, group: IntArray, n_groups: int, take: IntArray) -> IntArray:
+    """The first ``take[g]`` entries of each group ``g`` by value, ties in index order.
+
+    Equal to ``order[rank < take[group[order]]]`` with ``order =
+    sort_within_groups(key, group, n_groups)`` and ``rank`` each entry's
+    place within its group: grouped ascending, best (smallest) first. Each
+    group's ``take``-th value is selected and only the entries up to it are
+    sorted (compiled; with a NaN key, the full sort).
+    """
+    key = np.ascontiguousarray(key, dtype=np.float64)
+    group = np.ascontiguousarray(group, dtype=np.int64)
+    take = np.ascontiguousarray(take, dtype=np.int64)
+    out = np.empty(key.size, dtype=np.int64)
+    filled = _best_within_groups(key, group, int(n_groups), take, out)
+    if filled < 0:  # a NaN key
+        order = sort_within_groups(key, group, n_groups)
+        size = np.bincount(group, minlength=n_groups)
+        rank = np.arange(order.size) - (np.cumsum(size) - size)[group[order]]
+        return order[rank < take[group[order]]]
+    return out[:filled]
+
+
+@kernel
+def _best_within_groups(key, group, n_groups, take, out):  # pragma: no cover - compiled
+    """:func:`best_within_groups` into ``out``; returns how many, or -1 with a NaN key."""
+    n = key.size
+    for i in range(n):
+        if key[i] != key[i]:
+            return -1
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n):
+        start[group[i] + 1] += 1
+    start = np.cumsum(start)
+    place = start[:-1].copy()
+    by_group = np.empty(n, dtype=np.int64)  # each group's entries in index order
+    for i in range(n):
+        by_group[place[group[i]]] = i
+        place[group[i]] += 1
+    filled = 0
+    for g in range(n_groups):
+        members = by_group[start[g] : start[g + 1]]
+        t = min(take[g], members.size)
+        if t <= 0:
+            continue
+        keys = key[members]
+        chosen = np.arange(members.size)
+        if t < members.size:  # the entries below the t-th value, then those at it, by index
+            kth = np.partition(keys.copy(), t - 1)[t - 1]
+            chosen = np.empty(t, dtype=np.int64)
+            c = 0
+            for j in range(members.size):
+                if keys[j] < kth:
+                    chosen[c] = j
+                    c += 1
+            for j in range(members.size):
+                if c == t:
+                    break
+                if keys[j] == kth:
+                    chosen[c] = j
+                    c += 1
+        order = np.argsort(keys[chosen], kind="mergesort")
+        for j in range(t):
+            out[filled + j] = members[chosen[order[j]]]
+        filled += t
+    return filled
