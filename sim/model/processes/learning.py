@@ -132,7 +132,7 @@ def learn_monthly(
       clarification.reach`` (one uniform number per row). A run with no such
       verdict this month learns nothing from them.
 
-    Each belief is updated in one compiled pass over the rows (after one
+    The three beliefs are updated in one compiled pass over the rows (after one
     pass counting the units' reports); units and counts go into scratch
     arrays of ``pop.workspace``. Totals over a run are numpy's (per run).
     ``visibility`` is each row's visibility times exposure, 0 where not
