@@ -132,7 +132,7 @@ def learn_monthly(
       clarification.reach`` (one uniform number per row). A run with no such
       verdict this month learns nothing from them.
 
-    Each belief is updated in one compiled pass over the rows (after one
+    The three beliefs are updated in one compiled pass over the rows (after one
     pass counting the units' reports); units and counts go into scratch
     arrays of ``pop.workspace``. Totals over a run are numpy's (per run).
     ``visibility`` is each row's visibility times exposure, 0 where not
@@ -172,29 +172,13 @@ def learn_monthly(
             for k, t in zip(runs.counts(false_report), runs.sums(vis), strict=True)
         ]
     )
-    _learn_false(
-        pop.belief_false,
-        false_report,
-        vis,
-        alive,
-        unit,
-        per_unit,
-        public_rate,
-        runs.run,
-        several,
-        *weights,
-        *total,
-        BELIEF_SPEED,
-    )
-
-    # conditional beliefs from concluded cases
     reach = strided(params.clarification.reach)
-    for rows, verdict, belief, public_reach in (
-        (verdicts.mistake_rows, verdicts.exempted, pop.belief_exemption, False),
-        (verdicts.false_rows, verdicts.vindicated, pop.belief_vindication, True),
+    verdict_units = scratch.array("learn_verdict_units", (4, n_units))
+    cases = []
+    for rows, verdict, name in (
+        (verdicts.mistake_rows, verdicts.exempted, "learn_case_mistake"),
+        (verdicts.false_rows, verdicts.vindicated, "learn_case_false"),
     ):
-        if rows.size == 0:
-            continue
         # each run's share of 1s among its verdicts (a sum of 0s and 1s is
         # exact in any order, so this is the run's own mean)
         sizes = np.bincount(rows // runs.size, minlength=runs.count)
@@ -202,25 +186,34 @@ def learn_monthly(
             rows // runs.size, weights=np.asarray(verdict, dtype=np.float64), minlength=runs.count
         )
         shares = np.divide(ones, sizes, out=np.zeros(runs.count), where=sizes > 0)
-        _learn_verdicts(
-            belief,
+        cases += [
+            rows.size > 0,
             rows,
             np.asarray(verdict, dtype=np.bool_),
-            alive,
-            unit,
-            per_unit,
-            scratch.array("learn_case", (n,), np.int8),
             sizes > 0,
             shares,
-            runs.run,
-            several,
-            public_reach,
-            reach_draw,
-            *reach,
-            *weights,
-            *total,
-            BELIEF_SPEED,
-        )
+            scratch.array(name, (n,), np.int8),
+        ]
+    _learn_beliefs(
+        pop.belief_false,
+        false_report,
+        vis,
+        per_unit,
+        public_rate,
+        pop.belief_exemption,
+        pop.belief_vindication,
+        *cases,
+        verdict_units,
+        alive,
+        unit,
+        runs.run,
+        several,
+        reach_draw,
+        *reach,
+        *weights,
+        *total,
+        BELIEF_SPEED,
+    )
 
 
 @kernel
@@ -240,59 +233,86 @@ def _unit_reports(
 
 
 @kernel
-def _learn_false(
-    belief,
-    false_report,
-    vis,
-    alive,
-    unit,
-    per_unit,
-    public_rate,
-    run,
-    several,
-    w_own,
-    o_stride,
-    w_peer,
-    p_stride,
-    w_pub,
-    u_stride,
-    total,
-    t_stride,
-    speed,
+def _false_belief(
+    b, false_report, vis, in_unit, public, alive, w_own, w_peer, w_pub, total, speed
 ):  # pragma: no cover - compiled
-    """The false-accusation belief of :func:`learn_monthly`, row by row in place.
+    """A row's false-accusation belief of :func:`learn_monthly`.
 
     Sources: own false reports per unit of visibility (0 if unseen), the
-    unit's, and the run's ``public_rate``; serving cadres see all three.
+    unit's rate ``in_unit``, and the run's ``public`` rate; serving cadres
+    see all three.
     """
-    for i in range(belief.size):
-        b = belief[i]
-        own = (1.0 if false_report[i] else 0.0) / max(vis[i], 1e-9)
-        k = unit[i]
-        seen = per_unit[1, k]
-        in_unit = per_unit[0, k] / seen if seen > 0 else 0.0
-        step = 0.0
-        step += _source_term(w_own[i * o_stride], alive[i], own, b)
-        step += _source_term(w_peer[i * p_stride], alive[i], in_unit, b)
-        r = run[i] if several else 0
-        step += _source_term(w_pub[i * u_stride], alive[i], public_rate[r], b)
-        belief[i] = _moved(b, step, speed, total[i * t_stride])
+    own = (1.0 if false_report else 0.0) / max(vis, 1e-9)
+    step = 0.0
+    step += _source_term(w_own, alive, own, b)
+    step += _source_term(w_peer, alive, in_unit, b)
+    step += _source_term(w_pub, alive, public, b)
+    return _moved(b, step, speed, total)
 
 
 @kernel
-def _learn_verdicts(
-    belief,
-    rows,
-    verdict,
+def _verdict_belief(
+    b, case, ones, count, seen_public, share, w_own, w_peer, w_pub, alive, total, speed
+):  # pragma: no cover - compiled
+    """A row's conditional belief of :func:`learn_monthly` from verdicts.
+
+    Sources: the row's own verdict (``case``: 1 or 0 where its case
+    concluded, else -1), its unit's mean verdict ``ones / count`` (serving
+    cadres of units with such a case) and its run's ``share`` (where
+    ``seen_public``).
+    """
+    own = 1.0 if case == 1 else 0.0
+    in_unit = ones / count if count > 0 else 0.0
+    step = 0.0
+    step += _source_term(w_own, case >= 0, own, b)
+    step += _source_term(w_peer, alive and count > 0, in_unit, b)
+    step += _source_term(w_pub, seen_public, share, b)
+    return _moved(b, step, speed, total)
+
+
+@kernel
+def _verdict_units(rows, verdict, unit, case, per_unit, at):  # pragma: no cover - compiled
+    """Each row's verdict into ``case`` (1 or 0; -1 for none); per unit, counts into ``per_unit``.
+
+    ``per_unit[at, k]`` counts unit ``k``'s verdicts of 1, ``per_unit[at + 1, k]`` all of them.
+    """
+    per_unit[at, :] = 0.0
+    per_unit[at + 1, :] = 0.0
+    case[:] = -1
+    for j in range(rows.size):
+        r = rows[j]
+        case[r] = 1 if verdict[j] else 0
+        k = unit[r]
+        per_unit[at, k] += 1.0 if verdict[j] else 0.0
+        per_unit[at + 1, k] += 1.0
+
+
+@kernel
+def _learn_beliefs(
+    belief_false,
+    false_report,
+    vis,
+    per_unit,
+    public_rate,
+    belief_exemption,
+    belief_vindication,
+    any_mistake,
+    mistake_rows,
+    exempted,
+    run_has_mistake,
+    exempted_share,
+    mistake_case,
+    any_false,
+    false_rows,
+    vindicated,
+    run_has_false,
+    vindicated_share,
+    false_case,
+    verdict_units,
     alive,
     unit,
-    per_unit,
-    case,
-    run_has_case,
-    share,
     run,
     several,
-    public_reach,
     reach_draw,
     reach,
     r_stride,
@@ -306,37 +326,74 @@ def _learn_verdicts(
     t_stride,
     speed,
 ):  # pragma: no cover - compiled
-    """A conditional belief of :func:`learn_monthly` from the verdicts on ``rows``, in place.
+    """The three beliefs of :func:`learn_monthly`, in one pass over the rows, in place.
 
-    Sources: the row's own verdict (rows whose case concluded), its unit's
-    mean verdict (serving cadres of units with such a case) and its run's
-    ``share`` (serving cadres of runs with such a case; with
-    ``public_reach``, only where ``reach_draw < reach``). ``per_unit`` and
-    ``case`` are scratch arrays, overwritten here.
+    The false-accusation belief (:func:`_false_belief`, from the units'
+    reports and visibility in ``per_unit`` and each run's ``public_rate``)
+    for every row; the exemption belief from the verdicts on
+    ``mistake_rows`` and the vindication belief from those on ``false_rows``
+    (:func:`_verdict_belief`; the public only where ``reach_draw < reach``),
+    each only if there is any such verdict (``any_mistake``, ``any_false``).
+    ``verdict_units``, ``mistake_case`` and ``false_case`` are scratch
+    arrays, overwritten here.
     """
-    per_unit[:] = 0.0
-    case[:] = -1
-    for j in range(rows.size):
-        r = rows[j]
-        case[r] = 1 if verdict[j] else 0
-        k = unit[r]
-        per_unit[0, k] += 1.0 if verdict[j] else 0.0
-        per_unit[1, k] += 1.0
-    for i in range(belief.size):
-        b = belief[i]
-        own = 1.0 if case[i] == 1 else 0.0
+    if any_mistake:
+        _verdict_units(mistake_rows, exempted, unit, mistake_case, verdict_units, 0)
+    if any_false:
+        _verdict_units(false_rows, vindicated, unit, false_case, verdict_units, 2)
+    for i in range(belief_false.size):
         k = unit[i]
-        count = per_unit[1, k]
-        in_unit = per_unit[0, k] / count if count > 0 else 0.0
         r = run[i] if several else 0
-        public = alive[i] and run_has_case[r]
-        if public_reach:
-            public = public and reach_draw[i] < reach[i * r_stride]
-        step = 0.0
-        step += _source_term(w_own[i * o_stride], case[i] >= 0, own, b)
-        step += _source_term(w_peer[i * p_stride], alive[i] and count > 0, in_unit, b)
-        step += _source_term(w_pub[i * u_stride], public, share[r], b)
-        belief[i] = _moved(b, step, speed, total[i * t_stride])
+        a = alive[i]
+        wo = w_own[i * o_stride]
+        wp = w_peer[i * p_stride]
+        wu = w_pub[i * u_stride]
+        t = total[i * t_stride]
+        seen = per_unit[1, k]
+        in_unit = per_unit[0, k] / seen if seen > 0 else 0.0
+        belief_false[i] = _false_belief(
+            belief_false[i],
+            false_report[i],
+            vis[i],
+            in_unit,
+            public_rate[r],
+            a,
+            wo,
+            wp,
+            wu,
+            t,
+            speed,
+        )
+        if any_mistake:
+            belief_exemption[i] = _verdict_belief(
+                belief_exemption[i],
+                mistake_case[i],
+                verdict_units[0, k],
+                verdict_units[1, k],
+                a and run_has_mistake[r],
+                exempted_share[r],
+                wo,
+                wp,
+                wu,
+                a,
+                t,
+                speed,
+            )
+        if any_false:
+            belief_vindication[i] = _verdict_belief(
+                belief_vindication[i],
+                false_case[i],
+                verdict_units[2, k],
+                verdict_units[3, k],
+                (a and run_has_false[r]) and reach_draw[i] < reach[i * r_stride],
+                vindicated_share[r],
+                wo,
+                wp,
+                wu,
+                a,
+                t,
+                speed,
+            )
 
 
 def recover(pop: Population, params: Params | RunParams) -> None:
