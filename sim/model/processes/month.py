@@ -103,8 +103,9 @@ def advance_month(
     learning.recover(pop, params)
     demography.serve_month(pop, params)
     counts = {**done.counts, **filed.counts, **verdicts.counts}
-    per_run = {name: np.asarray(values, dtype=np.int64).tolist() for name, values in counts.items()}
-    events = [{name: values[r] for name, values in per_run.items()} for r in range(runs.count)]
+    names = list(counts)
+    by_run = np.array([counts[name] for name in names], dtype=np.int64).reshape(len(names), -1)
+    events = [dict(zip(names, values, strict=True)) for values in by_run.T.tolist()]
     next_deterrence = [
         reports.next_deterrence(d, params_of(params, r)) for r, d in enumerate(deterrence)
     ]
