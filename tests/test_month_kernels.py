@@ -221,3 +221,22 @@ def test_verdict_rows_match_the_numpy_comparisons():
     np.testing.assert_array_equal(accuser, (d[0] < p) & (d[2] < 0.5))
     np.testing.assert_array_equal(cases.resolve_misconduct(d[0], 0.5), d[0] < 0.5)
     assert cases.resolve_misconduct(np.empty(0), 0.5).shape == (0,)
+
+
+def test_population_utilities_take_each_runs_unfit_rates_as_one_array():
+    """Unfit rates as a (runs, 3) array give the utilities of the per-row form, bit for bit."""
+    from sim.model.processes import decision, initial
+
+    org = build_organisation(200, 3, 4)
+    runs = Runs.stacked(3, org.n_posts, org.n_units)
+    chosen = [_params(**PARAMS[r]) for r in range(3)]
+    params = RunParams(chosen, runs)
+    pop = Population.empty(runs.rows)
+    rngs = [np.random.default_rng(r) for r in range(3)]
+    org = stacked_organisation(org, runs.count)
+    initial.initialise_population(pop, org, runs, params, [0.1, 0.2, 0.3], rngs)
+    rates = np.random.default_rng(5).random((3, 3))
+    per_row = [runs.per_row(list(rates[:, s])) for s in range(3)]
+    expected = decision.population_utilities(pop, org, params, 1.1, per_row, 7, runs)
+    got = decision.population_utilities(pop, org, params, 1.1, rates, 7, runs)
+    np.testing.assert_array_equal(got, expected)

@@ -86,7 +86,7 @@ def advance_month(
     draws = _month_draws(pop, runs, rngs)
     serving = runs.counts(pop.alive)
     load = runs.per_row([headcount / int(k) if k else 1.0 for k in serving])
-    unfit = [runs.per_row([rates[s] for rates in unfit_rate]) for s in range(3)]
+    unfit = np.array(unfit_rate, dtype=np.float64).reshape(runs.count, 3)  # each run's three
     deter = runs.per_row(list(deterrence))
     # 1. decision; 2. work; 3. reports (no one moves: the posts' rank factors hold)
     ranks = rank_factors(pop, org, params)
