@@ -240,3 +240,42 @@ def test_population_utilities_take_each_runs_unfit_rates_as_one_array():
     expected = decision.population_utilities(pop, org, params, 1.1, per_row, 7, runs)
     got = decision.population_utilities(pop, org, params, 1.1, rates, 7, runs)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_run_shares_match_bincount():
+    """Each run's verdict count and share of 1s as numpy's bincount reads them (none: 0)."""
+    from sim.model.processes.learning import _run_shares
+
+    rng = np.random.default_rng(2)
+    for count, size in ((1, 50), (4, 25)):
+        rows = np.sort(rng.choice(count * size, 30, replace=False))
+        rows = rows[rows >= size] if count > 1 else rows  # a run with no verdict
+        verdict = rng.random(rows.size) < 0.4
+        sizes, shares = np.empty(count, dtype=np.int64), np.empty(count)
+        _run_shares(rows, verdict, size, sizes, shares)
+        expected_sizes = np.bincount(rows // size, minlength=count)
+        ones = np.bincount(rows // size, weights=verdict.astype(float), minlength=count)
+        expected = np.divide(ones, expected_sizes, out=np.zeros(count), where=expected_sizes > 0)
+        np.testing.assert_array_equal(sizes, expected_sizes)
+        np.testing.assert_array_equal(shares, expected)
+    empty = np.empty(0, dtype=np.int64)
+    sizes, shares = np.empty(2, dtype=np.int64), np.empty(2)
+    _run_shares(empty, np.empty(0, bool), 5, sizes, shares)
+    assert sizes.tolist() == [0, 0] and shares.tolist() == [0.0, 0.0]
+
+
+def test_file_reports_keep_each_runs_visibility_total():
+    """The reports' visibility totals are each run's numpy sum of the kept visibility."""
+    from sim.model.processes import initial, reports, work
+
+    org = build_organisation(200, 3, 4)
+    runs = Runs.stacked(3, org.n_posts, org.n_units)
+    params = RunParams([_params(**PARAMS[r]) for r in range(3)], runs)
+    pop = Population.empty(runs.rows)
+    rngs = [np.random.default_rng(r) for r in range(3)]
+    org = stacked_organisation(org, runs.count)
+    initial.initialise_population(pop, org, runs, params, [0.1, 0.2, 0.3], rngs)
+    rng = np.random.default_rng(9)
+    done = work.do_work(pop, org, params, 1.0, rng.random((3, runs.rows)), runs)
+    filed = reports.file_reports(pop, org, params, 0.2, done, rng.random((2, runs.rows)), runs)
+    assert filed.visibility_totals == runs.sums(filed.visibility)

@@ -98,7 +98,15 @@ def advance_month(
     cases.open_cases(pop, params, filed, rngs, runs)
     # 6. beliefs, idealism, reputation, deterrence, tenure and age
     learning.learn_monthly(
-        pop, org, params, filed.false_report, verdicts, draws[6], runs, filed.visibility
+        pop,
+        org,
+        params,
+        filed.false_report,
+        verdicts,
+        draws[6],
+        runs,
+        filed.visibility,
+        (filed.counts["false_reports"], filed.visibility_totals),
     )
     learning.recover(pop, params)
     demography.serve_month(pop, params)
