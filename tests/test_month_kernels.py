@@ -9,7 +9,14 @@ from sim.model.constants import MILD_EROSION
 from sim.model.kinds import CaseKind
 from sim.model.processes import cases
 from sim.model.processes.stakes import removal_probability
-from sim.model.stacking import RunParams, Runs, at_rows, side_by_side, stacked_organisation
+from sim.model.stacking import (
+    RunParams,
+    Runs,
+    at_rows,
+    per_run,
+    side_by_side,
+    stacked_organisation,
+)
 from sim.model.state import Population, build_organisation
 from sim.parameters.values import Params
 
@@ -279,3 +286,69 @@ def test_file_reports_keep_each_runs_visibility_total():
     done = work.do_work(pop, org, params, 1.0, rng.random((3, runs.rows)), runs)
     filed = reports.file_reports(pop, org, params, 0.2, done, rng.random((2, runs.rows)), runs)
     assert filed.visibility_totals == runs.sums(filed.visibility)
+
+
+def test_open_cases_match_the_numpy_reading():
+    """New cases' kinds, lengths, reputations and idealism as numpy sets them, alone and stacked."""
+    from sim.model.processes.reports import Reports
+
+    for count in (1, 3):
+        chosen = [_params(**PARAMS[r]) for r in range(count)]
+        pop, _, runs, params = _cases_state(11 + count, chosen)
+        rng = np.random.default_rng(count)
+        n = runs.rows
+        misconduct, mistake, false = (rng.random(n) < q for q in (0.05, 0.1, 0.2))
+        filed = Reports(mistake, misconduct, false, {})
+        expected = copy.deepcopy(pop)
+        rngs = [np.random.default_rng(50 + r) for r in range(count)]
+        ref_rngs = [np.random.default_rng(50 + r) for r in range(count)]
+        cases.open_cases(pop, params, filed, rngs, runs)
+        free = expected.case_kind == NO_CASE
+        kind = np.where(misconduct, KINDS[2], np.where(mistake, KINDS[1], KINDS[0]))
+        rows = np.flatnonzero(free & (misconduct | mistake | false))
+        months = params.accusation.investigation_months
+        lengths = np.concatenate(
+            [
+                ref_rngs[r].geometric(1.0 / per_run(runs, months, r), part.size)
+                for r, part in enumerate(runs.split(rows))
+            ]
+        )
+        expected.case_kind[rows] = kind[rows]
+        expected.case_months_left[rows] = lengths
+        expected.reputation_at_case[rows] = expected.reputation[rows]
+        expected.reputation[rows] *= 1.0 - at_rows(params.accusation.reputation_damage, rows)
+        falsely = rows[kind[rows] == KINDS[0]]
+        expected.idealism[falsely] *= 1.0 - MILD_EROSION * at_rows(
+            params.behaviour.idealism_erosion, falsely
+        )
+        for name in (
+            "case_kind",
+            "case_months_left",
+            "reputation_at_case",
+            "reputation",
+            "idealism",
+        ):
+            np.testing.assert_array_equal(getattr(pop, name), getattr(expected, name), name)
+
+
+def test_rank_factors_match_the_numpy_reading():
+    """Each row's level and both rank factors as numpy computes them (per-row values too)."""
+    from sim.model.processes import stakes
+
+    org = build_organisation(300, 4, 4)
+    runs = Runs.stacked(2, org.n_posts, org.n_units)
+    params = RunParams(
+        [_params(accusation__rank_exposure=0.3), _params(discipline__accountability=0.7)], runs
+    )
+    pop = Population.empty(runs.rows)
+    pop.post[:] = np.random.default_rng(1).integers(0, org.n_posts, runs.rows)
+    ranks = stakes.rank_factors(pop, org, params)
+    level = org.post_level[pop.post]
+    np.testing.assert_array_equal(ranks.level, level)
+    for got, per_level in (
+        (ranks.exposure, params.accusation.rank_exposure),
+        (ranks.accountability, params.discipline.accountability),
+    ):
+        np.testing.assert_array_equal(got, 1.0 + per_level * level.astype(np.float64))
+        np.testing.assert_array_equal(stakes.rank_factor(level, per_level), got)
+    assert stakes.rank_factor(np.array([[0, 2]]), 0.5).tolist() == [[1.0, 2.0]]

@@ -20,7 +20,7 @@ from sim.model.constants import MILD_EROSION
 from sim.model.kinds import CaseKind
 from sim.model.processes.reports import Reports
 from sim.model.processes.stakes import removal_probability
-from sim.model.stacking import RunParams, Runs, at_rows, per_run, run_table
+from sim.model.stacking import RunParams, Runs, per_run, run_table, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -429,7 +429,6 @@ def open_cases(
         kind,
     )
     opened_rows, kind = opened_rows[:opened], kind[:opened]
-    pop.case_kind[opened_rows] = kind
     months = accusation.investigation_months
     if runs.count == 1:
         lengths = rngs[0].geometric(1.0 / months, opened_rows.size)
@@ -440,13 +439,44 @@ def open_cases(
                 for r, (rng, part) in enumerate(zip(rngs, runs.split(opened_rows), strict=True))
             ]
         )
-    pop.case_months_left[opened_rows] = lengths
-    pop.reputation_at_case[opened_rows] = pop.reputation[opened_rows]
-    pop.reputation[opened_rows] *= 1.0 - at_rows(accusation.reputation_damage, opened_rows)
-    falsely_accused = opened_rows[kind == FALSE_REPORT]
-    pop.idealism[falsely_accused] *= 1.0 - MILD_EROSION * at_rows(
-        params.behaviour.idealism_erosion, falsely_accused
+    _open_kernel(
+        opened_rows,
+        kind,
+        lengths,
+        pop.case_kind,
+        pop.case_months_left,
+        pop.reputation,
+        pop.reputation_at_case,
+        pop.idealism,
+        *strided(accusation.reputation_damage),
+        *strided(params.behaviour.idealism_erosion),
     )
+
+
+@kernel
+def _open_kernel(
+    rows,
+    kinds,
+    lengths,
+    case_kind,
+    months_left,
+    reputation,
+    reputation_at_case,
+    idealism,
+    damage,
+    d_stride,
+    erosion,
+    e_stride,
+):  # pragma: no cover - compiled
+    """The new cases of :func:`open_cases` on ``rows``: kind, length, reputation and idealism."""
+    for j in range(rows.size):
+        i = rows[j]
+        case_kind[i] = kinds[j]
+        months_left[i] = lengths[j]
+        reputation_at_case[i] = reputation[i]
+        reputation[i] *= 1.0 - damage[i * d_stride]
+        if kinds[j] == FALSE_REPORT:
+            idealism[i] *= 1.0 - MILD_EROSION * erosion[i * e_stride]
 
 
 @kernel
