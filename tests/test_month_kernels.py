@@ -352,3 +352,16 @@ def test_rank_factors_match_the_numpy_reading():
         np.testing.assert_array_equal(got, 1.0 + per_level * level.astype(np.float64))
         np.testing.assert_array_equal(stakes.rank_factor(level, per_level), got)
     assert stakes.rank_factor(np.array([[0, 2]]), 0.5).tolist() == [[1.0, 2.0]]
+
+
+def test_means_of_one_row_are_those_of_a_block_row():
+    """Each run's mean of one row equals the mean of that row within a block (numpy's sums)."""
+    from sim.model.outputs import _means
+
+    rng = np.random.default_rng(4)
+    counts = np.array([0, 1, 7, 8, 9, 130, 300, 0, 1000])
+    values = rng.random((3, int(counts.sum()))) * rng.choice([1.0, 1e8, 1e-8], (3, counts.sum()))
+    block = _means(values, counts)
+    for j in range(3):
+        np.testing.assert_array_equal(_means(np.ascontiguousarray(values[j]), counts), block[j])
+    assert np.isnan(block[:, [0, 7]]).all()

@@ -135,14 +135,21 @@ def _means(values: FloatArray, counts: IntArray) -> FloatArray:
     the run's block is summed along it as a 1-d array is; tested); NaN for a
     run with no values. Returns ``(m, runs)`` (or ``(runs,)``).
     """
-    block = np.atleast_2d(values)
-    out = np.full((block.shape[0], counts.size), np.nan)
+    if values.ndim == 1:  # one row: each run's 1-d slice
+        means = np.full(counts.size, np.nan)
+        start = 0
+        for r, k in enumerate(counts.tolist()):
+            if k:
+                means[r] = np.add.reduce(values[start : start + k]) / k
+            start += k
+        return means
+    out = np.full((values.shape[0], counts.size), np.nan)
     start = 0
     for r, k in enumerate(counts.tolist()):
         if k:
-            out[:, r] = np.add.reduce(block[:, start : start + k], axis=1) / k
+            out[:, r] = np.add.reduce(values[:, start : start + k], axis=1) / k
         start += k
-    return out if values.ndim == 2 else out[0]
+    return out
 
 
 #: The population columns whose mean over the serving cadres is an output, in
