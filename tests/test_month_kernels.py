@@ -365,3 +365,30 @@ def test_means_of_one_row_are_those_of_a_block_row():
     for j in range(3):
         np.testing.assert_array_equal(_means(np.ascontiguousarray(values[j]), counts), block[j])
     assert np.isnan(block[:, [0, 7]]).all()
+
+
+def test_work_and_reports_with_the_callers_serving_counts_are_unchanged():
+    """do_work and file_reports given each run's serving count give what they count themselves."""
+    from sim.model.processes import initial, reports, work
+
+    org = build_organisation(200, 3, 4)
+    runs = Runs.stacked(2, org.n_posts, org.n_units)
+    params = RunParams([_params(**PARAMS[r]) for r in range(2)], runs)
+    pop = Population.empty(runs.rows)
+    org = stacked_organisation(org, runs.count)
+    initial.initialise_population(
+        pop, org, runs, params, [0.1, 0.2], [np.random.default_rng(1)] * 2
+    )
+    pop.alive[::7] = False
+    rng = np.random.default_rng(3)
+    draws = rng.random((5, runs.rows))
+    again = copy.deepcopy(pop)
+    done = work.do_work(pop, org, params, 1.2, draws[:3], runs)
+    filed = reports.file_reports(pop, org, params, 0.3, done, draws[3:], runs)
+    serving = runs.counts(again.alive)
+    done2 = work.do_work(again, org, params, 1.2, draws[:3], runs, serving=serving)
+    filed2 = reports.file_reports(again, org, params, 0.3, done2, draws[3:], runs, serving=serving)
+    assert done.public_value == done2.public_value
+    np.testing.assert_array_equal(pop.performance, again.performance)
+    np.testing.assert_array_equal(filed.false_report, filed2.false_report)
+    assert filed.visibility_totals == filed2.visibility_totals

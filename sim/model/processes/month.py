@@ -91,8 +91,10 @@ def advance_month(
     # 1. decision; 2. work; 3. reports (no one moves: the posts' rank factors hold)
     ranks = rank_factors(pop, org, params)
     decision.decide(pop, org, params, load, unfit, draws[0], month, runs, ranks)
-    done = work.do_work(pop, org, params, load, draws[1:4], runs, ranks.accountability)
-    filed = reports.file_reports(pop, org, params, deter, done, draws[4:6], runs, ranks.exposure)
+    done = work.do_work(pop, org, params, load, draws[1:4], runs, ranks.accountability, serving)
+    filed = reports.file_reports(
+        pop, org, params, deter, done, draws[4:6], runs, ranks.exposure, serving
+    )
     # 4. open cases count down, concluded ones get verdicts; 5. new cases open
     verdicts = cases.conclude_cases(pop, org, params, month, rngs, runs)
     cases.open_cases(pop, params, filed, rngs, runs)

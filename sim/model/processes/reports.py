@@ -68,6 +68,7 @@ def false_report_intensity(
     runs: Runs | None = None,
     weights: tuple[FloatArray, FloatArray] | None = None,
     totals: list[float] | None = None,
+    serving: IntArray | None = None,
 ) -> FloatArray:
     """Monthly probability that each cadre is the target of a false report.
 
@@ -76,7 +77,7 @@ def false_report_intensity(
     :func:`sim.model.processes.stakes.rank_factor`); rivals in the promotion
     tournament (Lazear 1989) aim at the visible and the able (weight
     ``visibility * exposure * ability**RIVAL_ABILITY_EXPONENT``). See
-    :func:`report_hazard` (also for ``weights`` and ``totals``).
+    :func:`report_hazard` (also for ``weights``, ``totals`` and ``serving``).
     """
     return report_hazard(
         visible=visibility_of(state, visibility_active) * exposure,
@@ -89,6 +90,7 @@ def false_report_intensity(
         runs=runs,
         weights=weights,
         totals=totals,
+        serving=serving,
     )
 
 
@@ -104,6 +106,7 @@ def report_hazard(
     runs: Runs | None = None,
     weights: tuple[FloatArray, FloatArray] | None = None,
     totals: list[float] | None = None,
+    serving: IntArray | None = None,
 ) -> FloatArray:
     """:func:`false_report_intensity` for given visibilities (state visibility x exposure).
 
@@ -127,7 +130,8 @@ def report_hazard(
         vis,
         rival,
     )
-    n = [max(int(k), 1) for k in runs.counts(alive)]
+    counted = runs.counts(alive) if serving is None else serving
+    n = [max(int(k), 1) for k in counted]
     vis_totals = runs.sums(vis)
     if totals is not None:
         totals.extend(vis_totals)
@@ -234,6 +238,7 @@ def file_reports(
     draws: FloatArray,
     runs: Runs | None = None,
     exposure: FloatArray | None = None,
+    serving: IntArray | None = None,
 ) -> Reports:
     """Which honest mistakes are reported (``draws[0]``) and who is falsely reported (``draws[1]``).
 
@@ -241,7 +246,8 @@ def file_reports(
     ``deterrence`` is a number or one value per row (stacked runs). The
     reports keep each row's visibility and each run's total of it
     (:attr:`Reports.visibility`, :attr:`Reports.visibility_totals`).
-    ``exposure`` is the rows' :func:`report_exposure` when the caller has it.
+    ``exposure`` is the rows' :func:`report_exposure` and ``serving`` each
+    run's number of serving rows when the caller has them.
     """
     if exposure is None:
         exposure = report_exposure(pop, org, params)
@@ -265,6 +271,7 @@ def file_reports(
         runs=runs,
         weights=weights,
         totals=totals,
+        serving=serving,
     )
     false_report = alive & (draws[1] < lam)
     counts = {
