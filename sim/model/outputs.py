@@ -11,6 +11,7 @@ Definitions are in ``docs/ODD.md`` section 9.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -134,14 +135,21 @@ def _means(values: FloatArray, counts: IntArray) -> FloatArray:
     the run's block is summed along it as a 1-d array is; tested); NaN for a
     run with no values. Returns ``(m, runs)`` (or ``(runs,)``).
     """
-    block = np.atleast_2d(values)
-    out = np.full((block.shape[0], counts.size), np.nan)
+    if values.ndim == 1:  # one row: each run's 1-d slice
+        means = np.full(counts.size, np.nan)
+        start = 0
+        for r, k in enumerate(counts.tolist()):
+            if k:
+                means[r] = np.add.reduce(values[start : start + k]) / k
+            start += k
+        return means
+    out = np.full((values.shape[0], counts.size), np.nan)
     start = 0
     for r, k in enumerate(counts.tolist()):
         if k:
-            out[:, r] = np.add.reduce(block[:, start : start + k], axis=1) / k
+            out[:, r] = np.add.reduce(values[:, start : start + k], axis=1) / k
         start += k
-    return out if values.ndim == 2 else out[0]
+    return out
 
 
 #: The population columns whose mean over the serving cadres is an output, in
@@ -327,33 +335,61 @@ def stack_output_table(
         gathered = _means(values[: len(_MEAN_COLUMNS) + 1], headcount)
     means, effort = gathered[:-1], gathered[-1]
     effort[headcount == 0] = 0.0  # no one serving: no effort
-    columns: dict[str, Any] = {
-        "flat_share": shares[:, FLAT],
-        "active_share": shares[:, ACTIVE],
-        "routine_share": shares[:, ROUTINE],
-    }
-    for o in Orientation:
-        for s, label in ((FLAT, "flat"), (ACTIVE, "active"), (ROUTINE, "routine")):
-            columns[f"{label}_share_{o.name.lower()}"] = orient_shares[:, o, s]
-    columns["flat_share_upper"] = upper_shares[:, FLAT]
-    columns["active_share_upper"] = upper_shares[:, ACTIVE]
-    columns["mean_effort"] = effort
-    columns["public_value"] = public_value
-    for key in EVENT_COUNTS:
-        columns[key] = [run_events.get(key, 0) for run_events in events]
-    columns["headcount"] = headcount
-    columns["under_investigation"] = per_run[:, 1]
-    columns["reputation_cleared"] = _means(values[len(_MEAN_COLUMNS) + 1], per_run[:, 2])
-    for name, mean in zip(_MEAN_OUTPUTS, means, strict=True):
-        columns[name] = mean
-    columns["deterrence"] = deterrence
-    for k in range(n_levels):
-        columns[level_output_name("flat_share", k + 1)] = level_shares[:, k, FLAT]
-        columns[level_output_name("active_share", k + 1)] = level_shares[:, k, ACTIVE]
+    at = _columns(n_levels)
     out = np.empty((k_runs, len(OUTPUTS) + 2 * n_levels))
-    for j, name in enumerate(output_names(n_levels)):
-        out[:, j] = columns[name]
+    out[:, at["shares"]] = shares[:, [FLAT, ACTIVE, ROUTINE]]
+    out[:, at["orientation"]] = orient_shares[:, _ORIENTED[0], _ORIENTED[1]]
+    out[:, at["upper"]] = upper_shares[:, [FLAT, ACTIVE]]
+    out[:, at["mean_effort"]] = effort
+    out[:, at["public_value"]] = public_value
+    out[:, at["events"]] = [
+        [run_events.get(key, 0) for key in EVENT_COUNTS] for run_events in events
+    ]
+    out[:, at["headcount"]] = headcount
+    out[:, at["under_investigation"]] = per_run[:, 1]
+    out[:, at["reputation_cleared"]] = _means(values[len(_MEAN_COLUMNS) + 1], per_run[:, 2])
+    out[:, at["means"]] = means.T
+    out[:, at["deterrence"]] = deterrence
+    out[:, at["flat_levels"]] = level_shares[:, :, FLAT]
+    out[:, at["active_levels"]] = level_shares[:, :, ACTIVE]
     return out
+
+
+#: The (orientation, state) of each orientation share, in column order.
+_ORIENTED = tuple(
+    np.array(index)
+    for index in zip(
+        *((int(o), s) for o in Orientation for s in (FLAT, ACTIVE, ROUTINE)), strict=True
+    )
+)
+
+
+@functools.cache
+def _columns(levels: int) -> dict[str, Any]:
+    """Where :func:`stack_output_table` puts each group of outputs: column indices by group."""
+    index = {name: j for j, name in enumerate(output_names(levels))}
+
+    def where(*names: str) -> list[int]:
+        return [index[name] for name in names]
+
+    labels = ("flat", "active", "routine")
+    return {
+        "shares": where("flat_share", "active_share", "routine_share"),
+        "orientation": where(
+            *(f"{label}_share_{o.name.lower()}" for o in Orientation for label in labels)
+        ),
+        "upper": where("flat_share_upper", "active_share_upper"),
+        "mean_effort": index["mean_effort"],
+        "public_value": index["public_value"],
+        "events": where(*EVENT_COUNTS),
+        "headcount": index["headcount"],
+        "under_investigation": index["under_investigation"],
+        "reputation_cleared": index["reputation_cleared"],
+        "means": where(*_MEAN_OUTPUTS),
+        "deterrence": index["deterrence"],
+        "flat_levels": where(*(level_output_name("flat_share", k + 1) for k in range(levels))),
+        "active_levels": where(*(level_output_name("active_share", k + 1) for k in range(levels))),
+    }
 
 
 def series_frame(

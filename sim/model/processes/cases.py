@@ -20,7 +20,7 @@ from sim.model.constants import MILD_EROSION
 from sim.model.kinds import CaseKind
 from sim.model.processes.reports import Reports
 from sim.model.processes.stakes import removal_probability
-from sim.model.stacking import RunParams, Runs, at_rows, per_run
+from sim.model.stacking import RunParams, Runs, per_run, run_table, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -39,6 +39,60 @@ HONEST_MISTAKE = int(CaseKind.HONEST_MISTAKE)
 MISCONDUCT = int(CaseKind.MISCONDUCT)
 
 
+@kernel
+def exempted_row(qualify_draw, credible_draw, coverage, credibility):  # pragma: no cover
+    """One honest mistake's fault-tolerance review (:func:`review_mistakes`)."""
+    return qualify_draw < coverage and credible_draw < credibility
+
+
+@kernel
+def false_report_row(
+    accuracy_draw, clarify_draw, trace_draw, accuracy, clarification_coverage, trace_probability
+):  # pragma: no cover - compiled
+    """One false report's verdict (:func:`resolve_false_reports`): cleared, clarified, traced."""
+    cleared = accuracy_draw < accuracy
+    return (
+        cleared,
+        cleared and clarify_draw < clarification_coverage,
+        cleared and trace_draw < trace_probability,
+    )
+
+
+@kernel
+def guilty_row(accuracy_draw, accuracy):  # pragma: no cover - compiled
+    """One misconduct case's verdict (:func:`resolve_misconduct`)."""
+    return accuracy_draw < accuracy
+
+
+@kernel
+def _review_rows(q, c, coverage, credibility, out):  # pragma: no cover - compiled
+    """:func:`exempted_row` of every entry (broadcast arrays) into ``out``."""
+    for i in range(out.size):
+        out[i] = exempted_row(q[i], c[i], coverage[i], credibility[i])
+
+
+@kernel
+def _false_report_rows(a, c, t, accuracy, coverage, trace, out):  # pragma: no cover - compiled
+    """:func:`false_report_row` of every entry (broadcast arrays) into ``out`` (three rows)."""
+    for i in range(a.size):
+        out[0, i], out[1, i], out[2, i] = false_report_row(
+            a[i], c[i], t[i], accuracy[i], coverage[i], trace[i]
+        )
+
+
+@kernel
+def _guilty_rows(a, accuracy, out):  # pragma: no cover - compiled
+    """:func:`guilty_row` of every entry (broadcast arrays) into ``out``."""
+    for i in range(out.size):
+        out[i] = guilty_row(a[i], accuracy[i])
+
+
+def _flat(*values: Any) -> tuple[tuple[FloatArray, ...], tuple[int, ...]]:
+    """``values`` broadcast together, each as a contiguous 1-d float64 array, and their shape."""
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values))
+    return tuple(np.ascontiguousarray(x).reshape(-1) for x in arrays), arrays[0].shape
+
+
 def review_mistakes(
     qualify_draw: FloatArray, credible_draw: FloatArray, coverage: float, credibility: float
 ) -> BoolArray:
@@ -46,9 +100,12 @@ def review_mistakes(
 
     A mistake qualifies with probability ``coverage`` (it falls under one of
     the listed situations) and a qualifying case is really exempted with
-    probability ``credibility``.
+    probability ``credibility`` (:func:`exempted_row`).
     """
-    return (qualify_draw < coverage) & (credible_draw < credibility)
+    flat, shape = _flat(qualify_draw, credible_draw, coverage, credibility)
+    out = np.empty(flat[0].size, dtype=np.bool_)
+    _review_rows(*flat, out)
+    return out.reshape(shape)
 
 
 def resolve_false_reports(
@@ -64,17 +121,23 @@ def resolve_false_reports(
     A false report is seen to be false with probability ``accuracy``;
     otherwise the cadre is wrongly punished. A cleared cadre is publicly
     clarified with probability ``clarification_coverage``; the accuser of a
-    report found false is traced and punished with ``trace_probability``.
+    report found false is traced and punished with ``trace_probability``
+    (:func:`false_report_row`).
     """
-    cleared = accuracy_draw < accuracy
-    clarified = cleared & (clarify_draw < clarification_coverage)
-    accuser_punished = cleared & (trace_draw < trace_probability)
-    return cleared, clarified, accuser_punished
+    flat, shape = _flat(
+        accuracy_draw, clarify_draw, trace_draw, accuracy, clarification_coverage, trace_probability
+    )
+    out = np.empty((3, flat[0].size), dtype=np.bool_)
+    _false_report_rows(*flat, out)
+    return out[0].reshape(shape), out[1].reshape(shape), out[2].reshape(shape)
 
 
 def resolve_misconduct(accuracy_draw: FloatArray, accuracy: float) -> BoolArray:
-    """Real misconduct is punished when the investigation gets it right."""
-    return accuracy_draw < accuracy
+    """Real misconduct is punished when the investigation gets it right (:func:`guilty_row`)."""
+    flat, shape = _flat(accuracy_draw, accuracy)
+    out = np.empty(flat[0].size, dtype=np.bool_)
+    _guilty_rows(*flat, out)
+    return out.reshape(shape)
 
 
 def _no_rows() -> IntArray:
@@ -162,100 +225,181 @@ def conclude_cases(
     ending = ending[: _count_down(pop.case_kind, pop.case_months_left, ending)]
     if ending.size == 0:
         return Verdicts()
-    kind = pop.case_kind[ending]
     d = _draws(runs, ending, rngs, 4)
-
-    def at(value: Any, *masks: Any) -> Any:
-        """A parameter at the ending rows, then at each mask in turn."""
-        value = at_rows(value, ending)
-        for mask in masks:
-            value = at_rows(value, mask)
-        return value
-
-    accuracy = params.accusation.investigation_accuracy
-    severity_months = at(_months(params.discipline.severity))
-    erosion = at(params.behaviour.idealism_erosion)
-    damage = params.accusation.reputation_damage
-
-    # false reports
-    f = kind == FALSE_REPORT
-    rows_f = ending[f]
-    cleared, clarified, accuser = resolve_false_reports(
-        d[0, f],
-        d[1, f],
-        d[2, f],
-        at(accuracy, f),
-        at(params.clarification.coverage, f),
-        at(params.crackdown.trace_probability, f),
+    table, run = run_table(params, pop.alive.size, _verdict_numbers)
+    k = ending.size
+    false_rows, mistake_rows = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
+    vindicated, exempted = np.empty(k, dtype=np.bool_), np.empty(k, dtype=np.bool_)
+    counts = np.zeros((runs.count, len(_VERDICT_COUNTS)), dtype=np.int64)
+    n_false, n_mistakes = _verdicts_kernel(
+        ending,
+        d,
+        pop.case_kind,
+        pop.case_months_left,
+        pop.post,
+        pop.reputation,
+        pop.reputation_at_case,
+        pop.idealism,
+        pop.idealism_base,
+        pop.cleared_month,
+        pop.punished_until,
+        pop.removal_pending,
+        org.post_level,
+        table,
+        run,
+        month,
+        false_rows,
+        vindicated,
+        mistake_rows,
+        exempted,
+        counts,
     )
-    wrongful = rows_f[~cleared]
-    restored = rows_f[clarified]
-    pop.reputation[restored] += at_rows(params.clarification.restoration, restored) * np.maximum(
-        pop.reputation_at_case[restored] - pop.reputation[restored], 0.0
+    by_run = dict(zip(_VERDICT_COUNTS, counts.T.copy(), strict=True))
+    return Verdicts(
+        false_rows[:n_false],
+        vindicated[:n_false],
+        mistake_rows[:n_mistakes],
+        exempted[:n_mistakes],
+        by_run,
     )
-    # public clarification "eliminated the negative impact" (seed): the idealism
-    # the false report cost returns with the reputation
-    pop.idealism[restored] = np.maximum(pop.idealism[restored], pop.idealism_base[restored])
-    pop.cleared_month[rows_f[cleared]] = month
-    pop.idealism[wrongful] *= 1.0 - at_rows(at_rows(erosion, f), ~cleared)
 
-    # honest mistakes: fault-tolerance review
-    m = kind == HONEST_MISTAKE
-    rows_m = ending[m]
-    tolerance = params.fault_tolerance
-    mitigation = at(tolerance.mitigation, m)
-    exempted = review_mistakes(
-        d[0, m], d[1, m], at(tolerance.coverage, m), at(tolerance.credibility, m)
-    )
-    severity_m = at_rows(severity_months, m)
-    months_m = np.where(exempted, np.round(severity_m * (1.0 - mitigation)), severity_m).astype(
-        np.int64
-    )
-    # a mitigated sanction is lighter in every part: months and reputation
-    share_m = np.where(exempted, 1.0 - mitigation, 1.0)
-    sanctioned_m = (months_m > 0) | (share_m > 0)
-    mistake_punished = rows_m[sanctioned_m]
-    months_m = months_m[sanctioned_m]
-    share_m = share_m[sanctioned_m]
-    # being punished for an honest mistake is the bad experience behind
-    # hidden withdrawal: it erodes idealism like a false accusation does
-    pop.idealism[rows_m[~exempted]] *= 1.0 - MILD_EROSION * at_rows(at_rows(erosion, m), ~exempted)
 
-    # misconduct
-    c = kind == MISCONDUCT
-    rows_c = ending[c]
-    guilty = resolve_misconduct(d[0, c], at(accuracy, c))
-    misconduct_punished = rows_c[guilty]
+#: The counts of :class:`Verdicts`, in the order of :func:`_verdicts_kernel`'s columns.
+_VERDICT_COUNTS = (
+    "wrongful_punishments",
+    "punishments",
+    "clarifications",
+    "false_accusers_punished",
+    "exemptions",
+)
 
-    punished = np.concatenate([wrongful, mistake_punished, misconduct_punished])
-    months = np.concatenate(
-        [
-            np.broadcast_to(at_rows(at_rows(severity_months, f), ~cleared), wrongful.shape),
-            months_m,
-            np.broadcast_to(
-                at_rows(at_rows(severity_months, c), guilty), misconduct_punished.shape
-            ),
-        ]
-    ).astype(np.int64)
-    share = np.concatenate([np.ones(wrongful.size), share_m, np.ones(misconduct_punished.size)])
-    pop.punished_until[punished] = np.maximum(pop.punished_until[punished], month + months)
-    pop.reputation[punished] *= 1.0 - at_rows(damage, punished) * share
-    # a leading cadre sanctioned heavily enough loses the post: it is moved
-    # down at the next annual evaluation
-    removal_draw = np.concatenate([d[3, f][~cleared], d[3, m][sanctioned_m], d[3, c][guilty]])
-    leader = org.post_level[pop.post[punished]] >= 1
-    removed = leader & (removal_draw < removal_probability(months))
-    pop.removal_pending[punished[removed]] = True
-    pop.case_kind[ending] = NO_CASE
-    pop.case_months_left[ending] = 0
-    counts = {
-        "wrongful_punishments": _count_rows(runs, wrongful),
-        "punishments": _count_rows(runs, punished),
-        "clarifications": _count_rows(runs, restored),
-        "false_accusers_punished": _count_rows(runs, rows_f[accuser]),
-        "exemptions": _count_rows(runs, rows_m[exempted]),
-    }
-    return Verdicts(rows_f, clarified, rows_m, exempted, counts)
+
+def _verdict_numbers(p: Params, pick: Any) -> list[float]:
+    """One run's numbers for :func:`_verdicts_kernel` (the columns of its :func:`run_table`).
+
+    The sanction's whole months ``T = round(severity)`` (half to even), a
+    mitigated sanction's ``round(T * (1 - mitigation))`` and each one's
+    :func:`~sim.model.processes.stakes.removal_probability`.
+    """
+    tolerance = p.fault_tolerance
+    months = _months(p.discipline.severity)
+    mitigated = int(np.round(months * (1.0 - tolerance.mitigation)))
+    return [
+        p.accusation.investigation_accuracy,
+        p.clarification.coverage,
+        p.crackdown.trace_probability,
+        p.clarification.restoration,
+        p.behaviour.idealism_erosion,
+        tolerance.coverage,
+        tolerance.credibility,
+        tolerance.mitigation,
+        p.accusation.reputation_damage,
+        float(months),
+        float(mitigated),
+        float(removal_probability(months)),
+        float(removal_probability(mitigated)),
+    ]
+
+
+@kernel
+def _larger(a, b):  # pragma: no cover - compiled
+    """``np.maximum`` of two numbers (NaN wins)."""
+    return a if (a >= b or a != a) else b
+
+
+@kernel
+def _verdicts_kernel(
+    ending,
+    d,
+    case_kind,
+    months_left,
+    post,
+    reputation,
+    reputation_at_case,
+    idealism,
+    idealism_base,
+    cleared_month,
+    punished_until,
+    removal_pending,
+    post_level,
+    table,
+    run,
+    month,
+    false_rows,
+    vindicated,
+    mistake_rows,
+    exempted,
+    counts,
+):  # pragma: no cover - compiled
+    """The verdicts of :func:`conclude_cases` on the ``ending`` rows (case ``j`` reads ``d[:, j]``).
+
+    Fills ``false_rows`` and ``vindicated``, ``mistake_rows`` and
+    ``exempted`` from the start (returns how many of each) and ``counts``
+    (per run, :data:`_VERDICT_COUNTS`); changes the ended cases' rows. With
+    one run (``table`` of one row) ``run`` is not read.
+    """
+    several = table.shape[0] > 1
+    n_false = 0
+    n_mistakes = 0
+    for j in range(ending.size):
+        i = ending[j]
+        r = run[i] if several else 0
+        p = table[r]
+        kind = case_kind[i]
+        months = 0.0
+        share = 1.0
+        punished = False
+        removal = p[11]
+        if kind == FALSE_REPORT:
+            cleared, clarified, accuser = false_report_row(
+                d[0, j], d[1, j], d[2, j], p[0], p[1], p[2]
+            )
+            false_rows[n_false] = i
+            vindicated[n_false] = clarified
+            n_false += 1
+            if clarified:
+                gap = _larger(reputation_at_case[i] - reputation[i], 0.0)
+                reputation[i] += p[3] * gap
+                # public clarification "eliminated the negative impact" (seed): the
+                # idealism the false report cost returns with the reputation
+                idealism[i] = _larger(idealism[i], idealism_base[i])
+                counts[r, 2] += 1
+            if cleared:
+                cleared_month[i] = month
+                counts[r, 3] += 1 if accuser else 0
+            else:
+                idealism[i] *= 1.0 - p[4]
+                punished, months = True, p[9]
+                counts[r, 0] += 1
+        elif kind == HONEST_MISTAKE:
+            exempt = exempted_row(d[0, j], d[1, j], p[5], p[6])
+            mistake_rows[n_mistakes] = i
+            exempted[n_mistakes] = exempt
+            n_mistakes += 1
+            months = p[10] if exempt else p[9]
+            removal = p[12] if exempt else p[11]
+            # a mitigated sanction is lighter in every part: months and reputation
+            share = 1.0 - p[7] if exempt else 1.0
+            punished = months > 0 or share > 0
+            if exempt:
+                counts[r, 4] += 1
+            else:
+                # being punished for an honest mistake is the bad experience behind
+                # hidden withdrawal: it erodes idealism like a false accusation does
+                idealism[i] *= 1.0 - MILD_EROSION * p[4]
+        elif kind == MISCONDUCT:
+            punished, months = guilty_row(d[0, j], p[0]), p[9]
+        if punished:
+            counts[r, 1] += 1
+            punished_until[i] = max(punished_until[i], month + int(months))
+            reputation[i] *= 1.0 - p[8] * share
+            # a leading cadre sanctioned heavily enough loses the post: it is moved
+            # down at the next annual evaluation
+            if post_level[post[i]] >= 1 and d[3, j] < removal:
+                removal_pending[i] = True
+        case_kind[i] = NO_CASE
+        months_left[i] = 0
+    return n_false, n_mistakes
 
 
 def open_cases(
@@ -285,7 +429,6 @@ def open_cases(
         kind,
     )
     opened_rows, kind = opened_rows[:opened], kind[:opened]
-    pop.case_kind[opened_rows] = kind
     months = accusation.investigation_months
     if runs.count == 1:
         lengths = rngs[0].geometric(1.0 / months, opened_rows.size)
@@ -296,13 +439,44 @@ def open_cases(
                 for r, (rng, part) in enumerate(zip(rngs, runs.split(opened_rows), strict=True))
             ]
         )
-    pop.case_months_left[opened_rows] = lengths
-    pop.reputation_at_case[opened_rows] = pop.reputation[opened_rows]
-    pop.reputation[opened_rows] *= 1.0 - at_rows(accusation.reputation_damage, opened_rows)
-    falsely_accused = opened_rows[kind == FALSE_REPORT]
-    pop.idealism[falsely_accused] *= 1.0 - MILD_EROSION * at_rows(
-        params.behaviour.idealism_erosion, falsely_accused
+    _open_kernel(
+        opened_rows,
+        kind,
+        lengths,
+        pop.case_kind,
+        pop.case_months_left,
+        pop.reputation,
+        pop.reputation_at_case,
+        pop.idealism,
+        *strided(accusation.reputation_damage),
+        *strided(params.behaviour.idealism_erosion),
     )
+
+
+@kernel
+def _open_kernel(
+    rows,
+    kinds,
+    lengths,
+    case_kind,
+    months_left,
+    reputation,
+    reputation_at_case,
+    idealism,
+    damage,
+    d_stride,
+    erosion,
+    e_stride,
+):  # pragma: no cover - compiled
+    """The new cases of :func:`open_cases` on ``rows``: kind, length, reputation and idealism."""
+    for j in range(rows.size):
+        i = rows[j]
+        case_kind[i] = kinds[j]
+        months_left[i] = lengths[j]
+        reputation_at_case[i] = reputation[i]
+        reputation[i] *= 1.0 - damage[i * d_stride]
+        if kinds[j] == FALSE_REPORT:
+            idealism[i] *= 1.0 - MILD_EROSION * erosion[i * e_stride]
 
 
 @kernel

@@ -87,7 +87,8 @@ def state_utilities(
 
     ``workload`` is work per cadre relative to the start and ``unfit_rate``
     the perceived chance of being judged unfit after a year in each state
-    (each a number, or one value per row when runs are stacked);
+    (each a number, or one value per row when runs are stacked; or the
+    three given as one float64 array of each run's rates, shape ``(runs, 3)``);
     every other number is a parameter in ``params``. ``norm_shares`` (shape
     ``(3, n)``) is overwritten by the utilities, which are returned;
     nothing else changes.
@@ -99,8 +100,11 @@ def state_utilities(
     # the numbers that change from month to month: each run's workload and unfit rates
     load = run_values(params, workload)
     table[:, _MISTAKE_K] = fixed[:, _MISTAKE_RATE] * load * fixed[:, _MISTAKE_REPORT]
-    for s in range(N_STATES):
-        table[:, _UNFIT + s] = run_values(params, unfit_rate[s])
+    if isinstance(unfit_rate, np.ndarray) and unfit_rate.ndim == 2:  # each run's three rates
+        table[:, _UNFIT : _UNFIT + N_STATES] = unfit_rate
+    else:
+        for s in range(N_STATES):
+            table[:, _UNFIT + s] = run_values(params, unfit_rate[s])
     table[:, _EFFORT_COST] = fixed[:, _EFFORT_COST_RATE] * load
     _utilities_kernel(
         ability,
@@ -409,7 +413,8 @@ def population_utilities(
     """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm.
 
     Shape ``(3, n)``. ``workload`` and each of the three ``unfit_rate``
-    entries are a number or one value per row; ``runs`` lays out a stack.
+    entries are a number or one value per row (or ``unfit_rate`` each run's
+    three, as for :func:`state_utilities`); ``runs`` lays out a stack.
     The utilities are written into ``out`` (float64, ``(3, n)``) when given;
     the stakes go into a scratch array of ``pop.workspace``. ``ranks`` are
     the rows' :func:`~sim.model.processes.stakes.rank_factors` when the

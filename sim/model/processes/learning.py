@@ -113,6 +113,7 @@ def learn_monthly(
     reach_draw: FloatArray,
     runs: Runs | None = None,
     visibility: FloatArray | None = None,
+    totals: tuple[IntArray, Sequence[float]] | None = None,
 ) -> None:
     """Update beliefs from own experience, colleagues and public events (in place).
 
@@ -137,7 +138,9 @@ def learn_monthly(
     arrays of ``pop.workspace``. Totals over a run are numpy's (per run).
     ``visibility`` is each row's visibility times exposure, 0 where not
     serving, when the caller has it (:attr:`~sim.model.processes.reports.Reports.visibility`
-    of this month's states); by default it is computed.
+    of this month's states); by default it is computed. ``totals`` are each
+    run's false reports and sum of ``visibility`` (numpy's, per run) when
+    the caller has them (with ``visibility``).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
     behaviour = params.behaviour
@@ -166,12 +169,12 @@ def learn_monthly(
     _unit_reports(
         false_report, vis, pop.post, org.post_unit, runs.run, several, runs.units, unit, per_unit
     )
-    public_rate = np.array(
-        [
-            int(k) / max(t, 1e-9)
-            for k, t in zip(runs.counts(false_report), runs.sums(vis), strict=True)
-        ]
+    reported, seen = (
+        (runs.counts(false_report), runs.sums(vis))
+        if totals is None or visibility is None
+        else totals
     )
+    public_rate = np.array([int(k) / max(t, 1e-9) for k, t in zip(reported, seen, strict=True)])
     reach = strided(params.clarification.reach)
     verdict_units = scratch.array("learn_verdict_units", (4, n_units))
     cases = []
@@ -179,21 +182,11 @@ def learn_monthly(
         (verdicts.mistake_rows, verdicts.exempted, "learn_case_mistake"),
         (verdicts.false_rows, verdicts.vindicated, "learn_case_false"),
     ):
-        # each run's share of 1s among its verdicts (a sum of 0s and 1s is
-        # exact in any order, so this is the run's own mean)
-        sizes = np.bincount(rows // runs.size, minlength=runs.count)
-        ones = np.bincount(
-            rows // runs.size, weights=np.asarray(verdict, dtype=np.float64), minlength=runs.count
-        )
-        shares = np.divide(ones, sizes, out=np.zeros(runs.count), where=sizes > 0)
-        cases += [
-            rows.size > 0,
-            rows,
-            np.asarray(verdict, dtype=np.bool_),
-            sizes > 0,
-            shares,
-            scratch.array(name, (n,), np.int8),
-        ]
+        # each run's share of 1s among its verdicts
+        flags = np.asarray(verdict, dtype=np.bool_)
+        sizes, shares = np.empty(runs.count, dtype=np.int64), np.empty(runs.count)
+        _run_shares(rows, flags, runs.size, sizes, shares)
+        cases += [rows.size > 0, rows, flags, sizes > 0, shares, scratch.array(name, (n,), np.int8)]
     _learn_beliefs(
         pop.belief_false,
         false_report,
@@ -214,6 +207,23 @@ def learn_monthly(
         *total,
         BELIEF_SPEED,
     )
+
+
+@kernel
+def _run_shares(rows, verdict, size, sizes, shares):  # pragma: no cover - compiled
+    """Each run's number of ``rows`` (runs of ``size`` rows) and its share of them with ``verdict``.
+
+    A sum of 0s and 1s is exact in any order, so a share is the run's own
+    mean; 0 for a run with none.
+    """
+    sizes[:] = 0
+    ones = np.zeros(sizes.size)
+    for j in range(rows.size):
+        r = rows[j] // size
+        sizes[r] += 1
+        ones[r] += 1.0 if verdict[j] else 0.0
+    for r in range(sizes.size):
+        shares[r] = ones[r] / sizes[r] if sizes[r] > 0 else 0.0
 
 
 @kernel

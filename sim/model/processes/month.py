@@ -86,25 +86,36 @@ def advance_month(
     draws = _month_draws(pop, runs, rngs)
     serving = runs.counts(pop.alive)
     load = runs.per_row([headcount / int(k) if k else 1.0 for k in serving])
-    unfit = [runs.per_row([rates[s] for rates in unfit_rate]) for s in range(3)]
+    unfit = np.array(unfit_rate, dtype=np.float64).reshape(runs.count, 3)  # each run's three
     deter = runs.per_row(list(deterrence))
     # 1. decision; 2. work; 3. reports (no one moves: the posts' rank factors hold)
     ranks = rank_factors(pop, org, params)
     decision.decide(pop, org, params, load, unfit, draws[0], month, runs, ranks)
-    done = work.do_work(pop, org, params, load, draws[1:4], runs, ranks.accountability)
-    filed = reports.file_reports(pop, org, params, deter, done, draws[4:6], runs, ranks.exposure)
+    done = work.do_work(pop, org, params, load, draws[1:4], runs, ranks.accountability, serving)
+    filed = reports.file_reports(
+        pop, org, params, deter, done, draws[4:6], runs, ranks.exposure, serving
+    )
     # 4. open cases count down, concluded ones get verdicts; 5. new cases open
     verdicts = cases.conclude_cases(pop, org, params, month, rngs, runs)
     cases.open_cases(pop, params, filed, rngs, runs)
     # 6. beliefs, idealism, reputation, deterrence, tenure and age
     learning.learn_monthly(
-        pop, org, params, filed.false_report, verdicts, draws[6], runs, filed.visibility
+        pop,
+        org,
+        params,
+        filed.false_report,
+        verdicts,
+        draws[6],
+        runs,
+        filed.visibility,
+        (filed.counts["false_reports"], filed.visibility_totals),
     )
     learning.recover(pop, params)
     demography.serve_month(pop, params)
     counts = {**done.counts, **filed.counts, **verdicts.counts}
-    per_run = {name: np.asarray(values, dtype=np.int64).tolist() for name, values in counts.items()}
-    events = [{name: values[r] for name, values in per_run.items()} for r in range(runs.count)]
+    names = list(counts)
+    by_run = np.array([counts[name] for name in names], dtype=np.int64).reshape(len(names), -1)
+    events = [dict(zip(names, values, strict=True)) for values in by_run.T.tolist()]
     next_deterrence = [
         reports.next_deterrence(d, params_of(params, r)) for r, d in enumerate(deterrence)
     ]

@@ -67,6 +67,8 @@ def false_report_intensity(
     rival_share: Any,
     runs: Runs | None = None,
     weights: tuple[FloatArray, FloatArray] | None = None,
+    totals: list[float] | None = None,
+    serving: IntArray | None = None,
 ) -> FloatArray:
     """Monthly probability that each cadre is the target of a false report.
 
@@ -75,7 +77,7 @@ def false_report_intensity(
     :func:`sim.model.processes.stakes.rank_factor`); rivals in the promotion
     tournament (Lazear 1989) aim at the visible and the able (weight
     ``visibility * exposure * ability**RIVAL_ABILITY_EXPONENT``). See
-    :func:`report_hazard` (also for ``weights``).
+    :func:`report_hazard` (also for ``weights``, ``totals`` and ``serving``).
     """
     return report_hazard(
         visible=visibility_of(state, visibility_active) * exposure,
@@ -87,6 +89,8 @@ def false_report_intensity(
         rival_share=rival_share,
         runs=runs,
         weights=weights,
+        totals=totals,
+        serving=serving,
     )
 
 
@@ -101,6 +105,8 @@ def report_hazard(
     rival_share: Any,
     runs: Runs | None = None,
     weights: tuple[FloatArray, FloatArray] | None = None,
+    totals: list[float] | None = None,
+    serving: IntArray | None = None,
 ) -> FloatArray:
     """:func:`false_report_intensity` for given visibilities (state visibility x exposure).
 
@@ -111,7 +117,8 @@ def report_hazard(
     (default: one run); numbers may be one value per row. ``weights``, two
     float64 arrays of one entry per row, receive the two weights before
     normalising (the first: ``visible``, 0 where not serving); by default
-    they are new arrays.
+    they are new arrays. ``totals``, a list, receives each run's sum of the
+    first weight when given.
     """
     runs = runs or Runs.single(alive.size, 0)
     rows = alive.size
@@ -123,8 +130,12 @@ def report_hazard(
         vis,
         rival,
     )
-    n = [max(int(k), 1) for k in runs.counts(alive)]
-    vis_mean = np.array([t / k for t, k in zip(runs.sums(vis), n, strict=True)])
+    counted = runs.counts(alive) if serving is None else serving
+    n = [max(int(k), 1) for k in counted]
+    vis_totals = runs.sums(vis)
+    if totals is not None:
+        totals.extend(vis_totals)
+    vis_mean = np.array([t / k for t, k in zip(vis_totals, n, strict=True)])
     rival_mean = np.array([t / k for t, k in zip(runs.sums(rival), n, strict=True)])
     rate = base_rate * (1.0 - deterrence_strength * deterrence)
     hazard = np.empty(rows)
@@ -200,6 +211,8 @@ class Reports:
         visibility: each row's visibility in its state times its post's
             exposure, 0 where not serving (what false reports fall on), or
             None when not kept.
+        visibility_totals: each run's sum of ``visibility`` (numpy's, per
+            run), or None when not kept.
 
     """
 
@@ -208,6 +221,7 @@ class Reports:
     false_report: BoolArray
     counts: dict[str, IntArray]
     visibility: FloatArray | None = None
+    visibility_totals: list[float] | None = None
 
 
 def report_exposure(pop: Population, org: Organisation, params: Params | RunParams) -> FloatArray:
@@ -224,13 +238,16 @@ def file_reports(
     draws: FloatArray,
     runs: Runs | None = None,
     exposure: FloatArray | None = None,
+    serving: IntArray | None = None,
 ) -> Reports:
     """Which honest mistakes are reported (``draws[0]``) and who is falsely reported (``draws[1]``).
 
     Changes nothing; ``draws`` holds two uniform numbers per row;
     ``deterrence`` is a number or one value per row (stacked runs). The
-    reports keep each row's visibility (:attr:`Reports.visibility`).
-    ``exposure`` is the rows' :func:`report_exposure` when the caller has it.
+    reports keep each row's visibility and each run's total of it
+    (:attr:`Reports.visibility`, :attr:`Reports.visibility_totals`).
+    ``exposure`` is the rows' :func:`report_exposure` and ``serving`` each
+    run's number of serving rows when the caller has them.
     """
     if exposure is None:
         exposure = report_exposure(pop, org, params)
@@ -240,6 +257,7 @@ def file_reports(
     mistake_reported = work.mistake & (draws[0] < accusation.mistake_report_prob)
     n = alive.size
     weights = (np.empty(n), pop.workspace.array("report_rival_weight", (n,)))
+    totals: list[float] = []
     lam = false_report_intensity(
         state=pop.state,
         ability=pop.ability,
@@ -252,6 +270,8 @@ def file_reports(
         rival_share=accusation.rival_share,
         runs=runs,
         weights=weights,
+        totals=totals,
+        serving=serving,
     )
     false_report = alive & (draws[1] < lam)
     counts = {
@@ -259,7 +279,7 @@ def file_reports(
         "false_reports": runs.counts(false_report),
         "false_reports_on_active": runs.counts(false_report & work.active),
     }
-    return Reports(mistake_reported, work.misconduct, false_report, counts, weights[0])
+    return Reports(mistake_reported, work.misconduct, false_report, counts, weights[0], totals)
 
 
 def deterrence_target(trace_probability: float, typical_cases: float) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 from sim.model.compiled import kernel
 from sim.model.constants import GRADE_LOSS_MONTHS, REMOVAL_MONTHS, REPUTATION_VALUE, WARNING_MONTHS
 from sim.model.kinds import CaseKind
-from sim.model.stacking import RunParams, run_table
+from sim.model.stacking import RunParams, run_table, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -34,19 +34,37 @@ __all__ = [
     "population_stakes",
     "promotable",
     "rank_factor",
+    "rank_factor_of",
     "rank_factors",
     "removal_probability",
     "stakes",
 ]
 
 
-def rank_factor(level: IntArray, per_level: float) -> FloatArray:
+@kernel
+def rank_factor_of(level, per_level):  # pragma: no cover - compiled
+    """One post's :func:`rank_factor`: ``1 + per_level * level``."""
+    return 1.0 + per_level * level
+
+
+@kernel
+def _rank_factor_rows(level, per_level, stride, out):  # pragma: no cover - compiled
+    """:func:`rank_factor_of` of every entry of ``level`` into ``out``."""
+    for i in range(out.size):
+        out[i] = rank_factor_of(level[i], per_level[i * stride])
+
+
+def rank_factor(level: IntArray, per_level: Any) -> FloatArray:
     """A post's exposure relative to a bottom post: ``1 + per_level * level`` (0 = bottom).
 
     Used for false reports (``accusation.rank_exposure``) and for the honest
-    mistakes a post answers for (``discipline.accountability``).
+    mistakes a post answers for (``discipline.accountability``). ``level``
+    is an array of levels; ``per_level`` a number or one value per entry.
     """
-    return 1.0 + per_level * np.asarray(level, dtype=np.float64)
+    levels = np.ascontiguousarray(level, dtype=np.int64).reshape(-1)
+    out = np.empty(levels.size)
+    _rank_factor_rows(levels, *strided(per_level), out)
+    return out.reshape(np.shape(level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +87,39 @@ class RankFactors:
 
 
 def rank_factors(pop: Population, org: Organisation, params: Params | RunParams) -> RankFactors:
-    """Each row's :class:`RankFactors` for the posts held now."""
-    level = org.post_level[pop.post]
-    return RankFactors(
+    """Each row's :class:`RankFactors` for the posts held now, in one compiled pass."""
+    n = pop.alive.size
+    level, exposure, accountability = np.empty(n, np.int64), np.empty(n), np.empty(n)
+    _rank_factors(
+        pop.post,
+        org.post_level,
+        *strided(params.accusation.rank_exposure),
+        *strided(params.discipline.accountability),
         level,
-        rank_factor(level, params.accusation.rank_exposure),
-        rank_factor(level, params.discipline.accountability),
+        exposure,
+        accountability,
     )
+    return RankFactors(level, exposure, accountability)
+
+
+@kernel
+def _rank_factors(
+    post,
+    post_level,
+    exposure_per_level,
+    e_stride,
+    accountability_per_level,
+    a_stride,
+    level,
+    exposure,
+    accountability,
+):  # pragma: no cover - compiled
+    """Each row's post level and its two :func:`rank_factor_of` s, row by row."""
+    for i in range(post.size):
+        lvl = post_level[post[i]]
+        level[i] = lvl
+        exposure[i] = rank_factor_of(lvl, exposure_per_level[i * e_stride])
+        accountability[i] = rank_factor_of(lvl, accountability_per_level[i * a_stride])
 
 
 def removal_probability(months: FloatArray | float) -> FloatArray:

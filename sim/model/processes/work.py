@@ -46,6 +46,7 @@ def do_work(
     draws: FloatArray,
     runs: Runs | None = None,
     accountability: FloatArray | None = None,
+    serving: IntArray | None = None,
 ) -> Work:
     """Work under this month's states; adds to each cadre's yearly performance and counters.
 
@@ -56,7 +57,8 @@ def do_work(
     (``draws[2]``). Changes
     ``pop.performance``, ``pop.active_months`` and ``pop.flat_months``.
     ``workload`` is a number or one value per row; ``runs`` lays out a stack;
-    ``accountability`` is the rows' ``rank_factor`` above when the caller has it.
+    ``accountability`` is the rows' ``rank_factor`` above and ``serving``
+    each run's number of serving rows when the caller has them.
     """
     if accountability is None:
         accountability = rank_factor(org.post_level[pop.post], params.discipline.accountability)
@@ -87,7 +89,7 @@ def do_work(
         pop.flat_months,
     )
     innovations = runs.counts(innovation)
-    serving = runs.counts(pop.alive)
+    serving = runs.counts(pop.alive) if serving is None else serving
     # every row serving: the sum over the serving is the sum over all rows
     mask = None if int(serving.sum()) == n else pop.alive
     public_value = [
