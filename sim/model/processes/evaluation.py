@@ -39,6 +39,7 @@ from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.ranking import (
     best_within_groups,
+    smallest_within_groups,
     sort_within_groups,
     weighted_zscores,
     within_group_zscore,
@@ -152,8 +153,9 @@ def bottom_of_levels(
     In a stack ``level`` holds the groups (:func:`level_groups`, ``n_levels``
     of them in all) and ``share`` may be one value per row (the same within
     a group). A level of ``m`` serving cadres has ``floor(share * m)`` at its
-    bottom, the first by (score, row): found by a compiled selection of the
-    ``k``-th score, ties by row (with a NaN score: by :func:`sort_within_groups`).
+    bottom, the first by (score, row): found by a compiled bounded-heap
+    selection (:func:`~sim.model.processes.ranking.smallest_within_groups`;
+    with a NaN score: by :func:`sort_within_groups`).
     """
     bottom = np.zeros(alive.size, dtype=bool)
     shares, stride = strided(share)
@@ -172,59 +174,22 @@ def bottom_of_levels(
 @kernel
 def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom):  # pragma: no cover
     """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN."""
-    size = np.zeros(n_levels + 1, dtype=np.int64)
+    size = np.zeros(n_levels, dtype=np.int64)
     share_of = np.zeros(n_levels)
     for i in range(score.size):
         if alive[i]:
-            if score[i] != score[i]:
-                return False
-            size[level[i] + 1] += 1
+            size[level[i]] += 1
             share_of[level[i]] = share[i * stride]
-    start = np.cumsum(size)  # level g's members at start[g]:start[g + 1]
-    members = np.empty(start[n_levels], dtype=np.int64)
-    values = np.empty(start[n_levels])
-    fill = start[:-1].copy()
-    for i in range(score.size):
-        if alive[i]:
-            members[fill[level[i]]] = i
-            values[fill[level[i]]] = score[i]
-            fill[level[i]] += 1
+    take = np.zeros(n_levels, dtype=np.int64)
     for g in range(n_levels):
-        first, end = start[g], start[g + 1]
-        k = np.int64(np.floor(share_of[g] * (end - first)))
-        if k <= 0:
-            continue
-        kth = _select(values[first:end].copy(), min(k, end - first) - 1)
-        ties = k - np.sum(values[first:end] < kth)  # of the level's scores equal to the k-th
-        for j in range(first, end):
-            if values[j] < kth or (values[j] == kth and ties > 0):
-                ties -= values[j] == kth
-                bottom[members[j]] = True
+        take[g] = np.int64(np.floor(share_of[g] * size[g]))
+    rows = np.empty(score.size, dtype=np.int64)
+    count = smallest_within_groups(score, 1.0, level, alive, 1, take, False, rows)
+    if count < 0:
+        return False
+    for j in range(count):
+        bottom[rows[j]] = True
     return True
-
-
-@kernel
-def _select(a, k):  # pragma: no cover - compiled
-    """The ``k``-th smallest of ``a`` (no NaN), by quickselect (reorders ``a``)."""
-    lo, hi = 0, a.size - 1
-    while lo < hi:
-        pivot = a[(lo + hi) // 2]
-        i, j = lo, hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i, j = i + 1, j - 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            break
-    return a[k]
 
 
 def expected_unfit_rates(

@@ -3,7 +3,9 @@
 :func:`sort_within_groups` orders rows by group, then by value, ties by row;
 :func:`within_group_zscore` standardises one variable within groups, and
 :func:`weighted_zscores` the evaluation score's weighted sum of three such
-z-scores plus noise in one pass. All are compiled (:func:`~sim.model.compiled.kernel`)
+z-scores plus noise in one pass; :func:`smallest_within_groups` (behind
+:func:`best_within_groups`) finds each group's first entries by value
+without sorting the group. All are compiled (:func:`~sim.model.compiled.kernel`)
 and give, bit for bit, the numbers of their plain-numpy reading.
 """
 
@@ -16,7 +18,13 @@ import numpy as np
 from sim.model.compiled import kernel
 from sim.model.state import BoolArray, FloatArray, IntArray
 
-__all__ = ["best_within_groups", "sort_within_groups", "weighted_zscores", "within_group_zscore"]
+__all__ = [
+    "best_within_groups",
+    "smallest_within_groups",
+    "sort_within_groups",
+    "weighted_zscores",
+    "within_group_zscore",
+]
 
 
 def sort_within_groups(key: FloatArray, group: IntArray, n_groups: int) -> IntArray:
@@ -185,68 +193,143 @@ def _weighted_zscores(
         out[i] = wa[i * sa] * za + wb[i * sb] * zb + wc[i * sc] * zc + wn[i * sn] * noise[i]
 
 
-def best_within_groups(key: FloatArray, group: IntArray, n_groups: int, take: IntArray) -> IntArray:
+def best_within_groups(
+    key: FloatArray,
+    group: IntArray,
+    n_groups: int,
+    take: IntArray,
+    mask: BoolArray | None = None,
+    sign: float = 1.0,
+) -> IntArray:
     """The first ``take[g]`` entries of each group ``g`` by value, ties in index order.
 
     Equal to ``order[rank < take[group[order]]]`` with ``order =
     sort_within_groups(key, group, n_groups)`` and ``rank`` each entry's
-    place within its group: grouped ascending, best (smallest) first. Each
-    group's ``take``-th value is selected and only the entries up to it are
-    sorted (compiled; with a NaN key, the full sort).
+    place within its group: grouped ascending, best (smallest) first. With
+    ``mask``, only the entries in it take part (as if ``key[mask]`` were
+    ranked, returning their indices in ``key``); ``sign`` ranks ``sign * key``
+    (-1.0: largest first). Each group's best are kept in a bounded heap
+    over one pass and only those are sorted (compiled,
+    :func:`smallest_within_groups`); with a NaN key, the full sort.
     """
     key = np.ascontiguousarray(key, dtype=np.float64)
     group = np.ascontiguousarray(group, dtype=np.int64)
     take = np.ascontiguousarray(take, dtype=np.int64)
+    every = mask is None
+    chosen = np.ones(1, dtype=np.bool_) if every else np.ascontiguousarray(mask, dtype=np.bool_)
     out = np.empty(key.size, dtype=np.int64)
-    filled = _best_within_groups(key, group, int(n_groups), take, out)
+    filled = smallest_within_groups(
+        key, float(sign), group, chosen, int(not every), take, True, out
+    )
     if filled < 0:  # a NaN key
-        order = sort_within_groups(key, group, n_groups)
-        size = np.bincount(group, minlength=n_groups)
+        rows = np.arange(key.size) if every else np.flatnonzero(chosen)
+        order = rows[sort_within_groups(sign * key[rows], group[rows], n_groups)]
+        size = np.bincount(group[order], minlength=n_groups)
         rank = np.arange(order.size) - (np.cumsum(size) - size)[group[order]]
         return order[rank < take[group[order]]]
     return out[:filled]
 
 
+#: Buckets of each group's range of values in :func:`smallest_within_groups`.
+BUCKETS = 128
+
+
 @kernel
-def _best_within_groups(key, group, n_groups, take, out):  # pragma: no cover - compiled
-    """:func:`best_within_groups` into ``out``; returns how many, or -1 with a NaN key."""
-    n = key.size
+def _bucket(value, low, scale):  # pragma: no cover - compiled
+    """The bucket of ``value`` in a group from ``low`` on: non-decreasing in ``value``."""
+    x = (value - low) * scale
+    if not x >= 0.0:  # also NaN, from an infinite range
+        return 0
+    if x >= BUCKETS:
+        return BUCKETS - 1
+    return int(x)
+
+
+@kernel
+def smallest_within_groups(
+    key, sign, group, mask, m_stride, take, ordered, out
+):  # pragma: no cover - compiled
+    """Each group's ``take[g]`` smallest entries by (``sign * key``, index) into ``out``.
+
+    Entries ``i`` with ``mask[i * m_stride]`` take part. Returns how many
+    (``out[:count]``: group by group, each group's in its order if
+    ``ordered``, else in no order), or -1 if a taking part key is NaN.
+    Three passes without a sort of the group: each group's range, a
+    histogram of ``BUCKETS`` buckets of it (:func:`_bucket`, non-decreasing
+    in the value), then every entry below the bucket that holds the
+    ``take``-th is kept, and of that bucket's entries (sorted, stably) the
+    first ones needed.
+    """
+    n, n_groups = key.size, take.size
+    size = np.zeros(n_groups, dtype=np.int64)
+    low = np.full(n_groups, np.inf)
+    high = np.full(n_groups, -np.inf)
     for i in range(n):
-        if key[i] != key[i]:
-            return -1
+        if mask[i * m_stride]:
+            v = sign * key[i]
+            if v != v:
+                return -1
+            g = group[i]
+            size[g] += 1
+            low[g] = min(low[g], v)
+            high[g] = max(high[g], v)
+    # each group keeps the entries of buckets below ``cut`` and ``need`` of bucket ``cut``
     start = np.zeros(n_groups + 1, dtype=np.int64)
-    for i in range(n):
-        start[group[i] + 1] += 1
-    start = np.cumsum(start)
-    place = start[:-1].copy()
-    by_group = np.empty(n, dtype=np.int64)  # each group's entries in index order
-    for i in range(n):
-        by_group[place[group[i]]] = i
-        place[group[i]] += 1
-    filled = 0
+    scale = np.zeros(n_groups)
+    cut = np.zeros(n_groups, dtype=np.int64)
+    need = np.zeros(n_groups, dtype=np.int64)
     for g in range(n_groups):
-        members = by_group[start[g] : start[g + 1]]
-        t = min(take[g], members.size)
-        if t <= 0:
-            continue
-        keys = key[members]
-        chosen = np.arange(members.size)
-        if t < members.size:  # the entries below the t-th value, then those at it, by index
-            kth = np.partition(keys.copy(), t - 1)[t - 1]
-            chosen = np.empty(t, dtype=np.int64)
-            c = 0
-            for j in range(members.size):
-                if keys[j] < kth:
-                    chosen[c] = j
-                    c += 1
-            for j in range(members.size):
-                if c == t:
-                    break
-                if keys[j] == kth:
-                    chosen[c] = j
-                    c += 1
-        order = np.argsort(keys[chosen], kind="mergesort")
-        for j in range(t):
-            out[filled + j] = members[chosen[order[j]]]
-        filled += t
-    return filled
+        t = max(0, min(take[g], size[g]))
+        start[g + 1] = start[g] + t
+        if t == size[g]:
+            cut[g] = BUCKETS  # all
+        elif t > 0:
+            spread = high[g] - low[g]
+            if 0.0 < spread < np.inf and BUCKETS / spread < np.inf:
+                scale[g] = BUCKETS / spread
+            else:
+                need[g] = t  # one value or an infinite range: every entry in bucket 0
+    counts = np.zeros((n_groups, BUCKETS), dtype=np.int64)
+    for i in range(n):
+        if mask[i * m_stride]:
+            g = group[i]
+            if scale[g] > 0.0:
+                counts[g, _bucket(sign * key[i], low[g], scale[g])] += 1
+    first = np.zeros(n_groups + 1, dtype=np.int64)  # each group's entries of bucket ``cut``
+    for g in range(n_groups):
+        if scale[g] > 0.0:
+            below, t = 0, start[g + 1] - start[g]
+            b = 0
+            while below + counts[g, b] < t:
+                below += counts[g, b]
+                b += 1
+            cut[g], need[g] = b, t - below
+        if need[g] > 0:
+            first[g + 1] = first[g] + (counts[g, cut[g]] if scale[g] > 0.0 else size[g])
+        else:
+            first[g + 1] = first[g]
+    fill = start[:-1].copy()
+    tied = np.empty(first[n_groups], dtype=np.int64)
+    place = first[:-1].copy()
+    for i in range(n):
+        if mask[i * m_stride]:
+            g = group[i]
+            b = _bucket(sign * key[i], low[g], scale[g]) if scale[g] > 0.0 else 0
+            if b < cut[g]:
+                out[fill[g]] = i
+                fill[g] += 1
+            elif b == cut[g] and need[g] > 0:
+                tied[place[g]] = i
+                place[g] += 1
+    for g in range(n_groups):
+        if ordered and fill[g] > start[g] + 1:  # kept in index order: sort them stably
+            kept = out[start[g] : fill[g]].copy()
+            order = np.argsort(sign * key[kept], kind="mergesort")
+            for j in range(kept.size):
+                out[start[g] + j] = kept[order[j]]
+        if need[g] > 0:  # the bucket's first ``need``, stably by value: all above those kept
+            rows = tied[first[g] : first[g + 1]]
+            order = np.argsort(sign * key[rows], kind="mergesort")
+            for j in range(need[g]):
+                out[fill[g] + j] = rows[order[j]]
+    return start[n_groups]
