@@ -71,3 +71,38 @@ def test_smallest_within_groups_unordered_keeps_the_same_entries() -> None:
         expected = _best_by_sorting(key, group, n_groups, np.maximum(take, 0), mask, 1.0)
         assert count == expected.size
         np.testing.assert_array_equal(np.sort(out[:count]), np.sort(expected))
+
+
+def test_verdicts_are_those_of_the_numpy_masks() -> None:
+    from sim.model.constants import ACTIVE, FLAT, N_STATES, ROUTINE, UNFIT_MONTHS
+    from sim.model.processes.evaluation import NO_CASE, _verdicts
+
+    rng = np.random.default_rng(9)
+    for trial in range(60):
+        n_runs, size = int(rng.integers(1, 5)), int(rng.integers(0, 300))
+        n = n_runs * size
+        alive = rng.random(n) < (0.0 if trial == 0 else 0.9)
+        flat, active = rng.integers(0, 13, n), rng.integers(0, 13, n)
+        draws = rng.random((2, n))
+        per_row = trial % 2 == 1
+        detection = np.repeat(rng.random(n_runs), size) if per_row else np.array([0.4])
+        intensity = np.repeat(rng.random(n_runs), size) if per_row else np.array([0.7])
+        stride = int(per_row)
+        bottom = rng.random(n) < 0.1
+        pending = rng.random(n) < 0.05
+        case_kind = np.where(rng.random(n) < 0.2, NO_CASE + 1, NO_CASE)
+        run = np.repeat(np.arange(n_runs), size)
+        demoted = np.empty(n, dtype=bool)
+        judged = np.zeros(n_runs * N_STATES, dtype=np.int64)
+        found = np.zeros_like(judged)
+        _verdicts(alive, flat, active, draws, detection, stride, intensity, stride, bottom,
+                  pending, case_kind, run, demoted, judged, found)  # fmt: skip
+        dominant = np.full(n, ROUTINE)
+        dominant[active >= UNFIT_MONTHS] = ACTIVE
+        dominant[flat >= UNFIT_MONTHS] = FLAT
+        unfit = alive & ((flat >= UNFIT_MONTHS) & (draws[0] < detection) | bottom)
+        cell = run * N_STATES + dominant
+        np.testing.assert_array_equal(judged, np.bincount(cell[alive], minlength=judged.size))
+        np.testing.assert_array_equal(found, np.bincount(cell[unfit], minlength=judged.size))
+        expected = (unfit & (draws[1] < intensity) | pending) & alive & (case_kind == NO_CASE)
+        np.testing.assert_array_equal(demoted, expected)

@@ -117,16 +117,19 @@ def evaluation_scores(
     performance: FloatArray,
     noise: FloatArray,
     runs: Runs | None = None,
+    group: IntArray | None = None,
 ) -> FloatArray:
     """The annual evaluation score of every cadre, standardised within its run's levels.
 
     ``performance_weight * z(performance) + (1 - performance_weight) *
     z(tenure) + REPUTATION_SCORE_WEIGHT * z(reputation) +
     evaluation_noise * noise``, with ``noise`` one standard normal draw per row.
+    ``group`` is each row's :func:`level_groups` if the caller has it.
     """
     runs = _layout(pop, org, runs)
     alive = pop.alive
-    group = level_groups(org.post_level[pop.post], runs, org.n_levels)
+    if group is None:
+        group = level_groups(org.post_level[pop.post], runs, org.n_levels)
     n_groups = runs.count * org.n_levels
     career = params.career
     w = career.performance_weight
@@ -282,34 +285,82 @@ def evaluate(
     """
     runs = _layout(pop, org, runs)
     alive = pop.alive
-    n = alive.size
     level = org.post_level[pop.post]
+    group = level_groups(level, runs, org.n_levels)
     noise = per_run_draws(rngs, runs, _normal)
-    score = evaluation_scores(pop, org, params, pop.performance, noise, runs)
-    # dominant state of the year, for the public record of who was judged unfit
-    dominant = np.full(n, ROUTINE, dtype=np.int64)
-    dominant[pop.active_months >= UNFIT_MONTHS] = ACTIVE
-    dominant[pop.flat_months >= UNFIT_MONTHS] = FLAT
-
+    score = evaluation_scores(pop, org, params, pop.performance, noise, runs, group)
     demotion = params.demotion
     draws = per_run_draws(rngs, runs, _two_uniforms)
-    group = level_groups(level, runs, org.n_levels)
     bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, runs.count * org.n_levels)
-    unfit = alive & ((pop.flat_months >= UNFIT_MONTHS) & (draws[0] < demotion.detection) | bottom)
-    # each run's share of unfit among its serving cadres of each dominant state (exact counts)
-    cell = dominant if runs.count == 1 else runs.run * N_STATES + dominant
-    n_cells = runs.count * N_STATES
-    judged = np.bincount(cell[alive], minlength=n_cells).reshape(runs.count, N_STATES)
-    found = np.bincount(cell[unfit], minlength=n_cells).reshape(runs.count, N_STATES)
+    # each run's count of serving cadres and of the unfit among them by dominant state
+    judged = np.zeros(runs.count * N_STATES, dtype=np.int64)
+    found = np.zeros(runs.count * N_STATES, dtype=np.int64)
+    demoted = np.empty(alive.size, dtype=np.bool_)
+    _verdicts(
+        alive,
+        pop.flat_months,
+        pop.active_months,
+        draws,
+        *strided(demotion.detection),
+        *strided(demotion.intensity),
+        bottom,
+        pop.removal_pending,
+        pop.case_kind,
+        runs.run,
+        demoted,
+        judged,
+        found,
+    )
+    judged, found = judged.reshape(runs.count, N_STATES), found.reshape(runs.count, N_STATES)
     known = judged > 0
     empirical = np.divide(found, judged, out=np.zeros(judged.shape), where=known)
     rate = np.array(unfit_rate, dtype=np.float64).reshape(runs.count, N_STATES)
     rate[known] += ANNUAL_BELIEF_SPEED * (empirical[known] - rate[known])
-
-    no_case = pop.case_kind == NO_CASE
     eligible = promotable(pop, params, month)
-    demoted = (unfit & (draws[1] < demotion.intensity) | pop.removal_pending) & alive & no_case
     return Evaluation(score, level, eligible, demoted, [rate[r] for r in range(runs.count)])
+
+
+@kernel
+def _verdicts(
+    alive,
+    flat_months,
+    active_months,
+    draws,
+    detection,
+    d_stride,
+    intensity,
+    i_stride,
+    bottom,
+    removal_pending,
+    case_kind,
+    run,
+    demoted,
+    judged,
+    found,
+):  # pragma: no cover - compiled
+    """Who is unfit and who is demoted (into ``demoted``), counted by run and dominant state.
+
+    A serving cadre is unfit if ``flat_months >= UNFIT_MONTHS`` and
+    ``draws[0] < detection``, or at the ``bottom`` of its level; demoted if
+    (unfit and ``draws[1] < intensity``) or ``removal_pending``, with no
+    open case. Its dominant state of the year is FLAT with ``flat_months >=
+    UNFIT_MONTHS``, else ACTIVE with ``active_months >= UNFIT_MONTHS``, else
+    ROUTINE; ``judged`` and ``found`` (``run * N_STATES + state``) count the
+    serving cadres and the unfit.
+    """
+    for i in range(alive.size):
+        if not alive[i]:
+            demoted[i] = False
+            continue
+        flat = flat_months[i] >= UNFIT_MONTHS
+        state = FLAT if flat else (ACTIVE if active_months[i] >= UNFIT_MONTHS else ROUTINE)
+        unfit = (flat and draws[0, i] < detection[i * d_stride]) or bottom[i]
+        cell = run[i] * N_STATES + state
+        judged[cell] += 1
+        found[cell] += unfit
+        demoted[i] = (
+            (unfit and draws[1, i] < intensity[i * i_stride]) or removal_pending[i]
+        ) and case_kind[i] == NO_CASE
 
 
 def _in_group_rank(group: IntArray, n_groups: int) -> IntArray:
