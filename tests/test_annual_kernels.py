@@ -106,3 +106,49 @@ def test_verdicts_are_those_of_the_numpy_masks() -> None:
         np.testing.assert_array_equal(found, np.bincount(cell[unfit], minlength=judged.size))
         expected = (unfit & (draws[1] < intensity) | pending) & alive & (case_kind == NO_CASE)
         np.testing.assert_array_equal(demoted, expected)
+
+
+def test_demotion_pairs_are_those_of_the_numpy_reading() -> None:
+    from sim.model.processes.evaluation import _demotion_pairs
+
+    rng = np.random.default_rng(10)
+    for trial in range(80):
+        n_runs, size, n_levels = int(rng.integers(1, 5)), int(rng.integers(0, 200)), 4
+        n = n_runs * size
+        run = np.repeat(np.arange(n_runs), size)
+        level = rng.integers(0, n_levels, n)
+        demoted = rng.random(n) < (0.3 if trial % 2 else 0.05)
+        eligible = rng.random(n) < 0.5
+        tenure, punished = rng.integers(0, 50, n), rng.integers(0, 40, n)
+        pending = rng.random(n) < 0.3
+        group, candidate = np.empty(n, dtype=np.int64), np.empty(n, dtype=bool)
+        down, take = np.empty(n, dtype=np.int64), np.zeros(n_runs * n_levels, dtype=np.int64)
+        counts = np.zeros((3, n_runs), dtype=np.int64)
+        t2, p2, pend2 = tenure.copy(), punished.copy(), pending.copy()
+        count = _demotion_pairs(demoted, eligible, level, run, n_levels, 30, t2, p2, pend2,
+                                group, candidate, down, take, counts)  # fmt: skip
+        n_groups = n_runs * n_levels
+        g = run * n_levels + level
+        bottom = demoted & (level == 0)
+        rows = np.flatnonzero(demoted & (level >= 1))
+        rows = rows[np.argsort(g[rows], kind="stable")]
+        cand = eligible & (level < n_levels - 1) & ~demoted
+        pairs = np.minimum(
+            np.bincount(g[rows], minlength=n_groups),
+            np.bincount(g[cand] + 1, minlength=n_groups),
+        )
+        size_of = np.bincount(g[rows], minlength=n_groups)
+        rank = np.arange(rows.size) - (np.cumsum(size_of) - size_of)[g[rows]]
+        rows = rows[rank < pairs[g[rows]]]
+        np.testing.assert_array_equal(down[:count], rows)
+        np.testing.assert_array_equal(take, np.append(pairs[1:], 0))
+        np.testing.assert_array_equal(group, g)
+        np.testing.assert_array_equal(candidate, cand)
+        np.testing.assert_array_equal(t2, np.where(bottom, 0, tenure))
+        np.testing.assert_array_equal(p2, np.where(bottom, np.maximum(punished, 30), punished))
+        removed = rows[pending[rows]]
+        np.testing.assert_array_equal(pend2, pending & ~np.isin(np.arange(n), removed))
+        expected = [
+            np.bincount(run[x], minlength=n_runs) for x in (np.flatnonzero(bottom), rows, removed)
+        ]
+        np.testing.assert_array_equal(counts, np.array(expected))

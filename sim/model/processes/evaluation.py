@@ -363,12 +363,6 @@ def _verdicts(
         ) and case_kind[i] == NO_CASE
 
 
-def _in_group_rank(group: IntArray, n_groups: int) -> IntArray:
-    """Each entry's position within its group, for ``group`` sorted ascending."""
-    size = np.bincount(group, minlength=n_groups)
-    return np.arange(group.size) - (np.cumsum(size) - size)[group]
-
-
 @dataclass(frozen=True, slots=True)
 class Demotion:
     """The year's demotions.
@@ -411,44 +405,102 @@ def demote(
     """
     runs = _layout(pop, org, runs)
     demoted, level = verdict.demoted, verdict.level_at_start
+    n = demoted.size
     n_groups = runs.count * org.n_levels
-    group = level_groups(level, runs, org.n_levels)
-    promoted = np.zeros(demoted.size, dtype=bool)
-    bottom = demoted & (level == 0)
-    bottom_demoted = np.flatnonzero(bottom)
-    pop.tenure[bottom_demoted] = 0
-    pop.punished_until[bottom_demoted] = np.maximum(
-        pop.punished_until[bottom_demoted], month + GRADE_LOSS_MONTHS
+    group = np.empty(n, dtype=np.int64)
+    candidate = np.empty(n, dtype=np.bool_)
+    down = np.empty(n, dtype=np.int64)
+    take = np.zeros(n_groups, dtype=np.int64)
+    counts = np.zeros((3, runs.count), dtype=np.int64)  # bottom, moved down, removed
+    n_down = _demotion_pairs(
+        demoted,
+        verdict.eligible,
+        level,
+        runs.run,
+        org.n_levels,
+        int(month + GRADE_LOSS_MONTHS),
+        pop.tenure,
+        pop.punished_until,
+        pop.removal_pending,
+        group,
+        candidate,
+        down,
+        take,
+        counts,
     )
-    # demoted cadres above the bottom, by level in row order; candidates by level, best first
-    down = np.flatnonzero(demoted & (level >= 1))
-    down = down[np.argsort(group[down], kind="stable")]
-    cand = np.flatnonzero(verdict.eligible & (level < org.n_levels - 1) & ~demoted)
-    # pairs: the first min(#down, #candidates below) of each level's demoted cadres
-    n_down = np.bincount(group[down], minlength=n_groups)
-    n_cand = np.bincount(group[cand] + 1, minlength=n_groups)  # by the level above
-    pairs = np.minimum(n_down, n_cand)
-    down = down[_in_group_rank(group[down], n_groups) < pairs[group[down]]]
-    # a run's top level has no candidates, so group + 1 is the level above in the same run
-    take = np.append(pairs[1:], 0)
-    cand = cand[best_within_groups(-verdict.score[cand], group[cand], n_groups, take)]
+    down = down[:n_down]
+    cand = np.flatnonzero(candidate)
+    cand = cand[best_within_groups(verdict.score[cand], group[cand], n_groups, take, sign=-1.0)]
     posts_down, posts_up = pop.post[down].copy(), pop.post[cand].copy()
-    removed = pop.removal_pending[down]
-    n_removed = runs.counts(_rows_mask(down[removed], demoted.size))
-    n_moved = runs.counts(_rows_mask(down, demoted.size))
-    pop.removal_pending[down] = False
     move_rows(pop, org, down, posts_up, runs)
     move_rows(pop, org, cand, posts_down, runs)
+    promoted = np.zeros(n, dtype=bool)
     promoted[cand] = True
-    count = runs.counts(bottom) + n_moved - n_removed
-    return Demotion([int(c) for c in count], [int(c) for c in n_removed], promoted)
+    count = counts[0] + counts[1] - counts[2]
+    return Demotion([int(c) for c in count], [int(c) for c in counts[2]], promoted)
 
 
-def _rows_mask(rows: IntArray, n: int) -> BoolArray:
-    """A mask of ``n`` entries, True at ``rows``."""
-    mask = np.zeros(n, dtype=bool)
-    mask[rows] = True
-    return mask
+@kernel
+def _demotion_pairs(
+    demoted,
+    eligible,
+    level,
+    run,
+    n_levels,
+    barred_until,
+    tenure,
+    punished_until,
+    removal_pending,
+    group,
+    candidate,
+    down,
+    take,
+    counts,
+):  # pragma: no cover - compiled
+    """:func:`demote`'s pairs: the demoted cadres who move down and how many candidates each level.
+
+    The bottom level's demoted lose grade (``tenure`` 0, ``punished_until``
+    at least ``barred_until``). Each level (group ``run * n_levels +
+    level``, into ``group``) pairs its first ``min(demoted, candidates of
+    the level below)`` demoted cadres above the bottom, in row order, into
+    ``down`` (groups ascending; returns how many); ``candidate`` marks the
+    eligible, not demoted cadres below the top, ``take[g]`` the pairs of
+    the level above ``g``. ``counts`` gets each run's bottom demotions,
+    moves down and removals (their ``removal_pending`` cleared).
+    """
+    n_groups = take.size
+    n_down = np.zeros(n_groups, dtype=np.int64)
+    n_cand = np.zeros(n_groups + 1, dtype=np.int64)  # by the level above
+    for i in range(demoted.size):
+        g = run[i] * n_levels + level[i]
+        group[i] = g
+        candidate[i] = False
+        if demoted[i] and level[i] == 0:
+            counts[0, run[i]] += 1
+            tenure[i] = 0
+            punished_until[i] = max(punished_until[i], barred_until)
+        elif demoted[i]:
+            n_down[g] += 1
+        elif eligible[i] and level[i] < n_levels - 1:
+            candidate[i] = True
+            n_cand[g + 1] += 1
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    for g in range(n_groups):
+        pairs = min(n_down[g], n_cand[g])
+        start[g + 1] = start[g] + pairs
+        if g > 0:  # a run's top level has no candidates: g - 1 is the level below, same run
+            take[g - 1] = pairs
+    fill = start[:-1].copy()
+    for i in range(demoted.size):
+        g = group[i]
+        if demoted[i] and level[i] > 0 and fill[g] < start[g + 1]:
+            down[fill[g]] = i
+            fill[g] += 1
+            counts[1, run[i]] += 1
+            if removal_pending[i]:
+                counts[2, run[i]] += 1
+                removal_pending[i] = False
+    return start[n_groups]
 
 
 def promote(

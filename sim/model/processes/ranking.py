@@ -253,26 +253,35 @@ def smallest_within_groups(
 
     Entries ``i`` with ``mask[i * m_stride]`` take part. Returns how many
     (``out[:count]``: group by group, each group's in its order if
-    ``ordered``, else in no order), or -1 if a taking part key is NaN.
-    Three passes without a sort of the group: each group's range, a
-    histogram of ``BUCKETS`` buckets of it (:func:`_bucket`, non-decreasing
-    in the value), then every entry below the bucket that holds the
-    ``take``-th is kept, and of that bucket's entries (sorted, stably) the
-    first ones needed.
+    ``ordered``, else in no order), or -1 if the key of an entry of a group
+    that takes any is NaN. Without a sort of the group: one pass gathers
+    the entries of the groups that take any and each group's range, one
+    counts them into ``BUCKETS`` buckets of the range (:func:`_bucket`,
+    non-decreasing in the value); every entry below the bucket that holds
+    the ``take``-th is kept, and of that bucket's entries (sorted, stably)
+    the first ones needed.
     """
-    n, n_groups = key.size, take.size
+    n_groups = take.size
     size = np.zeros(n_groups, dtype=np.int64)
     low = np.full(n_groups, np.inf)
     high = np.full(n_groups, -np.inf)
-    for i in range(n):
-        if mask[i * m_stride]:
+    rows = np.empty(key.size, dtype=np.int64)
+    of = np.empty(key.size, dtype=np.int64)  # each gathered entry's group
+    values = np.empty(key.size)
+    m = 0
+    for i in range(key.size):
+        if mask[i * m_stride] and take[group[i]] > 0:
             v = sign * key[i]
             if v != v:
                 return -1
             g = group[i]
+            rows[m], of[m], values[m] = i, g, v
+            m += 1
             size[g] += 1
-            low[g] = min(low[g], v)
-            high[g] = max(high[g], v)
+            if v < low[g]:
+                low[g] = v
+            if v > high[g]:
+                high[g] = v
     # each group keeps the entries of buckets below ``cut`` and ``need`` of bucket ``cut``
     start = np.zeros(n_groups + 1, dtype=np.int64)
     scale = np.zeros(n_groups)
@@ -289,12 +298,14 @@ def smallest_within_groups(
                 scale[g] = BUCKETS / spread
             else:
                 need[g] = t  # one value or an infinite range: every entry in bucket 0
+    bucket = np.zeros(m, dtype=np.int64)
     counts = np.zeros((n_groups, BUCKETS), dtype=np.int64)
-    for i in range(n):
-        if mask[i * m_stride]:
-            g = group[i]
-            if scale[g] > 0.0:
-                counts[g, _bucket(sign * key[i], low[g], scale[g])] += 1
+    for j in range(m):
+        g = of[j]
+        if scale[g] > 0.0:
+            b = _bucket(values[j], low[g], scale[g])
+            bucket[j] = b
+            counts[g, b] += 1
     first = np.zeros(n_groups + 1, dtype=np.int64)  # each group's entries of bucket ``cut``
     for g in range(n_groups):
         if scale[g] > 0.0:
@@ -304,23 +315,20 @@ def smallest_within_groups(
                 below += counts[g, b]
                 b += 1
             cut[g], need[g] = b, t - below
+        first[g + 1] = first[g]
         if need[g] > 0:
-            first[g + 1] = first[g] + (counts[g, cut[g]] if scale[g] > 0.0 else size[g])
-        else:
-            first[g + 1] = first[g]
+            first[g + 1] += counts[g, cut[g]] if scale[g] > 0.0 else size[g]
     fill = start[:-1].copy()
     tied = np.empty(first[n_groups], dtype=np.int64)
     place = first[:-1].copy()
-    for i in range(n):
-        if mask[i * m_stride]:
-            g = group[i]
-            b = _bucket(sign * key[i], low[g], scale[g]) if scale[g] > 0.0 else 0
-            if b < cut[g]:
-                out[fill[g]] = i
-                fill[g] += 1
-            elif b == cut[g] and need[g] > 0:
-                tied[place[g]] = i
-                place[g] += 1
+    for j in range(m):
+        g = of[j]
+        if bucket[j] < cut[g]:
+            out[fill[g]] = rows[j]
+            fill[g] += 1
+        elif bucket[j] == cut[g] and need[g] > 0:
+            tied[place[g]] = j
+            place[g] += 1
     for g in range(n_groups):
         if ordered and fill[g] > start[g] + 1:  # kept in index order: sort them stably
             kept = out[start[g] : fill[g]].copy()
@@ -328,8 +336,8 @@ def smallest_within_groups(
             for j in range(kept.size):
                 out[start[g] + j] = kept[order[j]]
         if need[g] > 0:  # the bucket's first ``need``, stably by value: all above those kept
-            rows = tied[first[g] : first[g + 1]]
-            order = np.argsort(sign * key[rows], kind="mergesort")
+            at = tied[first[g] : first[g + 1]]
+            order = np.argsort(values[at], kind="mergesort")
             for j in range(need[g]):
-                out[fill[g] + j] = rows[order[j]]
+                out[fill[g] + j] = rows[at[order[j]]]
     return start[n_groups]
