@@ -38,6 +38,7 @@ from sim.model.constants import (
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.ranking import (
+    LANES,
     best_within_groups,
     smallest_within_groups,
     sort_within_groups,
@@ -348,6 +349,9 @@ def _verdicts(
     ROUTINE; ``judged`` and ``found`` (``run * N_STATES + state``) count the
     serving cadres and the unfit.
     """
+    # counts in LANES interleaved copies (row i in copy i % LANES), summed at the end:
+    # consecutive rows of one cell would otherwise wait on each other's count
+    lanes = np.zeros((2, LANES, judged.size), dtype=np.int64)
     for i in range(alive.size):
         if not alive[i]:
             demoted[i] = False
@@ -356,11 +360,14 @@ def _verdicts(
         state = FLAT if flat else (ACTIVE if active_months[i] >= UNFIT_MONTHS else ROUTINE)
         unfit = (flat and draws[0, i] < detection[i * d_stride]) or bottom[i]
         cell = run[i] * N_STATES + state
-        judged[cell] += 1
-        found[cell] += unfit
+        lanes[0, i % LANES, cell] += 1
+        lanes[1, i % LANES, cell] += unfit
         demoted[i] = (
             (unfit and draws[1, i] < intensity[i * i_stride]) or removal_pending[i]
         ) and case_kind[i] == NO_CASE
+    for lane in range(LANES):
+        judged += lanes[0, lane]
+        found += lanes[1, lane]
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,20 +477,19 @@ def _demotion_pairs(
     """
     n_groups = take.size
     n_down = np.zeros(n_groups, dtype=np.int64)
-    n_cand = np.zeros(n_groups + 1, dtype=np.int64)  # by the level above
+    lanes = np.zeros((LANES, n_groups + 1), dtype=np.int64)  # candidates, as in _verdicts
     for i in range(demoted.size):
         g = run[i] * n_levels + level[i]
         group[i] = g
-        candidate[i] = False
+        candidate[i] = (not demoted[i]) & eligible[i] & (level[i] < n_levels - 1)
+        lanes[i % LANES, g + 1] += candidate[i]  # by the level above
         if demoted[i] and level[i] == 0:
             counts[0, run[i]] += 1
             tenure[i] = 0
             punished_until[i] = max(punished_until[i], barred_until)
         elif demoted[i]:
             n_down[g] += 1
-        elif eligible[i] and level[i] < n_levels - 1:
-            candidate[i] = True
-            n_cand[g + 1] += 1
+    n_cand = lanes.sum(axis=0)
     start = np.zeros(n_groups + 1, dtype=np.int64)
     for g in range(n_groups):
         pairs = min(n_down[g], n_cand[g])
@@ -541,8 +547,11 @@ def promote(
             continue
         posts = level_posts[at]  # each run's vacancies, ascending
         n_posts = np.bincount(post_run, minlength=runs.count)
-        filled = np.minimum(n_posts, np.bincount(run[cand], minlength=runs.count))
-        cand = cand[best_within_groups(-verdict.score[cand], run[cand], runs.count, filled)]
+        cand_run = run[cand]
+        filled = np.minimum(n_posts, np.bincount(cand_run, minlength=runs.count))
+        cand = cand[
+            best_within_groups(verdict.score[cand], cand_run, runs.count, filled, sign=-1.0)
+        ]
         starts = np.cumsum(n_posts) - n_posts
         targets = [
             rngs[r].permutation(posts[starts[r] : starts[r] + n_posts[r]])[: filled[r]]
@@ -581,22 +590,52 @@ def learn_promotion(
     alive = pop.alive
     n_levels = org.n_levels
     n_groups = runs.count * n_levels
-    group = level_groups(org.post_level[pop.post], runs, n_levels)
-    group_at_start = level_groups(verdict.level_at_start, runs, n_levels)
-    counted = alive & verdict.eligible
+    counted = np.empty(alive.size, dtype=np.bool_)
+    promotions = np.zeros((2, n_groups), dtype=np.int64)  # promoted, eligible
+    _count_promotions(
+        alive, verdict.eligible, promoted, verdict.level_at_start, runs.run, n_levels, counted,
+        promotions,
+    )  # fmt: skip
     # counts of whole numbers, as floats: the same as summing weights of 1.0 and 0.0
-    rate_num = np.bincount(group_at_start[counted & promoted], minlength=n_groups).astype(float)
-    rate_den = np.bincount(group_at_start[counted], minlength=n_groups).astype(float)
+    rate_num, rate_den = promotions[0].astype(float), promotions[1].astype(float)
     level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_groups), where=rate_den > 0)
+    public = np.empty(alive.size)
+    _rate_at_level(level_rate, org.post_level, pop.post, runs.run, n_levels, public)
     pop.belief_promotion[:] = learn(
         pop.belief_promotion,
         [
             (promoted.astype(float), behaviour.learning_own, counted),
-            (level_rate[group], behaviour.learning_public + behaviour.learning_peer, alive),
+            (public, behaviour.learning_public + behaviour.learning_peer, alive),
         ],
         ANNUAL_BELIEF_SPEED,
     )
     return list(level_rate.reshape(runs.count, n_levels))
+
+
+@kernel
+def _count_promotions(
+    alive, eligible, promoted, level_at_start, run, n_levels, counted, promotions
+):  # pragma: no cover - compiled
+    """Who is counted (serving and eligible, into ``counted``) and, by group, how many promoted.
+
+    ``promotions[0, g]`` and ``promotions[1, g]`` count the promoted and all
+    counted cadres of group ``run * n_levels + level_at_start``.
+    """
+    lanes = np.zeros((LANES, 2, promotions.shape[1]), dtype=np.int64)  # as in _verdicts
+    for i in range(alive.size):
+        counted[i] = alive[i] & eligible[i]
+        g = run[i] * n_levels + level_at_start[i]
+        lanes[i % LANES, 0, g] += counted[i] & promoted[i]
+        lanes[i % LANES, 1, g] += counted[i]
+    for lane in range(LANES):
+        promotions += lanes[lane]
+
+
+@kernel
+def _rate_at_level(level_rate, post_level, post, run, n_levels, out):  # pragma: no cover
+    """Each row's ``level_rate`` of its group ``run * n_levels + post_level[post]`` into ``out``."""
+    for i in range(out.size):
+        out[i] = level_rate[run[i] * n_levels + post_level[post[i]]]
 
 
 def close_year(pop: Population) -> None:

@@ -19,6 +19,8 @@ from sim.model.compiled import kernel
 from sim.model.state import BoolArray, FloatArray, IntArray
 
 __all__ = [
+    "BUCKETS",
+    "LANES",
     "best_within_groups",
     "smallest_within_groups",
     "sort_within_groups",
@@ -233,6 +235,10 @@ def best_within_groups(
 #: Buckets of each group's range of values in :func:`smallest_within_groups`.
 BUCKETS = 128
 
+#: Interleaved copies of per-group counts in a kernel's pass: consecutive rows of one
+#: group then add to different copies instead of each waiting on the last one's count.
+LANES = 4
+
 
 @kernel
 def _bucket(value, low, scale):  # pragma: no cover - compiled
@@ -262,26 +268,32 @@ def smallest_within_groups(
     the first ones needed.
     """
     n_groups = take.size
-    size = np.zeros(n_groups, dtype=np.int64)
-    low = np.full(n_groups, np.inf)
-    high = np.full(n_groups, -np.inf)
+    # size and range in LANES interleaved copies (entry i in copy i % LANES), then combined
+    lane_size = np.zeros((LANES, n_groups), dtype=np.int64)
+    lane_low = np.full((LANES, n_groups), np.inf)
+    lane_high = np.full((LANES, n_groups), -np.inf)
     rows = np.empty(key.size, dtype=np.int64)
     of = np.empty(key.size, dtype=np.int64)  # each gathered entry's group
     values = np.empty(key.size)
     m = 0
-    for i in range(key.size):
-        if mask[i * m_stride] and take[group[i]] > 0:
-            v = sign * key[i]
-            if v != v:
-                return -1
-            g = group[i]
-            rows[m], of[m], values[m] = i, g, v
-            m += 1
-            size[g] += 1
-            if v < low[g]:
-                low[g] = v
-            if v > high[g]:
-                high[g] = v
+    for i in range(key.size):  # without branches on who takes part: written, kept if so
+        g = group[i]
+        part = mask[i * m_stride] & (take[g] > 0)
+        v = sign * key[i]
+        if part & (v != v):
+            return -1
+        rows[m], of[m], values[m] = i, g, v
+        m += part
+        lane = i % LANES
+        lane_size[lane, g] += part
+        lane_low[lane, g] = v if part & (v < lane_low[lane, g]) else lane_low[lane, g]
+        lane_high[lane, g] = v if part & (v > lane_high[lane, g]) else lane_high[lane, g]
+    size = lane_size.sum(axis=0)
+    low, high = lane_low[0].copy(), lane_high[0].copy()
+    for lane in range(1, LANES):
+        for g in range(n_groups):
+            low[g] = min(low[g], lane_low[lane, g])
+            high[g] = max(high[g], lane_high[lane, g])
     # each group keeps the entries of buckets below ``cut`` and ``need`` of bucket ``cut``
     start = np.zeros(n_groups + 1, dtype=np.int64)
     scale = np.zeros(n_groups)
