@@ -528,37 +528,39 @@ def promote(
     """
     runs = _layout(pop, org, runs)
     promoted = promoted.copy()
-    run = runs.run
-    # the candidates of every level at the start, each level's in row order: a cadre
-    # promoted here moves up out of the levels still to come, so these stay exact
-    level = org.post_level[pop.post]
+    count, n_levels = runs.count, org.n_levels
+    holder = org.post_holder.reshape(count, runs.size)
+    is_open = org.post_open.reshape(count, runs.size)
+    # the candidates of every level at the start: a cadre promoted here moves up out of
+    # the levels still to come, so these stay exact. Each level's best, at most as many
+    # as it can fill (vacancies above now plus those its promotions leave), in one pass
     base = np.flatnonzero(pop.alive & verdict.eligible & ~promoted & ~verdict.demoted)
-    by_level = base[np.argsort(level[base].astype(np.int16), kind="stable")]
-    cuts = np.searchsorted(level[by_level], np.arange(org.n_levels + 1))
-    holder = org.post_holder.reshape(runs.count, runs.size)
-    is_open = org.post_open.reshape(runs.count, runs.size)
-    for lvl in range(org.n_levels - 2, -1, -1):
+    group = org.post_level[pop.post[base]] * count + runs.run[base]  # by level, then run
+    n_cand = np.bincount(group, minlength=n_levels * count).reshape(n_levels, count)
+    vacant = is_open & (holder < 0)
+    most = np.zeros((n_levels, count), dtype=np.int64)
+    for lvl in range(n_levels - 2, -1, -1):
+        above = vacant[:, org.post_level == lvl + 1].sum(axis=1) + most[lvl + 1]
+        most[lvl] = np.minimum(n_cand[lvl], above)
+    best = base[best_within_groups(verdict.score[base], group, most.size, most.ravel(), sign=-1.0)]
+    first = (np.cumsum(most) - most.ravel()).reshape(n_levels, count)
+    for lvl in range(n_levels - 2, -1, -1):
         level_posts = np.flatnonzero(org.post_level == lvl + 1)
         post_run, at = np.nonzero(is_open[:, level_posts] & (holder[:, level_posts] < 0))
-        if post_run.size == 0:
-            continue
-        cand = by_level[cuts[lvl] : cuts[lvl + 1]]
-        if cand.size == 0:
-            continue
         posts = level_posts[at]  # each run's vacancies, ascending
-        n_posts = np.bincount(post_run, minlength=runs.count)
-        cand_run = run[cand]
-        filled = np.minimum(n_posts, np.bincount(cand_run, minlength=runs.count))
-        cand = cand[
-            best_within_groups(verdict.score[cand], cand_run, runs.count, filled, sign=-1.0)
-        ]
+        n_posts = np.bincount(post_run, minlength=count)
+        filled = np.minimum(n_posts, n_cand[lvl])  # at most ``most[lvl]``
+        runs_filled = np.flatnonzero(filled)
+        if runs_filled.size == 0:
+            continue
         starts = np.cumsum(n_posts) - n_posts
         targets = [
             rngs[r].permutation(posts[starts[r] : starts[r] + n_posts[r]])[: filled[r]]
-            for r in np.flatnonzero(filled)
+            for r in runs_filled
         ]
-        if not targets:
-            continue
+        cand = np.concatenate(
+            [best[first[lvl, r] : first[lvl, r] + filled[r]] for r in runs_filled]
+        )
         move_rows(
             pop, org, cand, targets[0] if len(targets) == 1 else np.concatenate(targets), runs
         )
