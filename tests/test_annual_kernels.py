@@ -152,3 +152,32 @@ def test_demotion_pairs_are_those_of_the_numpy_reading() -> None:
             np.bincount(run[x], minlength=n_runs) for x in (np.flatnonzero(bottom), rows, removed)
         ]
         np.testing.assert_array_equal(counts, np.array(expected))
+
+
+def test_promotion_counts_and_public_rates_are_those_of_the_numpy_reading() -> None:
+    from sim.model.processes.evaluation import _count_promotions, _rate_at_level
+
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        n_runs, size, n_levels = int(rng.integers(1, 5)), int(rng.integers(0, 300)), 3
+        n = n_runs * size
+        run = np.repeat(np.arange(n_runs), size)
+        alive, eligible, promoted = (rng.random((3, n)) < [[0.9], [0.5], [0.2]]).astype(bool)
+        level = rng.integers(0, n_levels, n)
+        counted = np.empty(n, dtype=bool)
+        promotions = np.zeros((2, n_runs * n_levels), dtype=np.int64)
+        _count_promotions(alive, eligible, promoted, level, run, n_levels, counted, promotions)
+        g = run * n_levels + level
+        np.testing.assert_array_equal(counted, alive & eligible)
+        np.testing.assert_array_equal(
+            promotions,
+            [
+                np.bincount(g[counted & promoted], minlength=n_runs * n_levels),
+                np.bincount(g[counted], minlength=n_runs * n_levels),
+            ],
+        )
+        rate, post_level = rng.random(n_runs * n_levels), rng.integers(0, n_levels, max(size, 1))
+        post = rng.integers(0, max(size, 1), n)
+        out = np.empty(n)
+        _rate_at_level(rate, post_level, post, run, n_levels, out)
+        np.testing.assert_array_equal(out, rate[run * n_levels + post_level[post]])
