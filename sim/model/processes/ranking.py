@@ -4,7 +4,8 @@
 :func:`within_group_zscore` standardises one variable within groups, and
 :func:`weighted_zscores` the evaluation score's weighted sum of three such
 z-scores plus noise in one pass; :func:`smallest_within_groups` (behind
-:func:`best_within_groups`) finds each group's first entries by value
+:func:`best_within_groups` and :func:`bottom_of_levels`, the evaluation's
+bottom share of each level) finds each group's first entries by value
 without sorting the group. All are compiled (:func:`~sim.model.compiled.kernel`)
 and give, bit for bit, the numbers of their plain-numpy reading.
 """
@@ -16,12 +17,14 @@ from typing import Any
 import numpy as np
 
 from sim.model.compiled import kernel
+from sim.model.stacking import at_rows, strided
 from sim.model.state import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "BUCKETS",
     "LANES",
     "best_within_groups",
+    "bottom_of_levels",
     "smallest_within_groups",
     "sort_within_groups",
     "weighted_zscores",
@@ -353,3 +356,55 @@ def smallest_within_groups(
             for j in range(need[g]):
                 out[fill[g] + j] = rows[at[order[j]]]
     return start[n_groups]
+
+
+def bottom_of_levels(
+    score: FloatArray,
+    level: IntArray,
+    alive: BoolArray,
+    share: float | FloatArray,
+    n_levels: int,
+) -> BoolArray:
+    """Serving cadres whose score is in the bottom ``share`` of their level (ties by row).
+
+    In a stack ``level`` holds the groups
+    (:func:`~sim.model.processes.evaluation.level_groups`, ``n_levels`` of
+    them in all) and ``share`` may be one value per row (the same within a
+    group). A level of ``m`` serving cadres has ``floor(share * m)`` at its
+    bottom, the first by (score, row): found by a compiled selection
+    (:func:`smallest_within_groups`; with a NaN score: by
+    :func:`sort_within_groups`).
+    """
+    bottom = np.zeros(alive.size, dtype=bool)
+    shares, stride = strided(share)
+    if _bottom_by_selection(score, level, alive, shares, stride, int(n_levels), bottom):
+        return bottom
+    rows = np.flatnonzero(alive)
+    order = rows[sort_within_groups(score[rows], level[rows], n_levels)]  # by level, score, row
+    group = level[order]
+    size = np.bincount(group, minlength=n_levels)
+    k = np.floor(at_rows(share, order) * size[group]).astype(np.int64)
+    rank = np.arange(order.size) - (np.cumsum(size) - size)[group]
+    bottom[order[rank < k]] = True
+    return bottom
+
+
+@kernel
+def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom):  # pragma: no cover
+    """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN."""
+    size = np.zeros(n_levels, dtype=np.int64)
+    share_of = np.zeros(n_levels)
+    for i in range(score.size):
+        if alive[i]:
+            size[level[i]] += 1
+            share_of[level[i]] = share[i * stride]
+    take = np.zeros(n_levels, dtype=np.int64)
+    for g in range(n_levels):
+        take[g] = np.int64(np.floor(share_of[g] * size[g]))
+    rows = np.empty(score.size, dtype=np.int64)
+    count = smallest_within_groups(score, 1.0, level, alive, 1, take, False, rows)
+    if count < 0:
+        return False
+    for j in range(count):
+        bottom[rows[j]] = True
+    return True
