@@ -181,3 +181,47 @@ def test_promotion_counts_and_public_rates_are_those_of_the_numpy_reading() -> N
         out = np.empty(n)
         _rate_at_level(rate, post_level, post, run, n_levels, out)
         np.testing.assert_array_equal(out, rate[run * n_levels + post_level[post]])
+
+
+def test_vacancies_and_recruit_slots_are_those_of_the_numpy_reading() -> None:
+    from sim.model.processes.demography import _recruit_slots
+    from sim.model.processes.evaluation import _vacancies
+
+    rng = np.random.default_rng(12)
+    for _ in range(60):
+        n_runs, size = int(rng.integers(1, 5)), int(rng.integers(1, 200))
+        post_level = np.sort(rng.integers(0, 3, size))
+        is_open = rng.random(n_runs * size) < 0.9
+        holder = np.where(rng.random(n_runs * size) < 0.2, -1, 0)
+        alive = rng.random(n_runs * size) < 0.85
+        vacant = is_open & (holder < 0)
+        for level in range(3):
+            level_posts = np.flatnonzero(post_level == level)
+            posts = np.empty(n_runs * size, dtype=np.int64)
+            n_posts = np.empty(n_runs, dtype=np.int64)
+            total = _vacancies(is_open, holder, level_posts, size, posts, n_posts)
+            post_run, at = np.nonzero(vacant.reshape(n_runs, size)[:, level_posts])
+            np.testing.assert_array_equal(posts[:total], level_posts[at])
+            np.testing.assert_array_equal(n_posts, np.bincount(post_run, minlength=n_runs))
+        on = rng.random(n_runs) < 0.8
+        slots, rows = np.empty(n_runs * size, np.int64), np.empty(n_runs * size, np.int64)
+        k = np.zeros(n_runs, dtype=np.int64)
+        total = _recruit_slots(post_level, is_open, holder, alive, size, on, slots, rows, k)
+        run = np.repeat(np.arange(n_runs), size)
+        bottom_vacant = np.flatnonzero(np.tile(post_level == 0, n_runs) & vacant)
+        free = np.flatnonzero(~alive)
+        expected_k = np.minimum(
+            np.bincount(run[bottom_vacant], minlength=n_runs),
+            np.bincount(run[free], minlength=n_runs),
+        )
+        expected_k[~on] = 0
+        np.testing.assert_array_equal(k, expected_k)
+        np.testing.assert_array_equal(slots[:total], _first_of_runs(bottom_vacant, run, expected_k))
+        np.testing.assert_array_equal(rows[:total], _first_of_runs(free, run, expected_k))
+
+
+def _first_of_runs(rows: np.ndarray, run: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The first ``k[r]`` of the ascending ``rows`` of each run ``r``."""
+    size_of = np.bincount(run[rows], minlength=k.size)
+    rank = np.arange(rows.size) - (np.cumsum(size_of) - size_of)[run[rows]]
+    return rows[rank < k[run[rows]]]

@@ -478,26 +478,23 @@ def promote(
     runs = _layout(pop, org, runs)
     promoted = promoted.copy()
     count, n_levels = runs.count, org.n_levels
-    holder = org.post_holder.reshape(count, runs.size)
-    is_open = org.post_open.reshape(count, runs.size)
     # the candidates of every level at the start: a cadre promoted here moves up out of
     # the levels still to come, so these stay exact. Each level's best, at most as many
     # as it can fill (vacancies above now plus those its promotions leave), in one pass
     base = np.flatnonzero(pop.alive & verdict.eligible & ~promoted & ~verdict.demoted)
     group = org.post_level[pop.post[base]] * count + runs.run[base]  # by level, then run
     n_cand = np.bincount(group, minlength=n_levels * count).reshape(n_levels, count)
-    vacant = is_open & (holder < 0)
+    level_posts = [np.flatnonzero(org.post_level == lvl) for lvl in range(n_levels)]
+    posts = np.empty(org.post_holder.size, dtype=np.int64)
+    n_posts = np.empty(count, dtype=np.int64)
     most = np.zeros((n_levels, count), dtype=np.int64)
     for lvl in range(n_levels - 2, -1, -1):
-        above = vacant[:, org.post_level == lvl + 1].sum(axis=1) + most[lvl + 1]
-        most[lvl] = np.minimum(n_cand[lvl], above)
+        _vacancies(org.post_open, org.post_holder, level_posts[lvl + 1], runs.size, posts, n_posts)
+        most[lvl] = np.minimum(n_cand[lvl], n_posts + most[lvl + 1])
     best = base[best_within_groups(verdict.score[base], group, most.size, most.ravel(), sign=-1.0)]
     first = (np.cumsum(most) - most.ravel()).reshape(n_levels, count)
     for lvl in range(n_levels - 2, -1, -1):
-        level_posts = np.flatnonzero(org.post_level == lvl + 1)
-        post_run, at = np.nonzero(is_open[:, level_posts] & (holder[:, level_posts] < 0))
-        posts = level_posts[at]  # each run's vacancies, ascending
-        n_posts = np.bincount(post_run, minlength=count)
+        _vacancies(org.post_open, org.post_holder, level_posts[lvl + 1], runs.size, posts, n_posts)
         filled = np.minimum(n_posts, n_cand[lvl])  # at most ``most[lvl]``
         runs_filled = np.flatnonzero(filled)
         if runs_filled.size == 0:
@@ -515,6 +512,23 @@ def promote(
         )
         promoted[cand] = True
     return promoted
+
+
+@kernel
+def _vacancies(post_open, post_holder, level_posts, size, posts, n_posts):  # pragma: no cover
+    """Each run's open vacant posts among ``level_posts`` (ascending) into ``posts``.
+
+    Runs have ``size`` posts each; their vacancies follow each other in
+    ``posts``, numbered within the run; ``n_posts[r]`` counts run ``r``'s.
+    """
+    total = 0
+    for r in range(n_posts.size):
+        first, start = r * size, total
+        for j in level_posts:  # written always, kept if vacant
+            posts[total] = j
+            total += post_open[first + j] & (post_holder[first + j] < 0)
+        n_posts[r] = total - start
+    return total
 
 
 def learn_promotion(
