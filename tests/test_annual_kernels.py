@@ -225,3 +225,37 @@ def _first_of_runs(rows: np.ndarray, run: np.ndarray, k: np.ndarray) -> np.ndarr
     size_of = np.bincount(run[rows], minlength=k.size)
     rank = np.arange(rows.size) - (np.cumsum(size_of) - size_of)[run[rows]]
     return rows[rank < k[run[rows]]]
+
+
+def test_bottom_of_levels_with_the_score_ranges_is_that_without() -> None:
+    from sim.model.processes import evaluation
+
+    rng = np.random.default_rng(13)
+    for trial in range(200):
+        n, n_levels = int(rng.integers(0, 800)), int(rng.integers(1, 30))
+        values = (rng.random(n) * 1e3, rng.integers(0, 200, n), rng.random(n))
+        level = rng.integers(0, n_levels, n)
+        alive = rng.random(n) < 0.9
+        noise = rng.standard_normal(n)
+        if trial % 4 == 0 and n:
+            noise[rng.integers(0, n)] = np.nan
+        if trial % 4 == 1:
+            noise = np.round(noise)  # ties
+        ranges = np.empty((3, n_levels))
+        w = (0.5, 0.5, 0.2)
+        score = ranking.weighted_zscores(values, w, level, alive, n_levels, 0.3, noise, ranges)
+        np.testing.assert_array_equal(
+            score, ranking.weighted_zscores(values, w, level, alive, n_levels, 0.3, noise)
+        )
+        served = np.flatnonzero(alive)
+        np.testing.assert_array_equal(ranges[0], np.bincount(level[served], minlength=n_levels))
+        for g in range(n_levels):
+            in_level = score[served[level[served] == g]]
+            in_level = in_level[~np.isnan(in_level)]
+            if in_level.size:
+                assert (ranges[1, g], ranges[2, g]) == (in_level.min(), in_level.max())
+        share = rng.random(n_levels)[level] if trial % 3 == 0 else float(rng.choice([0, 0.1, 1]))
+        np.testing.assert_array_equal(
+            evaluation.bottom_of_levels(score, level, alive, share, n_levels, ranges),
+            evaluation.bottom_of_levels(score, level, alive, share, n_levels),
+        )

@@ -119,13 +119,16 @@ def evaluation_scores(
     noise: FloatArray,
     runs: Runs | None = None,
     group: IntArray | None = None,
+    ranges: FloatArray | None = None,
 ) -> FloatArray:
     """The annual evaluation score of every cadre, standardised within its run's levels.
 
     ``performance_weight * z(performance) + (1 - performance_weight) *
     z(tenure) + REPUTATION_SCORE_WEIGHT * z(reputation) +
     evaluation_noise * noise``, with ``noise`` one standard normal draw per row.
-    ``group`` is each row's :func:`level_groups` if the caller has it.
+    ``group`` is each row's :func:`level_groups` if the caller has it;
+    ``ranges`` receives each group's count of serving cadres and their
+    lowest and highest score (:func:`~sim.model.processes.ranking.weighted_zscores`).
     """
     runs = _layout(pop, org, runs)
     alive = pop.alive
@@ -142,6 +145,7 @@ def evaluation_scores(
         n_groups,
         career.evaluation_noise,
         noise,
+        ranges,
     )
 
 
@@ -238,10 +242,12 @@ def evaluate(
     level = org.post_level[pop.post]
     group = level_groups(level, runs, org.n_levels)
     noise = per_run_draws(rngs, runs, _normal)
-    score = evaluation_scores(pop, org, params, pop.performance, noise, runs, group)
+    n_groups = runs.count * org.n_levels
+    ranges = np.empty((3, n_groups))
+    score = evaluation_scores(pop, org, params, pop.performance, noise, runs, group, ranges)
     demotion = params.demotion
     draws = per_run_draws(rngs, runs, _two_uniforms)
-    bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, runs.count * org.n_levels)
+    bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, n_groups, ranges)
     # each run's count of serving cadres and of the unfit among them by dominant state
     judged = np.zeros(runs.count * N_STATES, dtype=np.int64)
     found = np.zeros(runs.count * N_STATES, dtype=np.int64)

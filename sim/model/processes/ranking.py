@@ -25,6 +25,7 @@ __all__ = [
     "LANES",
     "best_within_groups",
     "bottom_of_levels",
+    "select_in_ranges",
     "smallest_within_groups",
     "sort_within_groups",
     "weighted_zscores",
@@ -131,15 +132,20 @@ def weighted_zscores(
     n_groups: int,
     noise_weight: Any,
     noise: FloatArray,
+    ranges: FloatArray | None = None,
 ) -> FloatArray:
     """``w0 * z(v0) + w1 * z(v1) + w2 * z(v2) + noise_weight * noise``, summed in that order.
 
     Each ``z`` is :func:`within_group_zscore` of one of ``values`` (the
     second, an integer array, read as floats); a weight is a number or one
     value per row (compiled: one pass sums all three variables, one writes the scores).
+    ``ranges`` (``(3, n_groups)``), if given, receives each group's count
+    of rows in ``mask`` and the lowest and highest of their scores.
     """
     w = [np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (*weights, noise_weight)]
     out = np.empty(groups.size, dtype=np.float64)
+    if ranges is None:
+        ranges = np.empty((3, n_groups))
     _weighted_zscores(
         np.ascontiguousarray(values[0], dtype=np.float64),
         np.ascontiguousarray(values[1], dtype=np.float64),
@@ -153,15 +159,16 @@ def weighted_zscores(
         w[3],
         np.ascontiguousarray(noise, dtype=np.float64),
         out,
+        ranges,
     )
     return out
 
 
 @kernel
 def _weighted_zscores(
-    a, b, c, wa, wb, wc, groups, mask, n_groups, wn, noise, out
+    a, b, c, wa, wb, wc, groups, mask, n_groups, wn, noise, out, ranges
 ):  # pragma: no cover
-    """:func:`weighted_zscores` into ``out``."""
+    """:func:`weighted_zscores` into ``out``, and each group's count and range into ``ranges``."""
     # each variable's sums in row order, as _zscore sums them (all three in one pass)
     count = np.zeros(n_groups)
     sums = np.zeros((6, n_groups))
@@ -185,6 +192,9 @@ def _weighted_zscores(
                 sd[v, g] = np.sqrt(spread if (spread >= 0.0 or spread != spread) else 0.0)
     # a weight of one entry is every row's (step 0), else one per row
     sa, sb, sc, sn = (wa.size > 1) * 1, (wb.size > 1) * 1, (wc.size > 1) * 1, (wn.size > 1) * 1
+    ranges[0] = count
+    ranges[1] = np.inf
+    ranges[2] = -np.inf
     for i in range(a.size):
         za = zb = zc = 0.0
         if mask[i]:
@@ -196,6 +206,9 @@ def _weighted_zscores(
             if sd[2, g] > 1e-12:
                 zc = (c[i] - mean[2, g]) / sd[2, g]
         out[i] = wa[i * sa] * za + wb[i * sb] * zb + wc[i * sc] * zc + wn[i * sn] * noise[i]
+        if mask[i]:
+            ranges[1, groups[i]] = min(ranges[1, groups[i]], out[i])
+            ranges[2, groups[i]] = max(ranges[2, groups[i]], out[i])
 
 
 def best_within_groups(
@@ -263,12 +276,9 @@ def smallest_within_groups(
     Entries ``i`` with ``mask[i * m_stride]`` take part. Returns how many
     (``out[:count]``: group by group, each group's in its order if
     ``ordered``, else in no order), or -1 if the key of an entry of a group
-    that takes any is NaN. Without a sort of the group: one pass gathers
-    the entries of the groups that take any and each group's range, one
-    counts them into ``BUCKETS`` buckets of the range (:func:`_bucket`,
-    non-decreasing in the value); every entry below the bucket that holds
-    the ``take``-th is kept, and of that bucket's entries (sorted, stably)
-    the first ones needed.
+    that takes any is NaN. One pass gathers the entries of the groups that
+    take any, with each group's count and range; :func:`select_in_ranges`
+    selects among them.
     """
     n_groups = take.size
     # size and range in LANES interleaved copies (entry i in copy i % LANES), then combined
@@ -291,18 +301,44 @@ def smallest_within_groups(
         lane_size[lane, g] += part
         lane_low[lane, g] = v if part & (v < lane_low[lane, g]) else lane_low[lane, g]
         lane_high[lane, g] = v if part & (v > lane_high[lane, g]) else lane_high[lane, g]
-    size = lane_size.sum(axis=0)
-    low, high = lane_low[0].copy(), lane_high[0].copy()
+    ranges = np.empty((3, n_groups))
+    ranges[0] = lane_size.sum(axis=0)
+    ranges[1], ranges[2] = lane_low[0], lane_high[0]
     for lane in range(1, LANES):
         for g in range(n_groups):
-            low[g] = min(low[g], lane_low[lane, g])
-            high[g] = max(high[g], lane_high[lane, g])
+            ranges[1, g] = min(ranges[1, g], lane_low[lane, g])
+            ranges[2, g] = max(ranges[2, g], lane_high[lane, g])
+    every = np.ones(1, dtype=np.bool_)
+    count = select_in_ranges(values[:m], of[:m], every, 0, take, ranges, ordered, out)
+    for j in range(count):
+        out[j] = rows[out[j]]
+    return count
+
+
+@kernel
+def select_in_ranges(
+    values, group, mask, m_stride, take, ranges, ordered, out
+):  # pragma: no cover - compiled
+    """:func:`smallest_within_groups` of ``values`` given each group's ``ranges``.
+
+    ``ranges[0, g]``, ``ranges[1, g]`` and ``ranges[2, g]`` are the count,
+    lowest and highest of group ``g``'s ``values`` in ``mask``. Without a
+    sort of the group: one pass counts the entries of the groups that take
+    any into ``BUCKETS`` buckets of their range (:func:`_bucket`,
+    non-decreasing in the value); one keeps every entry below the bucket
+    that holds the ``take``-th, and of that bucket's entries (sorted,
+    stably) the first ones needed. Returns -1 if a value taking part is NaN.
+    """
+    n_groups = take.size
+    size = np.empty(n_groups, dtype=np.int64)
+    low, high = ranges[1], ranges[2]
     # each group keeps the entries of buckets below ``cut`` and ``need`` of bucket ``cut``
     start = np.zeros(n_groups + 1, dtype=np.int64)
     scale = np.zeros(n_groups)
     cut = np.zeros(n_groups, dtype=np.int64)
     need = np.zeros(n_groups, dtype=np.int64)
     for g in range(n_groups):
+        size[g] = np.int64(ranges[0, g])
         t = max(0, min(take[g], size[g]))
         start[g + 1] = start[g] + t
         if t == size[g]:
@@ -313,14 +349,17 @@ def smallest_within_groups(
                 scale[g] = BUCKETS / spread
             else:
                 need[g] = t  # one value or an infinite range: every entry in bucket 0
-    bucket = np.zeros(m, dtype=np.int64)
+    bucket = np.zeros(values.size, dtype=np.int64)
     counts = np.zeros((n_groups, BUCKETS), dtype=np.int64)
-    for j in range(m):
-        g = of[j]
-        if scale[g] > 0.0:
-            b = _bucket(values[j], low[g], scale[g])
-            bucket[j] = b
-            counts[g, b] += 1
+    for i in range(values.size):
+        g = group[i]
+        if mask[i * m_stride] and take[g] > 0:
+            if values[i] != values[i]:
+                return -1
+            if scale[g] > 0.0:
+                b = _bucket(values[i], low[g], scale[g])
+                bucket[i] = b
+                counts[g, b] += 1
     first = np.zeros(n_groups + 1, dtype=np.int64)  # each group's entries of bucket ``cut``
     for g in range(n_groups):
         if scale[g] > 0.0:
@@ -336,25 +375,26 @@ def smallest_within_groups(
     fill = start[:-1].copy()
     tied = np.empty(first[n_groups], dtype=np.int64)
     place = first[:-1].copy()
-    for j in range(m):
-        g = of[j]
-        if bucket[j] < cut[g]:
-            out[fill[g]] = rows[j]
-            fill[g] += 1
-        elif bucket[j] == cut[g] and need[g] > 0:
-            tied[place[g]] = j
-            place[g] += 1
+    for i in range(values.size):
+        g = group[i]
+        if mask[i * m_stride] and take[g] > 0:
+            if bucket[i] < cut[g]:
+                out[fill[g]] = i
+                fill[g] += 1
+            elif bucket[i] == cut[g] and need[g] > 0:
+                tied[place[g]] = i
+                place[g] += 1
     for g in range(n_groups):
         if ordered and fill[g] > start[g] + 1:  # kept in index order: sort them stably
             kept = out[start[g] : fill[g]].copy()
-            order = np.argsort(sign * key[kept], kind="mergesort")
+            order = np.argsort(values[kept], kind="mergesort")
             for j in range(kept.size):
                 out[start[g] + j] = kept[order[j]]
         if need[g] > 0:  # the bucket's first ``need``, stably by value: all above those kept
             at = tied[first[g] : first[g + 1]]
             order = np.argsort(values[at], kind="mergesort")
             for j in range(need[g]):
-                out[fill[g] + j] = rows[at[order[j]]]
+                out[fill[g] + j] = at[order[j]]
     return start[n_groups]
 
 
@@ -364,6 +404,7 @@ def bottom_of_levels(
     alive: BoolArray,
     share: float | FloatArray,
     n_levels: int,
+    ranges: FloatArray | None = None,
 ) -> BoolArray:
     """Serving cadres whose score is in the bottom ``share`` of their level (ties by row).
 
@@ -372,12 +413,17 @@ def bottom_of_levels(
     them in all) and ``share`` may be one value per row (the same within a
     group). A level of ``m`` serving cadres has ``floor(share * m)`` at its
     bottom, the first by (score, row): found by a compiled selection
-    (:func:`smallest_within_groups`; with a NaN score: by
-    :func:`sort_within_groups`).
+    (:func:`smallest_within_groups`, or with ``ranges``, each level's count
+    of serving cadres and lowest and highest serving score as
+    :func:`weighted_zscores` gives them, :func:`select_in_ranges`; with a
+    NaN score: by :func:`sort_within_groups`).
     """
     bottom = np.zeros(alive.size, dtype=bool)
     shares, stride = strided(share)
-    if _bottom_by_selection(score, level, alive, shares, stride, int(n_levels), bottom):
+    given = ranges is not None
+    if not given:
+        ranges = np.empty((3, int(n_levels)))
+    if _bottom_by_selection(score, level, alive, shares, stride, ranges, given, bottom):
         return bottom
     rows = np.flatnonzero(alive)
     order = rows[sort_within_groups(score[rows], level[rows], n_levels)]  # by level, score, row
@@ -390,19 +436,32 @@ def bottom_of_levels(
 
 
 @kernel
-def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom):  # pragma: no cover
-    """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN."""
+def _bottom_by_selection(
+    score, level, alive, share, stride, ranges, given, bottom
+):  # pragma: no cover - compiled
+    """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN.
+
+    ``ranges`` as :func:`select_in_ranges` reads them if ``given``.
+    """
+    n_levels = ranges.shape[1]
     size = np.zeros(n_levels, dtype=np.int64)
-    share_of = np.zeros(n_levels)
-    for i in range(score.size):
-        if alive[i]:
-            size[level[i]] += 1
-            share_of[level[i]] = share[i * stride]
+    share_of = np.full(n_levels, share[0])
+    if given:
+        for g in range(n_levels):
+            size[g] = np.int64(ranges[0, g])
+    if stride or not given:
+        for i in range(score.size):
+            if alive[i]:
+                size[level[i]] += not given
+                share_of[level[i]] = share[i * stride]
     take = np.zeros(n_levels, dtype=np.int64)
     for g in range(n_levels):
         take[g] = np.int64(np.floor(share_of[g] * size[g]))
     rows = np.empty(score.size, dtype=np.int64)
-    count = smallest_within_groups(score, 1.0, level, alive, 1, take, False, rows)
+    if given:
+        count = select_in_ranges(score, level, alive, 1, take, ranges, False, rows)
+    else:
+        count = smallest_within_groups(score, 1.0, level, alive, 1, take, False, rows)
     if count < 0:
         return False
     for j in range(count):
