@@ -121,29 +121,32 @@ def test_demotion_pairs_are_those_of_the_numpy_reading() -> None:
         eligible = rng.random(n) < 0.5
         tenure, punished = rng.integers(0, 50, n), rng.integers(0, 40, n)
         pending = rng.random(n) < 0.3
-        group, candidate = np.empty(n, dtype=np.int64), np.empty(n, dtype=bool)
+        score = rng.standard_normal(n)
+        cand, cand_group, cand_key = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
         down, take = np.empty(n, dtype=np.int64), np.zeros(n_runs * n_levels, dtype=np.int64)
         counts = np.zeros((3, n_runs), dtype=np.int64)
         t2, p2, pend2 = tenure.copy(), punished.copy(), pending.copy()
-        count = _demotion_pairs(demoted, eligible, level, run, n_levels, 30, t2, p2, pend2,
-                                group, candidate, down, take, counts)  # fmt: skip
+        count, n_cand = _demotion_pairs(demoted, eligible, level, score, run, n_levels, 30, t2,
+                                        p2, pend2, cand, cand_group, cand_key, down, take,
+                                        counts)  # fmt: skip
         n_groups = n_runs * n_levels
         g = run * n_levels + level
         bottom = demoted & (level == 0)
         rows = np.flatnonzero(demoted & (level >= 1))
         rows = rows[np.argsort(g[rows], kind="stable")]
-        cand = eligible & (level < n_levels - 1) & ~demoted
+        is_cand = eligible & (level < n_levels - 1) & ~demoted
         pairs = np.minimum(
             np.bincount(g[rows], minlength=n_groups),
-            np.bincount(g[cand] + 1, minlength=n_groups),
+            np.bincount(g[is_cand] + 1, minlength=n_groups),
         )
         size_of = np.bincount(g[rows], minlength=n_groups)
         rank = np.arange(rows.size) - (np.cumsum(size_of) - size_of)[g[rows]]
         rows = rows[rank < pairs[g[rows]]]
         np.testing.assert_array_equal(down[:count], rows)
         np.testing.assert_array_equal(take, np.append(pairs[1:], 0))
-        np.testing.assert_array_equal(group, g)
-        np.testing.assert_array_equal(candidate, cand)
+        np.testing.assert_array_equal(cand[:n_cand], np.flatnonzero(is_cand))
+        np.testing.assert_array_equal(cand_group[:n_cand], g[is_cand])
+        np.testing.assert_array_equal(cand_key[:n_cand], score[is_cand])
         np.testing.assert_array_equal(t2, np.where(bottom, 0, tenure))
         np.testing.assert_array_equal(p2, np.where(bottom, np.maximum(punished, 30), punished))
         removed = rows[pending[rows]]

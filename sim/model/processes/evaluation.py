@@ -369,30 +369,30 @@ def demote(
     demoted, level = verdict.demoted, verdict.level_at_start
     n = demoted.size
     n_groups = runs.count * org.n_levels
-    group = np.empty(n, dtype=np.int64)
-    candidate = np.empty(n, dtype=np.bool_)
+    cand, cand_group, cand_key = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
     down = np.empty(n, dtype=np.int64)
     take = np.zeros(n_groups, dtype=np.int64)
     counts = np.zeros((3, runs.count), dtype=np.int64)  # bottom, moved down, removed
-    n_down = _demotion_pairs(
+    n_down, n_cand = _demotion_pairs(
         demoted,
         verdict.eligible,
         level,
+        verdict.score,
         runs.run,
         org.n_levels,
         int(month + GRADE_LOSS_MONTHS),
         pop.tenure,
         pop.punished_until,
         pop.removal_pending,
-        group,
-        candidate,
+        cand,
+        cand_group,
+        cand_key,
         down,
         take,
         counts,
     )
-    down = down[:n_down]
-    cand = np.flatnonzero(candidate)
-    cand = cand[best_within_groups(verdict.score[cand], group[cand], n_groups, take, sign=-1.0)]
+    down, key, group = down[:n_down], cand_key[:n_cand], cand_group[:n_cand]
+    cand = cand[best_within_groups(key, group, n_groups, take, sign=-1.0)]
     posts_down, posts_up = pop.post[down].copy(), pop.post[cand].copy()
     move_rows(pop, org, down, posts_up, runs)
     move_rows(pop, org, cand, posts_down, runs)
@@ -407,14 +407,16 @@ def _demotion_pairs(
     demoted,
     eligible,
     level,
+    score,
     run,
     n_levels,
     barred_until,
     tenure,
     punished_until,
     removal_pending,
-    group,
-    candidate,
+    cand,
+    cand_group,
+    cand_key,
     down,
     take,
     counts,
@@ -423,21 +425,23 @@ def _demotion_pairs(
 
     The bottom level's demoted lose grade (``tenure`` 0, ``punished_until``
     at least ``barred_until``). Each level (group ``run * n_levels +
-    level``, into ``group``) pairs its first ``min(demoted, candidates of
-    the level below)`` demoted cadres above the bottom, in row order, into
-    ``down`` (groups ascending; returns how many); ``candidate`` marks the
-    eligible, not demoted cadres below the top, ``take[g]`` the pairs of
-    the level above ``g``. ``counts`` gets each run's bottom demotions,
-    moves down and removals (their ``removal_pending`` cleared).
+    level``) pairs its first ``min(demoted, candidates of the level
+    below)`` demoted cadres above the bottom, in row order, into ``down``
+    (groups ascending); the candidates (eligible, not demoted, below the top)
+    go to ``cand`` with group and ``score`` (returns how many of both);
+    ``take[g]``: the pairs of the level above ``g``. ``counts``: each run's
+    bottom demotions, moves down and removals (``removal_pending`` cleared).
     """
     n_groups = take.size
     n_down = np.zeros(n_groups, dtype=np.int64)
     lanes = np.zeros((LANES, n_groups + 1), dtype=np.int64)  # candidates, as in _verdicts
+    m = 0
     for i in range(demoted.size):
         g = run[i] * n_levels + level[i]
-        group[i] = g
-        candidate[i] = (not demoted[i]) & eligible[i] & (level[i] < n_levels - 1)
-        lanes[i % LANES, g + 1] += candidate[i]  # by the level above
+        chosen = (not demoted[i]) & eligible[i] & (level[i] < n_levels - 1)
+        cand[m], cand_group[m], cand_key[m] = i, g, score[i]  # kept if chosen
+        m += chosen
+        lanes[i % LANES, g + 1] += chosen  # by the level above
         if demoted[i] and level[i] == 0:
             counts[0, run[i]] += 1
             tenure[i] = 0
@@ -453,7 +457,7 @@ def _demotion_pairs(
             take[g - 1] = pairs
     fill = start[:-1].copy()
     for i in range(demoted.size):
-        g = group[i]
+        g = run[i] * n_levels + level[i]
         if demoted[i] and level[i] > 0 and fill[g] < start[g + 1]:
             down[fill[g]] = i
             fill[g] += 1
@@ -461,7 +465,7 @@ def _demotion_pairs(
             if removal_pending[i]:
                 counts[2, run[i]] += 1
                 removal_pending[i] = False
-    return start[n_groups]
+    return start[n_groups], m
 
 
 def promote(
