@@ -226,8 +226,8 @@ def best_within_groups(
     place within its group: grouped ascending, best (smallest) first. With
     ``mask``, only the entries in it take part (as if ``key[mask]`` were
     ranked, returning their indices in ``key``); ``sign`` ranks ``sign * key``
-    (-1.0: largest first). Each group's best are kept in a bounded heap
-    over one pass and only those are sorted (compiled,
+    (-1.0: largest first). Each group's best are selected without sorting
+    the group and only those are sorted (compiled,
     :func:`smallest_within_groups`); with a NaN key, the full sort.
     """
     key = np.ascontiguousarray(key, dtype=np.float64)
