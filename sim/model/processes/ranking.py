@@ -276,43 +276,45 @@ def smallest_within_groups(
     Entries ``i`` with ``mask[i * m_stride]`` take part. Returns how many
     (``out[:count]``: group by group, each group's in its order if
     ``ordered``, else in no order), or -1 if the key of an entry of a group
-    that takes any is NaN. One pass gathers the entries of the groups that
-    take any, with each group's count and range; :func:`select_in_ranges`
-    selects among them.
+    that takes any is NaN. One pass finds each group's count and range
+    (:func:`_group_ranges`); :func:`select_in_ranges` selects.
+    """
+    values = key if sign == 1.0 else sign * key
+    ranges = np.empty((3, take.size))
+    if not _group_ranges(values, group, mask, m_stride, take, ranges):
+        return -1
+    return select_in_ranges(values, group, mask, m_stride, take, ranges, ordered, out)
+
+
+@kernel
+def _group_ranges(values, group, mask, m_stride, take, ranges):  # pragma: no cover - compiled
+    """Each group's count, lowest and highest value in ``mask`` into ``ranges``.
+
+    Only groups with ``take[g] > 0``; False if one of their values is NaN.
+    Counted in ``LANES`` interleaved copies (entry ``i`` in copy
+    ``i % LANES``), then combined.
     """
     n_groups = take.size
-    # size and range in LANES interleaved copies (entry i in copy i % LANES), then combined
     lane_size = np.zeros((LANES, n_groups), dtype=np.int64)
     lane_low = np.full((LANES, n_groups), np.inf)
     lane_high = np.full((LANES, n_groups), -np.inf)
-    rows = np.empty(key.size, dtype=np.int64)
-    of = np.empty(key.size, dtype=np.int64)  # each gathered entry's group
-    values = np.empty(key.size)
-    m = 0
-    for i in range(key.size):  # without branches on who takes part: written, kept if so
+    for i in range(values.size):  # without branches on who takes part
         g = group[i]
         part = mask[i * m_stride] & (take[g] > 0)
-        v = sign * key[i]
+        v = values[i]
         if part & (v != v):
-            return -1
-        rows[m], of[m], values[m] = i, g, v
-        m += part
+            return False
         lane = i % LANES
         lane_size[lane, g] += part
         lane_low[lane, g] = v if part & (v < lane_low[lane, g]) else lane_low[lane, g]
         lane_high[lane, g] = v if part & (v > lane_high[lane, g]) else lane_high[lane, g]
-    ranges = np.empty((3, n_groups))
     ranges[0] = lane_size.sum(axis=0)
     ranges[1], ranges[2] = lane_low[0], lane_high[0]
     for lane in range(1, LANES):
         for g in range(n_groups):
             ranges[1, g] = min(ranges[1, g], lane_low[lane, g])
             ranges[2, g] = max(ranges[2, g], lane_high[lane, g])
-    every = np.ones(1, dtype=np.bool_)
-    count = select_in_ranges(values[:m], of[:m], every, 0, take, ranges, ordered, out)
-    for j in range(count):
-        out[j] = rows[out[j]]
-    return count
+    return True
 
 
 @kernel
