@@ -351,17 +351,15 @@ def select_in_ranges(
                 scale[g] = BUCKETS / spread
             else:
                 need[g] = t  # one value or an infinite range: every entry in bucket 0
-    bucket = np.zeros(values.size, dtype=np.int64)
+    bucket = np.empty(values.size, dtype=np.int64)
     counts = np.zeros((n_groups, BUCKETS), dtype=np.int64)
     for i in range(values.size):
         g = group[i]
         if mask[i * m_stride] and take[g] > 0:
             if values[i] != values[i]:
                 return -1
-            if scale[g] > 0.0:
-                b = _bucket(values[i], low[g], scale[g])
-                bucket[i] = b
-                counts[g, b] += 1
+            bucket[i] = _bucket(values[i], low[g], scale[g]) if scale[g] > 0.0 else 0
+            counts[g, bucket[i]] += scale[g] > 0.0
     first = np.zeros(n_groups + 1, dtype=np.int64)  # each group's entries of bucket ``cut``
     for g in range(n_groups):
         if scale[g] > 0.0:
@@ -387,17 +385,33 @@ def select_in_ranges(
                 tied[place[g]] = i
                 place[g] += 1
     for g in range(n_groups):
-        if ordered and fill[g] > start[g] + 1:  # kept in index order: sort them stably
-            kept = out[start[g] : fill[g]].copy()
-            order = np.argsort(values[kept], kind="mergesort")
-            for j in range(kept.size):
-                out[start[g] + j] = kept[order[j]]
+        if ordered:  # kept in index order: sort them stably
+            _sort_stably(out, start[g], fill[g], values)
         if need[g] > 0:  # the bucket's first ``need``, stably by value: all above those kept
-            at = tied[first[g] : first[g + 1]]
-            order = np.argsort(values[at], kind="mergesort")
-            for j in range(need[g]):
-                out[fill[g] + j] = at[order[j]]
+            _sort_stably(tied, first[g], first[g + 1], values)
+            out[fill[g] : fill[g] + need[g]] = tied[first[g] : first[g] + need[g]]
     return start[n_groups]
+
+
+@kernel
+def _sort_stably(rows, first, end, values):  # pragma: no cover - compiled
+    """Sort ``rows[first:end]`` by ``values[rows]``, ties in their order (in place).
+
+    By insertion for a few (up to 32), else by a merge sort.
+    """
+    if end - first <= 32:
+        for a in range(first + 1, end):
+            row, value = rows[a], values[rows[a]]
+            b = a - 1
+            while b >= first and values[rows[b]] > value:
+                rows[b + 1] = rows[b]
+                b -= 1
+            rows[b + 1] = row
+    else:
+        part = rows[first:end].copy()
+        order = np.argsort(values[part], kind="mergesort")
+        for j in range(part.size):
+            rows[first + j] = part[order[j]]
 
 
 def bottom_of_levels(
