@@ -304,9 +304,7 @@ def _verdicts(
     ROUTINE; ``judged`` and ``found`` (``run * N_STATES + state``) count the
     serving cadres and the unfit.
     """
-    # counts in LANES interleaved copies (row i in copy i % LANES), summed at the end:
-    # consecutive rows of one cell would otherwise wait on each other's count
-    lanes = np.zeros((2, LANES, judged.size), dtype=np.int64)
+    lanes = np.zeros((2, LANES, judged.size), dtype=np.int64)  # row i's in lane i % LANES
     for i in range(alive.size):
         if not alive[i]:
             demoted[i] = False
