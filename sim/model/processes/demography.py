@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import RECRUIT_AGE, RETIREMENT_AGE, ROUTINE
 from sim.model.kinds import CaseKind
 from sim.model.processes.setup import BeliefTruths, draw_traits, initial_beliefs
@@ -130,16 +131,13 @@ def recruit(
     on = np.array(_each_run(runs, params.workforce.demography), dtype=bool)
     if not on.any():
         return np.empty(0, np.int64)
-    bottom = np.tile(org.post_level == 0, runs.count)
-    vacant = np.flatnonzero(bottom & org.post_open & (org.post_holder < 0))
-    free = np.flatnonzero(~pop.alive)
-    k = np.minimum(
-        np.bincount(runs.run[vacant], minlength=runs.count),
-        np.bincount(runs.run[free], minlength=runs.count),
+    vacant = np.empty(pop.alive.size, dtype=np.int64)
+    rows = np.empty(pop.alive.size, dtype=np.int64)
+    k = np.zeros(runs.count, dtype=np.int64)
+    total = _recruit_slots(
+        org.post_level, org.post_open, org.post_holder, pop.alive, runs.size, on, vacant, rows, k
     )
-    k[~on] = 0
-    vacant = vacant[_rank_in_run(runs, vacant) < k[runs.run[vacant]]]
-    rows = free[_rank_in_run(runs, free) < k[runs.run[free]]]
+    vacant, rows = vacant[:total], rows[:total]
     if rows.size:
         offset = at_rows(runs.row_offset, rows)
         pop.post[rows] = vacant - offset
@@ -158,8 +156,31 @@ def recruit(
     return rows
 
 
-def _rank_in_run(runs: Runs, rows: IntArray) -> IntArray:
-    """Each of the ascending stack ``rows`` (or posts)'s position among those of its run."""
-    run = runs.run[rows]
-    size = np.bincount(run, minlength=runs.count)
-    return np.arange(rows.size) - (np.cumsum(size) - size)[run]
+@kernel
+def _recruit_slots(
+    post_level, post_open, post_holder, alive, size, on, vacant, rows, k
+):  # pragma: no cover - compiled
+    """Each run's first free rows and first open vacant bottom posts, as many of both.
+
+    For each run ``r`` with ``on[r]`` (runs of ``size`` rows and posts),
+    ``k[r]`` is the smaller of its number of open vacant bottom posts and of
+    rows not ``alive``; its first ``k[r]`` of each (stack posts and rows,
+    ascending) go to ``vacant`` and ``rows``, run after run. Returns ``sum(k)``.
+    """
+    filled = 0
+    for r in range(on.size):
+        if not on[r]:
+            continue
+        first = r * size
+        n_vacant, n_free = 0, 0
+        for j in range(size):
+            if post_level[j] == 0 and post_open[first + j] and post_holder[first + j] < 0:
+                vacant[filled + n_vacant] = first + j
+                n_vacant += 1
+        for j in range(size):
+            if not alive[first + j] and n_free < n_vacant:
+                rows[filled + n_free] = first + j
+                n_free += 1
+        k[r] = n_free
+        filled += n_free
+    return filled

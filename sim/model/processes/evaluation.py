@@ -38,7 +38,9 @@ from sim.model.constants import (
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.ranking import (
+    LANES,
     best_within_groups,
+    bottom_of_levels,
     sort_within_groups,
     weighted_zscores,
     within_group_zscore,
@@ -116,16 +118,22 @@ def evaluation_scores(
     performance: FloatArray,
     noise: FloatArray,
     runs: Runs | None = None,
+    group: IntArray | None = None,
+    ranges: FloatArray | None = None,
 ) -> FloatArray:
     """The annual evaluation score of every cadre, standardised within its run's levels.
 
     ``performance_weight * z(performance) + (1 - performance_weight) *
     z(tenure) + REPUTATION_SCORE_WEIGHT * z(reputation) +
     evaluation_noise * noise``, with ``noise`` one standard normal draw per row.
+    ``group`` is each row's :func:`level_groups` if the caller has it;
+    ``ranges`` receives each group's count of serving cadres and their
+    lowest and highest score (:func:`~sim.model.processes.ranking.weighted_zscores`).
     """
     runs = _layout(pop, org, runs)
     alive = pop.alive
-    group = level_groups(org.post_level[pop.post], runs, org.n_levels)
+    if group is None:
+        group = level_groups(org.post_level[pop.post], runs, org.n_levels)
     n_groups = runs.count * org.n_levels
     career = params.career
     w = career.performance_weight
@@ -137,94 +145,8 @@ def evaluation_scores(
         n_groups,
         career.evaluation_noise,
         noise,
+        ranges,
     )
-
-
-def bottom_of_levels(
-    score: FloatArray,
-    level: IntArray,
-    alive: BoolArray,
-    share: float | FloatArray,
-    n_levels: int,
-) -> BoolArray:
-    """Serving cadres whose score is in the bottom ``share`` of their level (ties by row).
-
-    In a stack ``level`` holds the groups (:func:`level_groups`, ``n_levels``
-    of them in all) and ``share`` may be one value per row (the same within
-    a group). A level of ``m`` serving cadres has ``floor(share * m)`` at its
-    bottom, the first by (score, row): found by a compiled selection of the
-    ``k``-th score, ties by row (with a NaN score: by :func:`sort_within_groups`).
-    """
-    bottom = np.zeros(alive.size, dtype=bool)
-    shares, stride = strided(share)
-    if _bottom_by_selection(score, level, alive, shares, stride, int(n_levels), bottom):
-        return bottom
-    rows = np.flatnonzero(alive)
-    order = rows[sort_within_groups(score[rows], level[rows], n_levels)]  # by level, score, row
-    group = level[order]
-    size = np.bincount(group, minlength=n_levels)
-    k = np.floor(at_rows(share, order) * size[group]).astype(np.int64)
-    rank = np.arange(order.size) - (np.cumsum(size) - size)[group]
-    bottom[order[rank < k]] = True
-    return bottom
-
-
-@kernel
-def _bottom_by_selection(score, level, alive, share, stride, n_levels, bottom):  # pragma: no cover
-    """:func:`bottom_of_levels` into ``bottom``; False (nothing set) if a serving score is NaN."""
-    size = np.zeros(n_levels + 1, dtype=np.int64)
-    share_of = np.zeros(n_levels)
-    for i in range(score.size):
-        if alive[i]:
-            if score[i] != score[i]:
-                return False
-            size[level[i] + 1] += 1
-            share_of[level[i]] = share[i * stride]
-    start = np.cumsum(size)  # level g's members at start[g]:start[g + 1]
-    members = np.empty(start[n_levels], dtype=np.int64)
-    values = np.empty(start[n_levels])
-    fill = start[:-1].copy()
-    for i in range(score.size):
-        if alive[i]:
-            members[fill[level[i]]] = i
-            values[fill[level[i]]] = score[i]
-            fill[level[i]] += 1
-    for g in range(n_levels):
-        first, end = start[g], start[g + 1]
-        k = np.int64(np.floor(share_of[g] * (end - first)))
-        if k <= 0:
-            continue
-        kth = _select(values[first:end].copy(), min(k, end - first) - 1)
-        ties = k - np.sum(values[first:end] < kth)  # of the level's scores equal to the k-th
-        for j in range(first, end):
-            if values[j] < kth or (values[j] == kth and ties > 0):
-                ties -= values[j] == kth
-                bottom[members[j]] = True
-    return True
-
-
-@kernel
-def _select(a, k):  # pragma: no cover - compiled
-    """The ``k``-th smallest of ``a`` (no NaN), by quickselect (reorders ``a``)."""
-    lo, hi = 0, a.size - 1
-    while lo < hi:
-        pivot = a[(lo + hi) // 2]
-        i, j = lo, hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i, j = i + 1, j - 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            break
-    return a[k]
 
 
 def expected_unfit_rates(
@@ -317,40 +239,88 @@ def evaluate(
     """
     runs = _layout(pop, org, runs)
     alive = pop.alive
-    n = alive.size
     level = org.post_level[pop.post]
+    group = level_groups(level, runs, org.n_levels)
     noise = per_run_draws(rngs, runs, _normal)
-    score = evaluation_scores(pop, org, params, pop.performance, noise, runs)
-    # dominant state of the year, for the public record of who was judged unfit
-    dominant = np.full(n, ROUTINE, dtype=np.int64)
-    dominant[pop.active_months >= UNFIT_MONTHS] = ACTIVE
-    dominant[pop.flat_months >= UNFIT_MONTHS] = FLAT
-
+    n_groups = runs.count * org.n_levels
+    ranges = np.empty((3, n_groups))
+    score = evaluation_scores(pop, org, params, pop.performance, noise, runs, group, ranges)
     demotion = params.demotion
     draws = per_run_draws(rngs, runs, _two_uniforms)
-    group = level_groups(level, runs, org.n_levels)
-    bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, runs.count * org.n_levels)
-    unfit = alive & ((pop.flat_months >= UNFIT_MONTHS) & (draws[0] < demotion.detection) | bottom)
-    # each run's share of unfit among its serving cadres of each dominant state (exact counts)
-    cell = dominant if runs.count == 1 else runs.run * N_STATES + dominant
-    n_cells = runs.count * N_STATES
-    judged = np.bincount(cell[alive], minlength=n_cells).reshape(runs.count, N_STATES)
-    found = np.bincount(cell[unfit], minlength=n_cells).reshape(runs.count, N_STATES)
+    bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, n_groups, ranges)
+    # each run's count of serving cadres and of the unfit among them by dominant state
+    judged = np.zeros(runs.count * N_STATES, dtype=np.int64)
+    found = np.zeros(runs.count * N_STATES, dtype=np.int64)
+    demoted = np.empty(alive.size, dtype=np.bool_)
+    _verdicts(
+        alive,
+        pop.flat_months,
+        pop.active_months,
+        draws,
+        *strided(demotion.detection),
+        *strided(demotion.intensity),
+        bottom,
+        pop.removal_pending,
+        pop.case_kind,
+        runs.run,
+        demoted,
+        judged,
+        found,
+    )
+    judged, found = judged.reshape(runs.count, N_STATES), found.reshape(runs.count, N_STATES)
     known = judged > 0
     empirical = np.divide(found, judged, out=np.zeros(judged.shape), where=known)
     rate = np.array(unfit_rate, dtype=np.float64).reshape(runs.count, N_STATES)
     rate[known] += ANNUAL_BELIEF_SPEED * (empirical[known] - rate[known])
-
-    no_case = pop.case_kind == NO_CASE
     eligible = promotable(pop, params, month)
-    demoted = (unfit & (draws[1] < demotion.intensity) | pop.removal_pending) & alive & no_case
     return Evaluation(score, level, eligible, demoted, [rate[r] for r in range(runs.count)])
 
 
-def _in_group_rank(group: IntArray, n_groups: int) -> IntArray:
-    """Each entry's position within its group, for ``group`` sorted ascending."""
-    size = np.bincount(group, minlength=n_groups)
-    return np.arange(group.size) - (np.cumsum(size) - size)[group]
+@kernel
+def _verdicts(
+    alive,
+    flat_months,
+    active_months,
+    draws,
+    detection,
+    d_stride,
+    intensity,
+    i_stride,
+    bottom,
+    removal_pending,
+    case_kind,
+    run,
+    demoted,
+    judged,
+    found,
+):  # pragma: no cover - compiled
+    """Who is unfit and who is demoted (into ``demoted``), counted by run and dominant state.
+
+    A serving cadre is unfit if ``flat_months >= UNFIT_MONTHS`` and
+    ``draws[0] < detection``, or at the ``bottom`` of its level; demoted if
+    (unfit and ``draws[1] < intensity``) or ``removal_pending``, with no
+    open case. Its dominant state of the year is FLAT with ``flat_months >=
+    UNFIT_MONTHS``, else ACTIVE with ``active_months >= UNFIT_MONTHS``, else
+    ROUTINE; ``judged`` and ``found`` (``run * N_STATES + state``) count the
+    serving cadres and the unfit.
+    """
+    lanes = np.zeros((2, LANES, judged.size), dtype=np.int64)  # row i's in lane i % LANES
+    for i in range(alive.size):
+        if not alive[i]:
+            demoted[i] = False
+            continue
+        flat = flat_months[i] >= UNFIT_MONTHS
+        state = FLAT if flat else (ACTIVE if active_months[i] >= UNFIT_MONTHS else ROUTINE)
+        unfit = (flat and draws[0, i] < detection[i * d_stride]) or bottom[i]
+        cell = run[i] * N_STATES + state
+        lanes[0, i % LANES, cell] += 1
+        lanes[1, i % LANES, cell] += unfit
+        demoted[i] = (
+            (unfit and draws[1, i] < intensity[i * i_stride]) or removal_pending[i]
+        ) and case_kind[i] == NO_CASE
+    for lane in range(LANES):
+        judged += lanes[0, lane]
+        found += lanes[1, lane]
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,44 +365,105 @@ def demote(
     """
     runs = _layout(pop, org, runs)
     demoted, level = verdict.demoted, verdict.level_at_start
+    n = demoted.size
     n_groups = runs.count * org.n_levels
-    group = level_groups(level, runs, org.n_levels)
-    promoted = np.zeros(demoted.size, dtype=bool)
-    bottom = demoted & (level == 0)
-    bottom_demoted = np.flatnonzero(bottom)
-    pop.tenure[bottom_demoted] = 0
-    pop.punished_until[bottom_demoted] = np.maximum(
-        pop.punished_until[bottom_demoted], month + GRADE_LOSS_MONTHS
+    cand, cand_group, cand_key = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    down = np.empty(n, dtype=np.int64)
+    take = np.zeros(n_groups, dtype=np.int64)
+    counts = np.zeros((3, runs.count), dtype=np.int64)  # bottom, moved down, removed
+    n_down, n_cand = _demotion_pairs(
+        demoted,
+        verdict.eligible,
+        level,
+        verdict.score,
+        runs.run,
+        org.n_levels,
+        int(month + GRADE_LOSS_MONTHS),
+        pop.tenure,
+        pop.punished_until,
+        pop.removal_pending,
+        cand,
+        cand_group,
+        cand_key,
+        down,
+        take,
+        counts,
     )
-    # demoted cadres above the bottom, by level in row order; candidates by level, best first
-    down = np.flatnonzero(demoted & (level >= 1))
-    down = down[np.argsort(group[down], kind="stable")]
-    cand = np.flatnonzero(verdict.eligible & (level < org.n_levels - 1) & ~demoted)
-    # pairs: the first min(#down, #candidates below) of each level's demoted cadres
-    n_down = np.bincount(group[down], minlength=n_groups)
-    n_cand = np.bincount(group[cand] + 1, minlength=n_groups)  # by the level above
-    pairs = np.minimum(n_down, n_cand)
-    down = down[_in_group_rank(group[down], n_groups) < pairs[group[down]]]
-    # a run's top level has no candidates, so group + 1 is the level above in the same run
-    take = np.append(pairs[1:], 0)
-    cand = cand[best_within_groups(-verdict.score[cand], group[cand], n_groups, take)]
+    down, key, group = down[:n_down], cand_key[:n_cand], cand_group[:n_cand]
+    cand = cand[best_within_groups(key, group, n_groups, take, sign=-1.0)]
     posts_down, posts_up = pop.post[down].copy(), pop.post[cand].copy()
-    removed = pop.removal_pending[down]
-    n_removed = runs.counts(_rows_mask(down[removed], demoted.size))
-    n_moved = runs.counts(_rows_mask(down, demoted.size))
-    pop.removal_pending[down] = False
     move_rows(pop, org, down, posts_up, runs)
     move_rows(pop, org, cand, posts_down, runs)
+    promoted = np.zeros(n, dtype=bool)
     promoted[cand] = True
-    count = runs.counts(bottom) + n_moved - n_removed
-    return Demotion([int(c) for c in count], [int(c) for c in n_removed], promoted)
+    count = counts[0] + counts[1] - counts[2]
+    return Demotion([int(c) for c in count], [int(c) for c in counts[2]], promoted)
 
 
-def _rows_mask(rows: IntArray, n: int) -> BoolArray:
-    """A mask of ``n`` entries, True at ``rows``."""
-    mask = np.zeros(n, dtype=bool)
-    mask[rows] = True
-    return mask
+@kernel
+def _demotion_pairs(
+    demoted,
+    eligible,
+    level,
+    score,
+    run,
+    n_levels,
+    barred_until,
+    tenure,
+    punished_until,
+    removal_pending,
+    cand,
+    cand_group,
+    cand_key,
+    down,
+    take,
+    counts,
+):  # pragma: no cover - compiled
+    """:func:`demote`'s pairs: the demoted cadres who move down and how many candidates each level.
+
+    The bottom level's demoted lose grade (``tenure`` 0, ``punished_until``
+    at least ``barred_until``). Each level (group ``run * n_levels +
+    level``) pairs its first ``min(demoted, candidates of the level
+    below)`` demoted cadres above the bottom, in row order, into ``down``
+    (groups ascending); the candidates (eligible, not demoted, below the top)
+    go to ``cand`` with group and ``score`` (returns how many of both);
+    ``take[g]``: the pairs of the level above ``g``. ``counts``: each run's
+    bottom demotions, moves down and removals (``removal_pending`` cleared).
+    """
+    n_groups = take.size
+    n_down = np.zeros(n_groups, dtype=np.int64)
+    lanes = np.zeros((LANES, n_groups + 1), dtype=np.int64)  # candidates, as in _verdicts
+    m = 0
+    for i in range(demoted.size):
+        g = run[i] * n_levels + level[i]
+        chosen = (not demoted[i]) & eligible[i] & (level[i] < n_levels - 1)
+        cand[m], cand_group[m], cand_key[m] = i, g, score[i]  # kept if chosen
+        m += chosen
+        lanes[i % LANES, g + 1] += chosen  # by the level above
+        if demoted[i] and level[i] == 0:
+            counts[0, run[i]] += 1
+            tenure[i] = 0
+            punished_until[i] = max(punished_until[i], barred_until)
+        elif demoted[i]:
+            n_down[g] += 1
+    n_cand = lanes.sum(axis=0)
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    for g in range(n_groups):
+        pairs = min(n_down[g], n_cand[g])
+        start[g + 1] = start[g] + pairs
+        if g > 0:  # a run's top level has no candidates: g - 1 is the level below, same run
+            take[g - 1] = pairs
+    fill = start[:-1].copy()
+    for i in range(demoted.size):
+        g = run[i] * n_levels + level[i]
+        if demoted[i] and level[i] > 0 and fill[g] < start[g + 1]:
+            down[fill[g]] = i
+            fill[g] += 1
+            counts[1, run[i]] += 1
+            if removal_pending[i]:
+                counts[2, run[i]] += 1
+                removal_pending[i] = False
+    return start[n_groups], m
 
 
 def promote(
@@ -454,39 +485,58 @@ def promote(
     """
     runs = _layout(pop, org, runs)
     promoted = promoted.copy()
-    run = runs.run
-    # the candidates of every level at the start, each level's in row order: a cadre
-    # promoted here moves up out of the levels still to come, so these stay exact
-    level = org.post_level[pop.post]
+    count, n_levels = runs.count, org.n_levels
+    # the candidates of every level at the start: a cadre promoted here moves up out of
+    # the levels still to come, so these stay exact. Each level's best, at most as many
+    # as it can fill (vacancies above now plus those its promotions leave), in one pass
     base = np.flatnonzero(pop.alive & verdict.eligible & ~promoted & ~verdict.demoted)
-    by_level = base[np.argsort(level[base].astype(np.int16), kind="stable")]
-    cuts = np.searchsorted(level[by_level], np.arange(org.n_levels + 1))
-    holder = org.post_holder.reshape(runs.count, runs.size)
-    is_open = org.post_open.reshape(runs.count, runs.size)
-    for lvl in range(org.n_levels - 2, -1, -1):
-        level_posts = np.flatnonzero(org.post_level == lvl + 1)
-        post_run, at = np.nonzero(is_open[:, level_posts] & (holder[:, level_posts] < 0))
-        if post_run.size == 0:
+    group = org.post_level[pop.post[base]] * count + runs.run[base]  # by level, then run
+    n_cand = np.bincount(group, minlength=n_levels * count).reshape(n_levels, count)
+    level_posts = [np.flatnonzero(org.post_level == lvl) for lvl in range(n_levels)]
+    posts = np.empty(org.post_holder.size, dtype=np.int64)
+    n_posts = np.empty(count, dtype=np.int64)
+    most = np.zeros((n_levels, count), dtype=np.int64)
+    for lvl in range(n_levels - 2, -1, -1):
+        _vacancies(org.post_open, org.post_holder, level_posts[lvl + 1], runs.size, posts, n_posts)
+        most[lvl] = np.minimum(n_cand[lvl], n_posts + most[lvl + 1])
+    best = base[best_within_groups(verdict.score[base], group, most.size, most.ravel(), sign=-1.0)]
+    first = (np.cumsum(most) - most.ravel()).reshape(n_levels, count)
+    for lvl in range(n_levels - 2, -1, -1):
+        _vacancies(org.post_open, org.post_holder, level_posts[lvl + 1], runs.size, posts, n_posts)
+        filled = np.minimum(n_posts, n_cand[lvl])  # at most ``most[lvl]``
+        runs_filled = np.flatnonzero(filled)
+        if runs_filled.size == 0:
             continue
-        cand = by_level[cuts[lvl] : cuts[lvl + 1]]
-        if cand.size == 0:
-            continue
-        posts = level_posts[at]  # each run's vacancies, ascending
-        n_posts = np.bincount(post_run, minlength=runs.count)
-        filled = np.minimum(n_posts, np.bincount(run[cand], minlength=runs.count))
-        cand = cand[best_within_groups(-verdict.score[cand], run[cand], runs.count, filled)]
         starts = np.cumsum(n_posts) - n_posts
         targets = [
             rngs[r].permutation(posts[starts[r] : starts[r] + n_posts[r]])[: filled[r]]
-            for r in np.flatnonzero(filled)
+            for r in runs_filled
         ]
-        if not targets:
-            continue
+        cand = np.concatenate(
+            [best[first[lvl, r] : first[lvl, r] + filled[r]] for r in runs_filled]
+        )
         move_rows(
             pop, org, cand, targets[0] if len(targets) == 1 else np.concatenate(targets), runs
         )
         promoted[cand] = True
     return promoted
+
+
+@kernel
+def _vacancies(post_open, post_holder, level_posts, size, posts, n_posts):  # pragma: no cover
+    """Each run's open vacant posts among ``level_posts`` (ascending) into ``posts``.
+
+    Runs have ``size`` posts each; their vacancies follow each other in
+    ``posts``, numbered within the run; ``n_posts[r]`` counts run ``r``'s.
+    """
+    total = 0
+    for r in range(n_posts.size):
+        first, start = r * size, total
+        for j in level_posts:  # written always, kept if vacant
+            posts[total] = j
+            total += post_open[first + j] & (post_holder[first + j] < 0)
+        n_posts[r] = total - start
+    return total
 
 
 def learn_promotion(
@@ -513,22 +563,52 @@ def learn_promotion(
     alive = pop.alive
     n_levels = org.n_levels
     n_groups = runs.count * n_levels
-    group = level_groups(org.post_level[pop.post], runs, n_levels)
-    group_at_start = level_groups(verdict.level_at_start, runs, n_levels)
-    counted = alive & verdict.eligible
+    counted = np.empty(alive.size, dtype=np.bool_)
+    promotions = np.zeros((2, n_groups), dtype=np.int64)  # promoted, eligible
+    _count_promotions(
+        alive, verdict.eligible, promoted, verdict.level_at_start, runs.run, n_levels, counted,
+        promotions,
+    )  # fmt: skip
     # counts of whole numbers, as floats: the same as summing weights of 1.0 and 0.0
-    rate_num = np.bincount(group_at_start[counted & promoted], minlength=n_groups).astype(float)
-    rate_den = np.bincount(group_at_start[counted], minlength=n_groups).astype(float)
+    rate_num, rate_den = promotions[0].astype(float), promotions[1].astype(float)
     level_rate = np.divide(rate_num, rate_den, out=np.zeros(n_groups), where=rate_den > 0)
+    public = np.empty(alive.size)
+    _rate_at_level(level_rate, org.post_level, pop.post, runs.run, n_levels, public)
     pop.belief_promotion[:] = learn(
         pop.belief_promotion,
         [
             (promoted.astype(float), behaviour.learning_own, counted),
-            (level_rate[group], behaviour.learning_public + behaviour.learning_peer, alive),
+            (public, behaviour.learning_public + behaviour.learning_peer, alive),
         ],
         ANNUAL_BELIEF_SPEED,
     )
     return list(level_rate.reshape(runs.count, n_levels))
+
+
+@kernel
+def _count_promotions(
+    alive, eligible, promoted, level_at_start, run, n_levels, counted, promotions
+):  # pragma: no cover - compiled
+    """Who is counted (serving and eligible, into ``counted``) and, by group, how many promoted.
+
+    ``promotions[0, g]`` and ``promotions[1, g]`` count the promoted and all
+    counted cadres of group ``run * n_levels + level_at_start``.
+    """
+    lanes = np.zeros((LANES, 2, promotions.shape[1]), dtype=np.int64)  # as in _verdicts
+    for i in range(alive.size):
+        counted[i] = alive[i] & eligible[i]
+        g = run[i] * n_levels + level_at_start[i]
+        lanes[i % LANES, 0, g] += counted[i] & promoted[i]
+        lanes[i % LANES, 1, g] += counted[i]
+    for lane in range(LANES):
+        promotions += lanes[lane]
+
+
+@kernel
+def _rate_at_level(level_rate, post_level, post, run, n_levels, out):  # pragma: no cover
+    """Each row's ``level_rate`` of its group ``run * n_levels + post_level[post]`` into ``out``."""
+    for i in range(out.size):
+        out[i] = level_rate[run[i] * n_levels + post_level[post[i]]]
 
 
 def close_year(pop: Population) -> None:
