@@ -19,12 +19,14 @@ same bits either way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -32,6 +34,7 @@ __all__ = [
     "RunParams",
     "Runs",
     "at_rows",
+    "binomial_draws",
     "draw_binomial",
     "draw_uniform",
     "generators",
@@ -335,10 +338,121 @@ def draw_uniform(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) ->
 def draw_binomial(
     runs: Runs, rngs: Sequence[np.random.Generator], trials: int, p: FloatArray
 ) -> IntArray:
-    """Each run's ``rng.binomial(trials, p)`` over its rows (``p`` one per row), side by side."""
+    """Each run's ``rng.binomial(trials, p)`` over its rows (``p`` one per row), side by side.
+
+    Each run's draws are :func:`binomial_draws` (numpy's values, and the
+    generator's state after them, without numpy's per-row overhead).
+    """
     if runs.count == 1:
-        return rngs[0].binomial(trials, p)
-    return np.concatenate([rngs[r].binomial(trials, p[runs.bounds(r)]) for r in range(runs.count)])
+        return binomial_draws(rngs[0], trials, p)
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    out = np.empty(p.size, dtype=np.int64)
+    for r in range(runs.count):
+        rows = runs.bounds(r)
+        out[rows] = binomial_draws(rngs[r], trials, p[rows])
+    return out
+
+
+def binomial_draws(rng: np.random.Generator, trials: int, p: FloatArray) -> IntArray:
+    """``rng.binomial(trials, p)`` for an array ``p``: the same values, leaving ``rng`` the same.
+
+    numpy draws a row with ``p == 0`` (or no trials) as 0 without a number
+    from the generator, and every other row by inversion
+    (``random_binomial_inversion`` of numpy's ``distributions.c``, on
+    ``1 - p`` when ``p > 0.5``) while ``trials * min(p, 1 - p) <= 30``. Here
+    the rows' uniform numbers are drawn at once (``rng.random(k)``, the same
+    numbers numpy reads one by one) and inverted by :func:`_binomial_inversion`;
+    an inversion that restarts (past its bound, very rare) takes the next
+    numbers, drawn when needed. Anything else (a row for numpy's BTPE
+    algorithm, ``p`` outside [0, 1] or NaN, ``trials`` not a non-negative
+    integer) is left to ``rng.binomial`` itself.
+    """
+    if not isinstance(trials, int | np.integer) or trials < 0:
+        return rng.binomial(trials, p)
+    values = np.ascontiguousarray(p, dtype=np.float64)
+    flat = values.reshape(-1)
+    needed = _binomial_uniforms(int(trials), flat)
+    if needed < 0:
+        return rng.binomial(trials, p)
+    out = np.empty(flat.size, dtype=np.int64)
+    start = _binomial_inversion(int(trials), flat, rng.random(needed), 0, out)
+    while start < flat.size:  # row `start` restarted after the last number: draw what is left
+        more = 1 + _binomial_uniforms(int(trials), flat[start + 1 :])
+        start = _binomial_inversion(int(trials), flat, rng.random(more), start, out)
+    return out.reshape(values.shape)
+
+
+@kernel
+def _binomial_uniforms(trials, p):  # pragma: no cover - compiled
+    """How many uniform numbers numpy's ``binomial(trials, p)`` reads at least, or -1.
+
+    One per row with ``p > 0`` and ``trials > 0``; -1 when a row is not
+    drawn by inversion (``trials * min(p, 1 - p) > 30``: BTPE) or ``p`` is
+    outside [0, 1] or NaN.
+    """
+    count = 0
+    for i in range(p.size):
+        chance = p[i]
+        if not (chance >= 0.0 and chance <= 1.0):
+            return -1
+        if trials == 0 or chance == 0.0:
+            continue
+        if chance > 0.5:
+            chance = 1.0 - chance
+        if chance * trials > 30.0:
+            return -1
+        count += 1
+    return count
+
+
+@kernel
+def _binomial_inversion(trials, p, uniforms, start, out):  # pragma: no cover - compiled
+    """The binomial draws of rows ``start`` on, by numpy's inversion from ``uniforms`` in order.
+
+    Row ``i`` (``p[i] > 0``, ``trials > 0``; on ``q = 1 - p`` flipped to
+    ``trials - X`` when ``p > 0.5``) takes ``U``, the next number, and
+    counts ``X`` up while ``U > px``, with ``px`` the binomial probability
+    of ``X`` (from ``exp(trials * log(q))`` by numpy's recurrence) taken
+    off ``U``; past ``bound = min(trials, int(np + 10 sqrt(np q + 1)))``
+    (``np = trials * p``) it restarts from the next number. Rows with
+    ``p == 0`` or no trials are 0 and take none. Writes ``out[i]``; returns
+    ``p.size``, or the row that restarted after the last number (to resume
+    there with new numbers).
+    """
+    j = 0
+    for i in range(start, p.size):
+        chance = p[i]
+        if trials == 0 or chance == 0.0:
+            out[i] = 0
+            continue
+        flip = chance > 0.5
+        if flip:
+            chance = 1.0 - chance
+        q = 1.0 - chance
+        qn = math.exp(trials * math.log(q))
+        mean = trials * chance
+        bound = -1  # computed when needed: it is at least min(trials, 10)
+        x = 0
+        px = qn
+        u = uniforms[j]
+        j += 1
+        while u > px:
+            x += 1
+            if x > 10 or x > trials:
+                if bound < 0:
+                    bound = int(min(float(trials), mean + 10.0 * math.sqrt(mean * q + 1)))
+                if x > bound:
+                    if j == uniforms.size:
+                        return i
+                    x = 0
+                    px = qn
+                    u = uniforms[j]
+                    j += 1
+                    continue
+            u -= px
+            px = ((trials - x + 1) * chance * px) / (x * q)
+        out[i] = trials - x if flip else x
+    return p.size
 
 
 def per_run_value(runs: Runs, params: Params | RunParams, value: Callable[[Params], Any]) -> Any:
