@@ -124,3 +124,244 @@ def test_drawn_binomials_of_a_stack_are_each_runs_own() -> None:
     got = draw_binomial(runs, [np.random.default_rng(s) for s in range(3)], 12, p)
     want = [np.random.default_rng(s).binomial(12, p[runs.bounds(s)]) for s in range(3)]
     np.testing.assert_array_equal(got, np.concatenate(want))
+
+
+# --- a stack of initialised runs to test on ---------------------------------------------
+_SETTINGS = [
+    {},
+    {"accusation.false_report_rate": 0.05, "fault_tolerance.coverage": 0.8},
+    {
+        "discipline.severity": 17.0,
+        "discipline.misconduct_rate": 0.01,
+        "behaviour.learning_own": 0.0,
+        "behaviour.learning_peer": 0.0,
+        "behaviour.learning_public": 0.0,
+    },
+    {"accusation.visibility_active": 2.0, "behaviour.learning_peer": 0.0},
+]
+
+
+def _stack(settings: list[dict], size: int = 150, seed: int = 0):
+    """An initialised stack of runs with ``settings``, some rows vacated, states shuffled."""
+    from sim.model.processes import initial, reports
+    from sim.model.stacking import RunParams, stacked_organisation
+    from sim.model.state import Population, build_organisation
+    from sim.parameters.values import Params
+
+    params = [Params.from_values({"workforce.population": size} | extra) for extra in settings]
+    first = params[0]
+    org0 = build_organisation(size, first.workforce.levels, first.career.span)
+    runs = Runs.stacked(len(params), org0.n_posts, org0.n_units)
+    org = stacked_organisation(org0, runs.count)
+    pop = Population.empty(runs.rows)
+    prm = RunParams(params, runs) if runs.count > 1 else first
+    deterrence = [
+        reports.deterrence_target(q.crackdown.trace_probability, q.clarification.typical_cases)
+        for q in params
+    ]
+    rngs = [np.random.default_rng(seed + r) for r in range(runs.count)]
+    initial.initialise_population(pop, org, runs, prm, deterrence, rngs)
+    rng = np.random.default_rng(seed + 99)
+    pop.alive[rng.random(runs.rows) < 0.1] = False
+    pop.state[:] = rng.integers(0, 3, runs.rows)
+    return pop, org, runs, prm, deterrence
+
+
+def _copy(pop):
+    """A copy of a population."""
+    from dataclasses import fields
+
+    from sim.model.state import Population
+
+    return Population(**{f.name: getattr(pop, f.name).copy() for f in fields(Population)})
+
+
+# --- the discipline record of the career replay -------------------------------------------
+def _relax(values: np.ndarray, target, kept) -> None:
+    np.subtract(values, target, out=values)
+    np.multiply(values, kept, out=values)
+    np.add(values, target, out=values)
+
+
+def _discipline_reference(pop, org, runs, params, p, month, deterrence, rngs):
+    """replay_discipline in numpy, as it read before its kernel."""
+    from sim.model.constants import MILD_EROSION, MISTAKE_EXPOSURE, REPUTATION_BASELINE
+    from sim.model.kinds import CaseKind
+    from sim.model.processes.reports import report_exposure, report_hazard, visibility
+    from sim.model.processes.stakes import rank_factor, removal_probability
+    from sim.model.stacking import (
+        at_rows,
+        draw_uniform,
+        mixed,
+        params_of,
+        per_run_value,
+        workloads,
+    )
+
+    def value(of):
+        return per_run_value(runs, params, of)
+
+    accusation, behaviour = params.accusation, params.behaviour
+    alive = pop.alive
+    level = org.post_level[pop.post]
+    mistakes = (
+        behaviour.mistake_rate
+        * workloads(pop, runs)
+        * mixed(p, [MISTAKE_EXPOSURE] * runs.count)
+        * rank_factor(level, params.discipline.accountability)
+        * accusation.mistake_report_prob
+    )
+    visibilities = [
+        visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
+    ]
+    false = report_hazard(
+        visible=mixed(p, visibilities) * report_exposure(pop, org, params),
+        ability=pop.ability,
+        alive=alive,
+        base_rate=accusation.false_report_rate,
+        deterrence=runs.per_row(list(deterrence)),
+        deterrence_strength=params.crackdown.deterrence_strength,
+        rival_share=accusation.rival_share,
+        runs=runs,
+    )
+    accuracy = accusation.investigation_accuracy
+    draws = draw_uniform(runs, rngs, 9)
+    falsely_accused = alive & (draws[0] < 1.0 - (1.0 - false) ** 12)
+    mistaken = alive & (draws[1] < 1.0 - (1.0 - mistakes) ** 12)
+    yearly = value(lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12)
+    misbehaved = alive & (draws[2] < yearly)
+    wrongful = falsely_accused & (draws[3] >= accuracy)
+    exempt = value(lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility)
+    mistake_sanctioned = mistaken & (draws[4] >= exempt)
+    sanctioned = wrongful | mistake_sanctioned | (misbehaved & (draws[5] < accuracy))
+    had_case = falsely_accused | mistaken | misbehaved
+    kept = value(lambda q: 1.0 - q.accusation.reputation_damage)
+    harm = value(lambda q: q.accusation.investigation_harm * q.accusation.investigation_months)
+    rep_half = value(lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6)
+    ideal_half = value(lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6)
+    _relax(pop.reputation, REPUTATION_BASELINE, rep_half)
+    pop.reputation[had_case] = np.maximum(
+        pop.reputation[had_case] * at_rows(kept, had_case) - at_rows(harm, had_case), 0.0
+    )
+    pop.reputation[sanctioned] *= at_rows(kept, sanctioned)
+    _relax(pop.reputation, REPUTATION_BASELINE, rep_half)
+    _relax(pop.idealism, pop.idealism_base, ideal_half)
+    accused = falsely_accused | mistake_sanctioned
+    mild = value(lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion)
+    pop.idealism[accused] *= at_rows(mild, accused)
+    eroded = value(lambda q: 1.0 - q.behaviour.idealism_erosion)
+    pop.idealism[wrongful] *= at_rows(eroded, wrongful)
+    _relax(pop.idealism, pop.idealism_base, ideal_half)
+    barred = value(lambda q: int(round(q.discipline.severity)))
+    verdict = month - np.floor(12.0 * draws[6]).astype(np.int64)
+    pop.punished_until[sanctioned] = np.maximum(
+        pop.punished_until[sanctioned], verdict[sanctioned] + at_rows(barred, sanctioned)
+    )
+    removal = value(lambda q: float(removal_probability(q.discipline.severity)))
+    removed = sanctioned & (level >= 1) & (draws[7] < removal)
+    pop.removal_pending[removed] = True
+    cases = mistakes + false + params.discipline.misconduct_rate
+    investigated = np.flatnonzero(
+        alive & (draws[8] < np.minimum(cases * accusation.investigation_months, 1.0))
+    )
+    pop.case_kind[investigated] = int(CaseKind.FALSE_REPORT)
+    return investigated
+
+
+@pytest.mark.parametrize("settings", [_SETTINGS, _SETTINGS[1:2], [_SETTINGS[2]] * 3])
+def test_replayed_discipline_is_its_numpy_reading(settings: list[dict]) -> None:
+    from dataclasses import fields
+
+    from sim.model.processes.initial import replay_discipline
+    from sim.model.stacking import state_mix
+
+    pop, org, runs, prm, deterrence = _stack(settings, seed=len(settings))
+    expected = _copy(pop)
+    rng = np.random.default_rng(7)
+    e = rng.random((3, runs.rows))
+    p = state_mix(e / e.sum(axis=0), runs)
+    ours = [np.random.default_rng(40 + r) for r in range(runs.count)]
+    theirs = [np.random.default_rng(40 + r) for r in range(runs.count)]
+    got = replay_discipline(pop, org, runs, prm, p, -96, deterrence, ours)
+    want = _discipline_reference(expected, org, runs, prm, p, -96, deterrence, theirs)
+    np.testing.assert_array_equal(got, want)
+    assert want.size  # some cases were open
+    for f in fields(type(pop)):
+        assert getattr(pop, f.name).tobytes() == getattr(expected, f.name).tobytes(), f.name
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.bit_generator.state == b.bit_generator.state
+    assert expected.removal_pending.any() or len(settings) == 1
+
+
+def test_uniform_blocks_are_the_uniforms_of_each_run() -> None:
+    from sim.model.stacking import draw_uniform, draw_uniform_blocks
+
+    for count in (1, 3):
+        runs = Runs.stacked(count, 40, 2)
+        blocks = draw_uniform_blocks(runs, [np.random.default_rng(s) for s in range(count)], 9)
+        flat = draw_uniform(runs, [np.random.default_rng(s) for s in range(count)], 9)
+        assert blocks.shape == (count, 9, 40)
+        for r in range(count):
+            np.testing.assert_array_equal(blocks[r], flat[:, runs.bounds(r)])
+
+
+# --- the learned false-report rate ------------------------------------------------------
+def _learned_reference(pop, org, params, deterrence, runs):
+    """learned_false_report_rate in numpy, as it read before its kernel."""
+    from sim.model.processes.reports import false_report_intensity, report_exposure
+
+    accusation, behaviour = params.accusation, params.behaviour
+    alive = pop.alive
+    vis = np.empty(alive.size)
+    lam = false_report_intensity(
+        state=pop.state,
+        ability=pop.ability,
+        alive=alive,
+        exposure=report_exposure(pop, org, params),
+        base_rate=accusation.false_report_rate,
+        deterrence=runs.per_row(list(deterrence)),
+        deterrence_strength=params.crackdown.deterrence_strength,
+        visibility_active=accusation.visibility_active,
+        rival_share=accusation.rival_share,
+        runs=runs,
+        weights=(vis, np.empty(alive.size)),
+    )
+    own = np.divide(lam, vis, out=np.zeros_like(vis), where=vis > 0)
+    unit = org.post_unit[pop.post] + runs.unit_offset
+    n_units = runs.count * runs.units
+    unit_lam = np.bincount(unit, weights=lam, minlength=n_units)
+    unit_vis = np.bincount(unit, weights=vis, minlength=n_units)
+    unit_rate = np.divide(unit_lam, unit_vis, out=np.zeros(n_units), where=unit_vis > 0)
+    public = runs.per_row(
+        [float(t / max(v, 1e-9)) for t, v in zip(runs.sums(lam), runs.sums(vis), strict=True)]
+    )
+    w_own, w_peer, w_pub = (
+        behaviour.learning_own,
+        behaviour.learning_peer,
+        behaviour.learning_public,
+    )
+    total = w_own + w_peer + w_pub
+    if np.ndim(total) == 0:
+        if total <= 0:
+            return np.full(alive.size, public, dtype=np.float64)
+        return (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mixed = (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
+    return np.where(total > 0, mixed, public)
+
+
+@pytest.mark.parametrize(
+    "settings", [_SETTINGS, [_SETTINGS[2]], [_SETTINGS[0]], [_SETTINGS[3]] * 2]
+)
+def test_learned_false_report_rate_is_its_numpy_reading(settings: list[dict]) -> None:
+    from sim.model.processes.setup import learned_false_report_rate
+
+    pop, org, runs, prm, deterrence = _stack(settings, seed=3)
+    if runs.count > 1:
+        pop.alive[runs.bounds(1)] = False  # a run with nobody serving
+    got = learned_false_report_rate(pop, org, prm, deterrence, runs)
+    want = _learned_reference(pop, org, prm, deterrence, runs)
+    assert got.tobytes() == want.tobytes()
+    if runs.count == 1:  # one run alone: no layout given
+        alone = learned_false_report_rate(pop, org, prm, deterrence[0])
+        assert alone.tobytes() == want.tobytes()

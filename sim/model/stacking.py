@@ -37,6 +37,7 @@ __all__ = [
     "binomial_draws",
     "draw_binomial",
     "draw_uniform",
+    "draw_uniform_blocks",
     "generators",
     "mixed",
     "params_of",
@@ -333,6 +334,18 @@ def draw_uniform(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) ->
     Shape ``(*lead, rows)``: run ``r``'s draws are its rows' columns.
     """
     return per_run_draws(rngs, runs, lambda rng, size: rng.random((*lead, size)))
+
+
+def draw_uniform_blocks(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) -> FloatArray:
+    """Each run's ``rng.random((*lead, size))`` from its own generator, one block per run.
+
+    Shape ``(count, *lead, size)``: run ``r``'s draws are block ``r``, drawn
+    in place (the numbers of :func:`draw_uniform`, without putting them side by side).
+    """
+    out = np.empty((runs.count, *lead, runs.size))
+    for rng, block in zip(rngs, out, strict=True):
+        rng.random(block.shape, out=block)
+    return out
 
 
 def draw_binomial(

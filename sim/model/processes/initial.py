@@ -23,12 +23,13 @@ rates and the annual evaluation it calls are stacked the same way
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any
 
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import (
     ACTIVE,
     BURN_IN_ROUNDS,
@@ -59,9 +60,9 @@ from sim.model.processes.stakes import rank_factor, removal_probability
 from sim.model.stacking import (
     RunParams,
     Runs,
-    at_rows,
     draw_binomial,
     draw_uniform,
+    draw_uniform_blocks,
     mixed,
     params_of,
     per_row_rates,
@@ -126,53 +127,43 @@ def _keep_learned(
 # --------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class _DisciplineRates:
-    """The numbers of :func:`replay_discipline` that are fixed over a replay (one per row or one).
+    """The numbers of :func:`replay_discipline` fixed over a replay, per run (as it computes them).
 
-    Each is computed from each run's :class:`Params` as the run alone
-    computes it (:func:`~sim.model.stacking.per_run_value`).
+    ``visibilities``: each run's visibility of (active, routine, flat) cadres;
+    ``table[run]``: its :data:`_DISCIPLINE_COLUMNS`; ``barred``: its
+    ``round(discipline.severity)``, the months barred after a sanction.
     """
 
     visibilities: list[FloatArray]
-    yearly_misconduct: Any
-    exempt: Any
-    kept: Any
-    harm: Any
-    mild: Any
-    eroded: Any
-    rep_half: Any
-    ideal_half: Any
-    barred: Any
-    removal: Any
+    table: FloatArray
+    barred: IntArray
+
+
+#: The columns of :attr:`_DisciplineRates.table`, as one run's parameters give them.
+_DISCIPLINE_COLUMNS: tuple[Callable[[Params], float], ...] = (
+    lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12,  # yearly misconduct
+    lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility,  # exempt
+    lambda q: 1.0 - q.accusation.reputation_damage,  # kept
+    lambda q: q.accusation.investigation_harm * q.accusation.investigation_months,  # harm
+    lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion,  # mild
+    lambda q: 1.0 - q.behaviour.idealism_erosion,  # eroded
+    lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6,  # reputation, half a year
+    lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6,  # idealism, half a year
+    lambda q: float(removal_probability(q.discipline.severity)),  # removal
+    lambda q: q.accusation.investigation_accuracy,  # accuracy
+    lambda q: q.discipline.misconduct_rate,  # monthly misconduct
+    lambda q: q.accusation.investigation_months,  # months of a case
+)
 
 
 def _discipline_rates(runs: Runs, params: Params | RunParams) -> _DisciplineRates:
     """The fixed numbers of :func:`replay_discipline` for the stack ``runs``."""
-
-    def value(of: Callable[[Params], Any]) -> Any:
-        return per_run_value(runs, params, of)
-
+    each = [params_of(params, r) for r in range(runs.count)]
     return _DisciplineRates(
-        visibilities=[
-            visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
-        ],
-        yearly_misconduct=value(lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12),
-        exempt=value(lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility),
-        kept=value(lambda q: 1.0 - q.accusation.reputation_damage),
-        harm=value(lambda q: q.accusation.investigation_harm * q.accusation.investigation_months),
-        mild=value(lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion),
-        eroded=value(lambda q: 1.0 - q.behaviour.idealism_erosion),
-        rep_half=value(lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6),
-        ideal_half=value(lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6),
-        barred=value(lambda q: int(round(q.discipline.severity))),
-        removal=value(lambda q: float(removal_probability(q.discipline.severity))),
+        visibilities=[visibility(q.accusation.visibility_active) for q in each],
+        table=np.array([[column(q) for column in _DISCIPLINE_COLUMNS] for q in each]),
+        barred=np.array([int(round(q.discipline.severity)) for q in each], dtype=np.int64),
     )
-
-
-def _relax(values: FloatArray, target: Any, kept: Any) -> None:
-    """``values[:] = target + (values - target) * kept``, in place (the same roundings)."""
-    np.subtract(values, target, out=values)
-    np.multiply(values, kept, out=values)
-    np.add(values, target, out=values)  # x + target: IEEE addition is commutative
 
 
 def replay_discipline(
@@ -195,19 +186,10 @@ def replay_discipline(
     (:func:`~sim.model.processes.reports.report_hazard` at the mixed
     visibility ``sum_s P(s) v(s)`` times the post's exposure); misconduct
     ``h_c = discipline.misconduct_rate``. Each happens in the year with
-    probability ``1 - (1 - h)^12``; a false report ends in a wrongful
-    sanction with ``1 - accuracy``, a mistake in a sanction unless exempted
-    (``coverage * credibility``), misconduct with ``accuracy``. A sanction
-    falls in a uniformly drawn month of the year: the cadre is barred for
-    ``round(discipline.severity)`` months from then and a leading cadre is
-    removed (at this evaluation) with ``removal_probability``. Reputation and
-    idealism relax for half a year towards their long-run levels, take the
-    year's losses (a case: ``reputation_damage`` and ``investigation_harm``
-    for its mean length; a sanction: ``reputation_damage`` again; idealism
-    the erosion of ODD 7.11), and relax for the other half. A case is open
-    at the evaluation with probability ``min(1, (h_m + h_f + h_c) *
-    investigation_months``): these rows (returned, as stack rows; marked as
-    under investigation) cannot be promoted or demoted this year.
+    probability ``1 - (1 - h)^12``; the year's record of each row is
+    :func:`_discipline_record`. The rows with a case open at the evaluation
+    are returned (as stack rows; marked as under investigation): they
+    cannot be promoted or demoted this year.
     ``deterrence`` and ``rngs`` hold one entry per run; each run draws
     ``rng.random((9, size))``. ``rates`` are the numbers fixed over the
     replay, if already computed (:func:`_discipline_rates` of ``runs`` and ``params``).
@@ -233,45 +215,119 @@ def replay_discipline(
         rival_share=accusation.rival_share,
         runs=runs,
     )
-    misconduct = params.discipline.misconduct_rate
-    accuracy = accusation.investigation_accuracy
-    draws = draw_uniform(runs, rngs, 9)
-    falsely_accused = alive & (draws[0] < 1.0 - (1.0 - false) ** 12)
-    mistaken = alive & (draws[1] < 1.0 - (1.0 - mistakes) ** 12)
-    misbehaved = alive & (draws[2] < rates.yearly_misconduct)
-    wrongful = falsely_accused & (draws[3] >= accuracy)
-    mistake_sanctioned = mistaken & (draws[4] >= rates.exempt)
-    sanctioned = wrongful | mistake_sanctioned | (misbehaved & (draws[5] < accuracy))
-    had_case = falsely_accused | mistaken | misbehaved
+    draws = draw_uniform_blocks(runs, rngs, 9)
+    investigated = np.empty(alive.size, dtype=np.int64)
+    count = _discipline_record(
+        runs.size,
+        alive,
+        level,
+        mistakes,
+        false,
+        1.0 - (1.0 - false) ** 12,  # numpy's power (not the C library's)
+        1.0 - (1.0 - mistakes) ** 12,
+        draws,
+        rates.table,
+        rates.barred,
+        month,
+        pop.reputation,
+        pop.idealism,
+        pop.idealism_base,
+        pop.punished_until,
+        pop.removal_pending,
+        pop.case_kind,
+        int(CaseKind.FALSE_REPORT),
+        investigated,
+    )
+    return investigated[:count]
 
-    kept, harm, mild, eroded = rates.kept, rates.harm, rates.mild, rates.eroded
-    rep_half, ideal_half = rates.rep_half, rates.ideal_half
-    baseline, base = REPUTATION_BASELINE, pop.idealism_base
-    _relax(pop.reputation, baseline, rep_half)
-    pop.reputation[had_case] = np.maximum(
-        pop.reputation[had_case] * at_rows(kept, had_case) - at_rows(harm, had_case), 0.0
-    )
-    pop.reputation[sanctioned] *= at_rows(kept, sanctioned)
-    _relax(pop.reputation, baseline, rep_half)
-    _relax(pop.idealism, base, ideal_half)
-    accused = falsely_accused | mistake_sanctioned
-    pop.idealism[accused] *= at_rows(mild, accused)
-    pop.idealism[wrongful] *= at_rows(eroded, wrongful)
-    _relax(pop.idealism, base, ideal_half)
 
-    barred, removal = rates.barred, rates.removal
-    verdict = month - np.floor(12.0 * draws[6]).astype(np.int64)
-    pop.punished_until[sanctioned] = np.maximum(
-        pop.punished_until[sanctioned], verdict[sanctioned] + at_rows(barred, sanctioned)
-    )
-    removed = sanctioned & (level >= 1) & (draws[7] < removal)
-    pop.removal_pending[removed] = True
-    cases = mistakes + false + misconduct
-    investigated = np.flatnonzero(
-        alive & (draws[8] < np.minimum(cases * accusation.investigation_months, 1.0))
-    )
-    pop.case_kind[investigated] = int(CaseKind.FALSE_REPORT)
-    return investigated
+@kernel
+def _discipline_record(
+    size,
+    alive,
+    level,
+    mistakes,
+    false,
+    false_year,
+    mistake_year,
+    draws,
+    table,
+    barred,
+    month,
+    reputation,
+    idealism,
+    idealism_base,
+    punished_until,
+    removal_pending,
+    case_kind,
+    under_investigation,
+    investigated,
+):  # pragma: no cover - compiled
+    """The year's cases and sanctions of each row, from its run's ``draws[run, 0:9, row]``.
+
+    A serving row is falsely reported (``draws 0 < false_year``), reported
+    for a mistake (``1 < mistake_year``) and for misconduct (``2 <`` the
+    yearly misconduct rate); a false report ends in a wrongful sanction
+    unless the investigation is accurate (``3 >= accuracy``), a mistake in
+    a sanction unless exempted (``4 >= exempt``), misconduct in one when
+    accurate (``5 < accuracy``). Reputation and idealism relax for half a
+    year towards ``REPUTATION_BASELINE`` and ``idealism_base`` (``x = target
+    + (x - target) * half``), take the year's losses (a case:
+    ``max(reputation * kept - harm, 0)``; a sanction: ``* kept`` again;
+    idealism ``* mild`` if falsely reported or sanctioned for a mistake and
+    ``* eroded`` if wrongfully sanctioned) and relax for the other half.
+    A sanction falls in month ``month - floor(12 draws 6)``: the row is
+    barred ``barred[run]`` months from then (``punished_until``, the later)
+    and a leading row is removed with ``7 < removal``. A serving row's case
+    is open at the evaluation with ``8 < min((mistakes + false +
+    misconduct) * investigation_months, 1)``: its ``case_kind`` becomes
+    ``under_investigation`` and its row is listed in ``investigated``.
+    ``table[run]`` holds the run's :data:`_DISCIPLINE_COLUMNS`. Returns how
+    many rows are listed.
+    """
+    count = 0
+    for i in range(alive.size):
+        r = i // size
+        k = i - r * size
+        t = table[r]
+        serving = alive[i]
+        accuracy = t[9]
+        falsely = serving and draws[r, 0, k] < false_year[i]
+        mistaken = serving and draws[r, 1, k] < mistake_year[i]
+        misbehaved = serving and draws[r, 2, k] < t[0]
+        wrongful = falsely and draws[r, 3, k] >= accuracy
+        mistake_sanctioned = mistaken and draws[r, 4, k] >= t[1]
+        sanctioned = wrongful or mistake_sanctioned or (misbehaved and draws[r, 5, k] < accuracy)
+        kept, half = t[2], t[6]
+        rep = (reputation[i] - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
+        if falsely or mistaken or misbehaved:
+            rep = rep * kept - t[3]
+            if not (rep >= 0.0 or rep != rep):  # numpy's maximum(rep, 0)
+                rep = 0.0
+        if sanctioned:
+            rep = rep * kept
+        reputation[i] = (rep - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
+        base, half = idealism_base[i], t[7]
+        ideal = (idealism[i] - base) * half + base
+        if falsely or mistake_sanctioned:
+            ideal = ideal * t[4]
+        if wrongful:
+            ideal = ideal * t[5]
+        idealism[i] = (ideal - base) * half + base
+        if sanctioned:
+            until = month - np.int64(math.floor(12.0 * draws[r, 6, k])) + barred[r]
+            if until > punished_until[i]:
+                punished_until[i] = until
+            if level[i] >= 1 and draws[r, 7, k] < t[8]:
+                removal_pending[i] = True
+        chance = (mistakes[i] + false[i] + t[10]) * t[11]
+        if not (chance <= 1.0 or chance != chance):  # numpy's minimum(chance, 1)
+            chance = 1.0
+        if serving and draws[r, 8, k] < chance:
+            case_kind[i] = under_investigation
+            investigated[count] = i
+            count += 1
+    return count
 
 
 def _replayed_beliefs(

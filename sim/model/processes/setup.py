@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import (
     ABILITY_BOUNDS,
     ABILITY_MEAN,
@@ -178,7 +179,7 @@ def learned_false_report_rate(
     or one value per run of ``runs`` (default: one run).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    accusation, behaviour = params.accusation, params.behaviour
+    accusation = params.accusation
     alive = pop.alive
     # vis: visibility x exposure, 0 where not serving (the hazard's first weight); lam is 0
     # there too (no weight), so lam is also lam * alive, bit for bit
@@ -196,28 +197,65 @@ def learned_false_report_rate(
         runs=runs,
         weights=(vis, np.empty(alive.size)),
     )
-    own = np.divide(lam, vis, out=np.zeros_like(vis), where=vis > 0)
-    unit = org.post_unit[pop.post] + runs.unit_offset
-    n_units = runs.count * runs.units
-    unit_lam = np.bincount(unit, weights=lam, minlength=n_units)
-    unit_vis = np.bincount(unit, weights=vis, minlength=n_units)
-    unit_rate = np.divide(unit_lam, unit_vis, out=np.zeros(n_units), where=unit_vis > 0)
-    public = runs.per_row(
+    public = np.array(
         [float(t / max(v, 1e-9)) for t, v in zip(runs.sums(lam), runs.sums(vis), strict=True)]
     )
-    w_own, w_peer, w_pub = (
-        behaviour.learning_own,
-        behaviour.learning_peer,
-        behaviour.learning_public,
+    weights = np.array(
+        [_learning_weights(params_of(params, r)) for r in range(runs.count)], dtype=np.float64
     )
-    total = w_own + w_peer + w_pub
-    if np.ndim(total) == 0:
-        if total <= 0:
-            return np.full(alive.size, public, dtype=np.float64)
-        return (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mixed = (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
-    return np.where(total > 0, mixed, public)
+    out = np.empty(alive.size)
+    _learned_rates(
+        lam,
+        vis,
+        pop.post,
+        org.post_unit,
+        runs.size,
+        runs.units,
+        public,
+        weights,
+        np.zeros(runs.count * runs.units),
+        np.zeros(runs.count * runs.units),
+        out,
+    )
+    return out
+
+
+def _learning_weights(params: Params) -> tuple[float, float, float, float]:
+    """One run's weights of its own, its unit's and the public signal, and their total."""
+    behaviour = params.behaviour
+    own, peer, public = behaviour.learning_own, behaviour.learning_peer, behaviour.learning_public
+    return own, peer, public, own + peer + public
+
+
+@kernel
+def _learned_rates(
+    lam, vis, post, post_unit, size, units, public, weights, unit_lam, unit_vis, out
+):  # pragma: no cover - compiled
+    """:func:`learned_false_report_rate` of each row from its hazard ``lam`` and weight ``vis``.
+
+    ``unit_lam`` and ``unit_vis`` (zeros, one per unit of the stack) receive
+    each unit's sums, summed in row order (as ``np.bincount`` sums them);
+    run ``r``'s rows hold ``size`` rows and its units ``units`` units
+    (row ``i``'s unit: ``post_unit[post[i]] + r * units``). Row ``i``'s
+    belief is ``(w_own * own + w_peer * unit + w_pub * public[r]) / total``
+    with ``own = lam / vis`` and ``unit`` its unit's ``sum lam / sum vis``
+    (0 where the weight is 0) and ``weights[r] = (w_own, w_peer, w_pub,
+    total)``; ``public[r]`` when the total is not positive.
+    """
+    for i in range(lam.size):
+        u = post_unit[post[i]] + (i // size) * units
+        unit_lam[u] += lam[i]
+        unit_vis[u] += vis[i]
+    for i in range(lam.size):
+        r = i // size
+        w = weights[r]
+        if not w[3] > 0.0:
+            out[i] = public[r]
+            continue
+        u = post_unit[post[i]] + r * units
+        own = lam[i] / vis[i] if vis[i] > 0.0 else 0.0
+        unit = unit_lam[u] / unit_vis[u] if unit_vis[u] > 0.0 else 0.0
+        out[i] = (w[0] * own + w[1] * unit + w[2] * public[r]) / w[3]
 
 
 def belief_truths(
