@@ -49,7 +49,7 @@ def _chances(rng: np.random.Generator, n: int) -> np.ndarray:
     return p
 
 
-@pytest.mark.parametrize("trials", [12, 0, 1, 2, 5, 11, 40, 60])
+@pytest.mark.parametrize("trials", [12, 0, 1, 2, 5, 11, 40, 60, 64, 65])
 def test_binomial_draws_are_numpys_with_the_same_generator_state(trials: int) -> None:
     source = np.random.default_rng(trials)
     for seed in range(20):
@@ -77,6 +77,9 @@ def test_a_million_binomial_draws_of_twelve_are_numpys() -> None:
         (12, np.array([-0.1, 0.2])),
         (-1, np.array([0.2])),
         (np.int64(12), np.array([[0.2, 0.7], [0.0, 1.0]])),
+        (12, 0.3),
+        (12, np.array([], dtype=np.float64)),
+        (12, [0.2, 0.9]),
     ],
 )
 def test_binomial_draws_leave_the_rest_to_numpy(trials: int, p: np.ndarray) -> None:
@@ -87,7 +90,9 @@ def test_binomial_draws_leave_the_rest_to_numpy(trials: int, p: np.ndarray) -> N
         with pytest.raises(ValueError):
             binomial_draws(ours, trials, p)
         return
-    np.testing.assert_array_equal(binomial_draws(ours, trials, p), want)
+    got = binomial_draws(ours, trials, p)
+    assert type(got) is type(want) and np.shape(got) == np.shape(want)
+    np.testing.assert_array_equal(got, want)
     assert ours.bit_generator.state == theirs.bit_generator.state
 
 
@@ -110,20 +115,103 @@ def test_a_restarted_inversion_takes_the_next_numbers() -> None:
     assert not uniforms
     out = np.empty(p.size, dtype=np.int64)
     given = np.array([0.5, top, 0.25, 0.7, top])  # one number per drawing row
-    start = stacking._binomial_inversion(12, p, given, 0, out)
+    start = stacking._inversions(12, p, 0, p.size, given, 0, given.size, out)
     assert start == 4  # row 4 restarted after the last number
-    start = stacking._binomial_inversion(12, p, np.array([top, 0.1, 0.9]), start, out)
-    assert start == p.size
+    more = np.array([top, 0.1, 0.9])
+    assert stacking._inversions(12, p, start, p.size, more, 0, 3, out) == p.size
     np.testing.assert_array_equal(out, want)
     assert stacking._binomial_uniforms(12, p) == 5
 
 
-def test_drawn_binomials_of_a_stack_are_each_runs_own() -> None:
+def _thresholds(trials: int, p: float) -> list[float]:
+    """The running sums of numpy's binomial probabilities: where the count steps up."""
+    q = 1.0 - p
+    px = math.exp(trials * math.log(q))
+    total, sums = 0.0, []
+    for x in range(1, trials + 1):
+        total += px
+        sums.append(total)
+        px = ((trials - x + 1) * p * px) / (x * q)
+    return sums
+
+
+@pytest.mark.parametrize("trials", [12, 3, 64])
+def test_numbers_at_the_steps_of_the_count_are_inverted_as_numpy_does(trials: int) -> None:
+    # uniform numbers within a few roundings of where the count steps up: the screen must
+    # leave these to numpy's arithmetic
+    rng = np.random.default_rng(trials)
+    chances, numbers = [], []
+    for p in rng.random(300) * min(0.5, 30 / trials):
+        for step in _thresholds(trials, float(p))[:10]:
+            for ulps in (-3, -1, 0, 1, 3):
+                u = step + ulps * np.spacing(step)
+                if 0.0 <= u < 1.0:
+                    chances.append(float(p))
+                    numbers.append(float(u))
+    chances_, numbers_ = np.array(chances), np.array(numbers)
+    for flip in (False, True):
+        p = 1.0 - chances_ if flip else chances_
+        kept = (p > 0.0) & (np.minimum(p, 1.0 - p) * trials <= 30.0)
+        p, u = p[kept], numbers_[kept]
+        want = []
+        for c, v in zip(p, u, strict=True):
+            try:
+                want.append(_inversion(trials, float(c), [float(v)]))
+            except IndexError:  # a restart: not this test's concern
+                want.append(-1)
+        got = np.empty(p.size, dtype=np.int64)
+        good = np.array(want) >= 0
+        p, u = np.ascontiguousarray(p[good]), np.ascontiguousarray(u[good])
+        assert stacking._inversions(trials, p, 0, p.size, u, 0, u.size, got[: p.size]) == p.size
+        np.testing.assert_array_equal(got[: p.size], np.array(want)[good])
+
+
+@pytest.mark.parametrize("trials", [12, 100])
+def test_drawn_binomials_of_a_stack_are_each_runs_own(trials: int) -> None:
     runs = Runs.stacked(3, 500, 4)
     p = _chances(np.random.default_rng(9), runs.rows)
-    got = draw_binomial(runs, [np.random.default_rng(s) for s in range(3)], 12, p)
-    want = [np.random.default_rng(s).binomial(12, p[runs.bounds(s)]) for s in range(3)]
+    ours = [np.random.default_rng(s) for s in range(3)]
+    theirs = [np.random.default_rng(s) for s in range(3)]
+    got = draw_binomial(runs, ours, trials, p)
+    want = [rng.binomial(trials, p[runs.bounds(s)]) for s, rng in enumerate(theirs)]
     np.testing.assert_array_equal(got, np.concatenate(want))
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.bit_generator.state == b.bit_generator.state
+
+
+def test_a_run_that_restarts_at_its_last_number_goes_on_drawing() -> None:
+    # the first generator's number for the last row of run 0 is forced past the bound
+    top = float(np.nextafter(1.0, 0.0))
+    p0 = _restarting_chance(12, top)
+
+    class Forced(np.random.Generator):
+        """A generator whose first numbers are given (then its own)."""
+
+        def __init__(self, seed: int, first: list[float]) -> None:
+            super().__init__(np.random.PCG64(seed))
+            self.first = first
+
+        def random(self, size=None, dtype=np.float64, out=None):  # type: ignore[override]
+            values = super().random(size, dtype, out)
+            n = min(len(self.first), values.size)
+            values.reshape(-1)[:n] = self.first[:n]
+            del self.first[:n]
+            return values
+
+    runs = Runs.stacked(2, 4, 1)
+    p = np.array([0.2, 0.0, 0.7, p0, 0.3, 0.3, 0.1, 0.9])
+    forced = Forced(1, [0.1, 0.2, top, top])
+    got = draw_binomial(runs, [forced, Forced(2, [])], 12, p)
+    numbers = [0.1, 0.2, top, top, *np.random.Generator(np.random.PCG64(1)).random(5)[4:]]
+    want = [_inversion(12, float(c), numbers) for c in p[:4]]  # row 3 restarts twice
+    assert not numbers
+    np.testing.assert_array_equal(got[:4], want)
+    again = np.random.Generator(np.random.PCG64(1))
+    again.random(5)
+    assert forced.bit_generator.state == again.bit_generator.state
+    np.testing.assert_array_equal(
+        got[4:], np.random.Generator(np.random.PCG64(2)).binomial(12, p[4:])
+    )
 
 
 # --- a stack of initialised runs to test on ---------------------------------------------

@@ -353,16 +353,17 @@ def draw_binomial(
 ) -> IntArray:
     """Each run's ``rng.binomial(trials, p)`` over its rows (``p`` one per row), side by side.
 
-    Each run's draws are :func:`binomial_draws` (numpy's values, and the
-    generator's state after them, without numpy's per-row overhead).
+    Each run's draws are :func:`binomial_draws` of its rows (numpy's values,
+    and the generator's state after them), all runs inverted in one pass.
     """
     if runs.count == 1:
         return binomial_draws(rngs[0], trials, p)
-    p = np.ascontiguousarray(p, dtype=np.float64)
-    out = np.empty(p.size, dtype=np.int64)
-    for r in range(runs.count):
-        rows = runs.bounds(r)
-        out[rows] = binomial_draws(rngs[r], trials, p[rows])
+    chances = np.ascontiguousarray(p, dtype=np.float64)
+    out = _inverted_draws(rngs, trials, chances, runs.size)
+    if out is None:
+        return np.concatenate(
+            [rngs[r].binomial(trials, p[runs.bounds(r)]) for r in range(runs.count)]
+        )
     return out
 
 
@@ -374,25 +375,52 @@ def binomial_draws(rng: np.random.Generator, trials: int, p: FloatArray) -> IntA
     (``random_binomial_inversion`` of numpy's ``distributions.c``, on
     ``1 - p`` when ``p > 0.5``) while ``trials * min(p, 1 - p) <= 30``. Here
     the rows' uniform numbers are drawn at once (``rng.random(k)``, the same
-    numbers numpy reads one by one) and inverted by :func:`_binomial_inversion`;
+    numbers numpy reads one by one) and inverted by :func:`_inversions`;
     an inversion that restarts (past its bound, very rare) takes the next
     numbers, drawn when needed. Anything else (a row for numpy's BTPE
-    algorithm, ``p`` outside [0, 1] or NaN, ``trials`` not a non-negative
-    integer) is left to ``rng.binomial`` itself.
+    algorithm, ``p`` outside [0, 1] or NaN, ``trials`` not an integer from
+    0 to 64, a single number ``p``) is left to ``rng.binomial`` itself.
     """
-    if not isinstance(trials, int | np.integer) or trials < 0:
+    if np.ndim(p) == 0:  # one number: numpy's own
         return rng.binomial(trials, p)
     values = np.ascontiguousarray(p, dtype=np.float64)
-    flat = values.reshape(-1)
-    needed = _binomial_uniforms(int(trials), flat)
-    if needed < 0:
-        return rng.binomial(trials, p)
-    out = np.empty(flat.size, dtype=np.int64)
-    start = _binomial_inversion(int(trials), flat, rng.random(needed), 0, out)
-    while start < flat.size:  # row `start` restarted after the last number: draw what is left
-        more = 1 + _binomial_uniforms(int(trials), flat[start + 1 :])
-        start = _binomial_inversion(int(trials), flat, rng.random(more), start, out)
-    return out.reshape(values.shape)
+    out = _inverted_draws([rng], trials, values.reshape(-1), values.size)
+    return rng.binomial(trials, p) if out is None else out.reshape(values.shape)
+
+
+def _inverted_draws(
+    rngs: Sequence[np.random.Generator], trials: int, p: FloatArray, size: int
+) -> IntArray | None:
+    """:func:`binomial_draws` of each generator's ``size`` rows of ``p``; None if not inverted."""
+    if not (isinstance(trials, int | np.integer) and 0 <= trials <= _MOST_SCREENED):
+        return None
+    needed = np.empty(len(rngs), dtype=np.int64)
+    if _runs_uniforms(trials, p, size, needed) < 0:
+        return None
+    ends = np.cumsum(needed)
+    uniforms = np.empty(int(ends[-1]))
+    for rng, a, b in zip(rngs, (ends - needed).tolist(), ends.tolist(), strict=True):
+        rng.random(out=uniforms[a:b])
+    out = np.empty(p.size, dtype=np.int64)
+    stops = np.empty(len(rngs), dtype=np.int64)
+    _runs_inversions(trials, p, size, uniforms, ends, out, stops)
+    for r in np.flatnonzero(stops < size).tolist():  # a run that restarted at its last number
+        rows = slice(r * size, (r + 1) * size)
+        _resume(rngs[r], trials, p[rows], int(stops[r]), out[rows])
+    return out
+
+
+def _resume(
+    rng: np.random.Generator, trials: int, p: FloatArray, start: int, out: IntArray
+) -> None:
+    """Go on with the inversions from row ``start``, which restarted after the last number."""
+    while start < p.size:
+        more = 1 + _binomial_uniforms(trials, p[start + 1 :])
+        start = _inversions(trials, p, start, p.size, rng.random(more), 0, more, out)
+
+
+#: The most trials :func:`_inversions` screens (the bound of its screen's error holds up to it).
+_MOST_SCREENED = 64
 
 
 @kernel
@@ -419,21 +447,57 @@ def _binomial_uniforms(trials, p):  # pragma: no cover - compiled
 
 
 @kernel
-def _binomial_inversion(trials, p, uniforms, start, out):  # pragma: no cover - compiled
-    """The binomial draws of rows ``start`` on, by numpy's inversion from ``uniforms`` in order.
+def _runs_uniforms(trials, p, size, needed):  # pragma: no cover - compiled
+    """:func:`_binomial_uniforms` of each run's ``size`` rows into ``needed``; -1 if any is."""
+    for r in range(needed.size):
+        needed[r] = _binomial_uniforms(trials, p[r * size : (r + 1) * size])
+        if needed[r] < 0:
+            return -1
+    return 0
+
+
+@kernel
+def _runs_inversions(trials, p, size, uniforms, ends, out, stops):  # pragma: no cover - compiled
+    """:func:`_inversions` of each run's ``size`` rows, from its numbers up to ``ends[run]``.
+
+    ``stops[run]`` receives the run's returned row, counted within the run.
+    """
+    begin = 0
+    for r in range(ends.size):
+        first = r * size
+        stop = _inversions(trials, p, first, first + size, uniforms, begin, ends[r], out)
+        stops[r] = stop - first
+        begin = ends[r]
+
+
+@kernel
+def _inversions(trials, p, first, last, uniforms, j, end, out):  # pragma: no cover - compiled
+    """The binomial draws of rows ``first`` to ``last``, numpy's inversions of ``uniforms[j:end]``.
 
     Row ``i`` (``p[i] > 0``, ``trials > 0``; on ``q = 1 - p`` flipped to
     ``trials - X`` when ``p > 0.5``) takes ``U``, the next number, and
     counts ``X`` up while ``U > px``, with ``px`` the binomial probability
-    of ``X`` (from ``exp(trials * log(q))`` by numpy's recurrence) taken
-    off ``U``; past ``bound = min(trials, int(np + 10 sqrt(np q + 1)))``
-    (``np = trials * p``) it restarts from the next number. Rows with
-    ``p == 0`` or no trials are 0 and take none. Writes ``out[i]``; returns
-    ``p.size``, or the row that restarted after the last number (to resume
-    there with new numbers).
+    of ``X`` (numpy's: ``exp(trials * log(q))``, then ``px * (trials - X +
+    1) * p / (X q)``) taken off ``U``; past ``bound = min(trials, int(np +
+    10 sqrt(np q + 1)))`` (``np = trials * p``) it restarts from the next
+    number. Rows with ``p == 0`` or no trials are 0 and take none.
+
+    A screen first follows the same steps with cheaper roundings
+    (``q**trials`` by squaring, each ``px`` by one product); up to
+    ``_MOST_SCREENED`` trials and 10 steps, each of its ``U - px`` is
+    within 1e-12 of numpy's (a few hundred roundings of relative size
+    2**-53 at most; exp's error grows with ``|trials log q| <= 45``), so
+    every comparison it makes by more than 1e-9 numpy makes the same way
+    and the screen's ``X`` is numpy's. A row whose screen comes closer, or
+    goes past 10 steps (where the bound may restart it), is counted by
+    numpy's arithmetic. Writes ``out[i]``; returns ``last``, or the row that
+    restarted after the last number (to resume there with new numbers).
     """
-    j = 0
-    for i in range(start, p.size):
+    lim = min(trials, 10)  # the bound is at least this: no restart up to it
+    ratio = np.zeros(lim + 1)
+    for x in range(1, lim + 1):
+        ratio[x] = (trials - x + 1) / x
+    for i in range(first, last):
         chance = p[i]
         if trials == 0 or chance == 0.0:
             out[i] = 0
@@ -442,30 +506,65 @@ def _binomial_inversion(trials, p, uniforms, start, out):  # pragma: no cover - 
         if flip:
             chance = 1.0 - chance
         q = 1.0 - chance
-        qn = math.exp(trials * math.log(q))
-        mean = trials * chance
-        bound = -1  # computed when needed: it is at least min(trials, 10)
-        x = 0
-        px = qn
         u = uniforms[j]
         j += 1
-        while u > px:
-            x += 1
-            if x > 10 or x > trials:
-                if bound < 0:
-                    bound = int(min(float(trials), mean + 10.0 * math.sqrt(mean * q + 1)))
-                if x > bound:
-                    if j == uniforms.size:
-                        return i
-                    x = 0
-                    px = qn
-                    u = uniforms[j]
-                    j += 1
-                    continue
+        x = _screened(trials, chance, q, u, lim, ratio)
+        if x < 0:  # too close to call: numpy's own arithmetic
+            x, j = _inversion(trials, chance, q, u, uniforms, j, end)
+            if x < 0:
+                return i
+        out[i] = trials - x if flip else x
+    return last
+
+
+@kernel
+def _screened(trials, chance, q, u, lim, ratio):  # pragma: no cover - compiled
+    """The screen of :func:`_inversions` from ``U = u``: ``X``, or -1 if it cannot tell."""
+    step = chance / q
+    px = 1.0
+    power, base = trials, q
+    while power:  # q ** trials by squaring
+        if power & 1:
+            px *= base
+        base *= base
+        power >>= 1
+    x = 0
+    while True:
+        gap = u - px
+        if gap <= 1e-9:
+            return x if gap <= -1e-9 else -1
+        if x == lim:
+            return -1
+        x += 1
+        u = gap
+        px = px * (step * ratio[x])
+
+
+@kernel
+def _inversion(trials, chance, q, u, uniforms, j, end):  # pragma: no cover - compiled
+    """One row's count by numpy's inversion from ``U = u``, restarting from ``uniforms[j:end]``.
+
+    Returns ``(X, j)``: the count and the next number's index, or ``(-1, j)``
+    when it restarted after the last number.
+    """
+    qn = math.exp(trials * math.log(q))
+    mean = trials * chance
+    bound = int(min(float(trials), mean + 10.0 * math.sqrt(mean * q + 1)))
+    x = 0
+    px = qn
+    while u > px:
+        x += 1
+        if x > bound:
+            if j == end:
+                return -1, j
+            x = 0
+            px = qn
+            u = uniforms[j]
+            j += 1
+        else:
             u -= px
             px = ((trials - x + 1) * chance * px) / (x * q)
-        out[i] = trials - x if flip else x
-    return p.size
+    return x, j
 
 
 def per_run_value(runs: Runs, params: Params | RunParams, value: Callable[[Params], Any]) -> Any:

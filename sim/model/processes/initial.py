@@ -186,13 +186,11 @@ def replay_discipline(
     (:func:`~sim.model.processes.reports.report_hazard` at the mixed
     visibility ``sum_s P(s) v(s)`` times the post's exposure); misconduct
     ``h_c = discipline.misconduct_rate``. Each happens in the year with
-    probability ``1 - (1 - h)^12``; the year's record of each row is
-    :func:`_discipline_record`. The rows with a case open at the evaluation
-    are returned (as stack rows; marked as under investigation): they
-    cannot be promoted or demoted this year.
+    probability ``1 - (1 - h)^12``; each row's record is :func:`_discipline_record`.
+    Returns the rows with a case open at the evaluation (stack rows, marked
+    as under investigation: not promoted or demoted this year).
     ``deterrence`` and ``rngs`` hold one entry per run; each run draws
-    ``rng.random((9, size))``. ``rates`` are the numbers fixed over the
-    replay, if already computed (:func:`_discipline_rates` of ``runs`` and ``params``).
+    ``rng.random((9, size))``. ``rates``: :func:`_discipline_rates`, if computed.
     """
     rates = rates or _discipline_rates(runs, params)
     accusation, behaviour = params.accusation, params.behaviour
@@ -281,52 +279,53 @@ def _discipline_record(
     and a leading row is removed with ``7 < removal``. A serving row's case
     is open at the evaluation with ``8 < min((mistakes + false +
     misconduct) * investigation_months, 1)``: its ``case_kind`` becomes
-    ``under_investigation`` and its row is listed in ``investigated``.
-    ``table[run]`` holds the run's :data:`_DISCIPLINE_COLUMNS`. Returns how
-    many rows are listed.
+    ``under_investigation`` and its row is listed in ``investigated``
+    (returns how many). ``table[run]``: the run's :data:`_DISCIPLINE_COLUMNS`.
     """
     count = 0
-    for i in range(alive.size):
-        r = i // size
-        k = i - r * size
+    for r in range(alive.size // size):
         t = table[r]
-        serving = alive[i]
-        accuracy = t[9]
-        falsely = serving and draws[r, 0, k] < false_year[i]
-        mistaken = serving and draws[r, 1, k] < mistake_year[i]
-        misbehaved = serving and draws[r, 2, k] < t[0]
-        wrongful = falsely and draws[r, 3, k] >= accuracy
-        mistake_sanctioned = mistaken and draws[r, 4, k] >= t[1]
-        sanctioned = wrongful or mistake_sanctioned or (misbehaved and draws[r, 5, k] < accuracy)
-        kept, half = t[2], t[6]
-        rep = (reputation[i] - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
-        if falsely or mistaken or misbehaved:
-            rep = rep * kept - t[3]
-            if not (rep >= 0.0 or rep != rep):  # numpy's maximum(rep, 0)
-                rep = 0.0
-        if sanctioned:
-            rep = rep * kept
-        reputation[i] = (rep - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
-        base, half = idealism_base[i], t[7]
-        ideal = (idealism[i] - base) * half + base
-        if falsely or mistake_sanctioned:
-            ideal = ideal * t[4]
-        if wrongful:
-            ideal = ideal * t[5]
-        idealism[i] = (ideal - base) * half + base
-        if sanctioned:
-            until = month - np.int64(math.floor(12.0 * draws[r, 6, k])) + barred[r]
-            if until > punished_until[i]:
-                punished_until[i] = until
-            if level[i] >= 1 and draws[r, 7, k] < t[8]:
-                removal_pending[i] = True
-        chance = (mistakes[i] + false[i] + t[10]) * t[11]
-        if not (chance <= 1.0 or chance != chance):  # numpy's minimum(chance, 1)
-            chance = 1.0
-        if serving and draws[r, 8, k] < chance:
-            case_kind[i] = under_investigation
-            investigated[count] = i
-            count += 1
+        for k in range(size):
+            i = r * size + k
+            serving = alive[i]
+            accuracy = t[9]
+            falsely = serving and draws[r, 0, k] < false_year[i]
+            mistaken = serving and draws[r, 1, k] < mistake_year[i]
+            misbehaved = serving and draws[r, 2, k] < t[0]
+            wrongful = falsely and draws[r, 3, k] >= accuracy
+            mistake_sanctioned = mistaken and draws[r, 4, k] >= t[1]
+            sanctioned = (
+                wrongful or mistake_sanctioned or (misbehaved and draws[r, 5, k] < accuracy)
+            )
+            kept, half = t[2], t[6]
+            rep = (reputation[i] - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
+            if falsely or mistaken or misbehaved:
+                rep = rep * kept - t[3]
+                if not (rep >= 0.0 or rep != rep):  # numpy's maximum(rep, 0)
+                    rep = 0.0
+            if sanctioned:
+                rep = rep * kept
+            reputation[i] = (rep - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
+            base, half = idealism_base[i], t[7]
+            ideal = (idealism[i] - base) * half + base
+            if falsely or mistake_sanctioned:
+                ideal = ideal * t[4]
+            if wrongful:
+                ideal = ideal * t[5]
+            idealism[i] = (ideal - base) * half + base
+            if sanctioned:
+                until = month - np.int64(math.floor(12.0 * draws[r, 6, k])) + barred[r]
+                if until > punished_until[i]:
+                    punished_until[i] = until
+                if level[i] >= 1 and draws[r, 7, k] < t[8]:
+                    removal_pending[i] = True
+            chance = (mistakes[i] + false[i] + t[10]) * t[11]
+            if not (chance <= 1.0 or chance != chance):  # numpy's minimum(chance, 1)
+                chance = 1.0
+            if serving and draws[r, 8, k] < chance:
+                case_kind[i] = under_investigation
+                investigated[count] = i
+                count += 1
     return count
 
 

@@ -234,7 +234,8 @@ def _learned_rates(
     """:func:`learned_false_report_rate` of each row from its hazard ``lam`` and weight ``vis``.
 
     ``unit_lam`` and ``unit_vis`` (zeros, one per unit of the stack) receive
-    each unit's sums, summed in row order (as ``np.bincount`` sums them);
+    each unit's sums, summed in row order (as ``np.bincount`` sums them),
+    then ``unit_lam`` the unit's rate;
     run ``r``'s rows hold ``size`` rows and its units ``units`` units
     (row ``i``'s unit: ``post_unit[post[i]] + r * units``). Row ``i``'s
     belief is ``(w_own * own + w_peer * unit + w_pub * public[r]) / total``
@@ -242,20 +243,23 @@ def _learned_rates(
     (0 where the weight is 0) and ``weights[r] = (w_own, w_peer, w_pub,
     total)``; ``public[r]`` when the total is not positive.
     """
-    for i in range(lam.size):
-        u = post_unit[post[i]] + (i // size) * units
-        unit_lam[u] += lam[i]
-        unit_vis[u] += vis[i]
-    for i in range(lam.size):
-        r = i // size
+    count = lam.size // size
+    for r in range(count):
+        for i in range(r * size, (r + 1) * size):
+            u = post_unit[post[i]] + r * units
+            unit_lam[u] += lam[i]
+            unit_vis[u] += vis[i]
+    for u in range(unit_lam.size):  # each unit's rate, into unit_lam
+        unit_lam[u] = unit_lam[u] / unit_vis[u] if unit_vis[u] > 0.0 else 0.0
+    for r in range(count):
         w = weights[r]
-        if not w[3] > 0.0:
-            out[i] = public[r]
-            continue
-        u = post_unit[post[i]] + r * units
-        own = lam[i] / vis[i] if vis[i] > 0.0 else 0.0
-        unit = unit_lam[u] / unit_vis[u] if unit_vis[u] > 0.0 else 0.0
-        out[i] = (w[0] * own + w[1] * unit + w[2] * public[r]) / w[3]
+        for i in range(r * size, (r + 1) * size):
+            if not w[3] > 0.0:
+                out[i] = public[r]
+                continue
+            u = post_unit[post[i]] + r * units
+            own = lam[i] / vis[i] if vis[i] > 0.0 else 0.0
+            out[i] = (w[0] * own + w[1] * unit_lam[u] + w[2] * public[r]) / w[3]
 
 
 def belief_truths(
