@@ -453,3 +453,65 @@ def test_learned_false_report_rate_is_its_numpy_reading(settings: list[dict]) ->
     if runs.count == 1:  # one run alone: no layout given
         alone = learned_false_report_rate(pop, org, prm, deterrence[0])
         assert alone.tobytes() == want.tobytes()
+
+
+# --- new cadres' beliefs ----------------------------------------------------------------
+def test_a_clipped_number_is_numpys_clip() -> None:
+    from sim.model.processes.setup import _unit_clip
+
+    values = [-1.0, -0.0, 0.0, 1e-300, 0.5, 1.0, np.nextafter(1.0, 2.0), 7.0, np.inf, -np.inf]
+    values += [np.nan, *np.random.default_rng(0).normal(0.5, 1.0, 1000)]
+    for x in values:
+        want = np.clip(np.array([x]), 0.0, 1.0)[0]
+        assert np.array([_unit_clip(x)]).tobytes() == np.array([want]).tobytes(), x
+
+
+def _beliefs_reference(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, keep):
+    """initial_beliefs in numpy, as it read before its kernel."""
+    from sim.model.constants import BELIEF_NOISE
+    from sim.model.processes.setup import belief_truths
+    from sim.model.stacking import at_rows, side_by_side
+
+    parts = [
+        generator.lognormal(-(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE, (4, part.size))
+        for generator, part in zip(rngs, runs.split(rows), strict=True)
+        if part.size or runs.count == 1
+    ]
+    spread = side_by_side(parts)
+    truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
+    pop.belief_exemption[rows] = np.clip(at_rows(truth.exemption, rows) * spread[0], 0.0, 1.0)
+    pop.belief_false[rows] = np.clip(truth.false[rows] * spread[1], 0.0, 1.0)
+    if keep:
+        pop.belief_promotion[rows] = np.clip(
+            truth.promotion[runs.run[rows], org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
+        )
+    pop.belief_vindication[rows] = np.clip(at_rows(truth.vindication, rows) * spread[3], 0.0, 1.0)
+
+
+@pytest.mark.parametrize("settings", [_SETTINGS, [_SETTINGS[1]], [_SETTINGS[0]] * 2])
+@pytest.mark.parametrize("which", ["all", "some", "none"])
+@pytest.mark.parametrize("keep", [True, False])
+def test_initial_beliefs_are_their_numpy_reading(settings, which: str, keep: bool) -> None:
+    from dataclasses import fields
+
+    from sim.model.processes.setup import initial_beliefs
+
+    pop, org, runs, prm, deterrence = _stack(settings, seed=5)
+    every = np.arange(runs.rows)
+    rows = {"all": every, "some": every[every % 3 == 1], "none": every[:0]}[which]
+    rate = [None, *[np.linspace(0.3, 0.0, org.n_levels)] * (runs.count - 1)][: runs.count]
+    expected = _copy(pop)
+    ours = [np.random.default_rng(60 + r) for r in range(runs.count)]
+    theirs = [np.random.default_rng(60 + r) for r in range(runs.count)]
+    truth = initial_beliefs(pop, org, rows, prm, deterrence, ours, rate, runs, None, keep)
+    assert (truth is None) == (not rows.size)
+    if rows.size:
+        _beliefs_reference(expected, org, rows, prm, deterrence, theirs, rate, runs, keep)
+    else:
+        for generator, part in zip(theirs, runs.split(rows), strict=True):
+            if runs.count == 1:
+                generator.lognormal(0.0, 1.0, (4, part.size))
+    for f in fields(type(pop)):
+        assert getattr(pop, f.name).tobytes() == getattr(expected, f.name).tobytes(), f.name
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.bit_generator.state == b.bit_generator.state

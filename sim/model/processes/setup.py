@@ -30,7 +30,15 @@ from sim.model.constants import (
 )
 from sim.model.kinds import CaseKind, Orientation
 from sim.model.processes.reports import false_report_intensity, report_exposure
-from sim.model.stacking import RunParams, Runs, at_rows, generators, params_of, side_by_side
+from sim.model.stacking import (
+    RunParams,
+    Runs,
+    at_rows,
+    generators,
+    params_of,
+    side_by_side,
+    strided,
+)
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -333,19 +341,64 @@ def initial_beliefs(
     spread = side_by_side(parts)
     if truth is None:
         truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
-    if rows.size == pop.alive.size:  # every row (ascending): whole columns, the same values
-        np.clip(truth.exemption * spread[0], 0.0, 1.0, out=pop.belief_exemption)
-        np.clip(truth.false * spread[1], 0.0, 1.0, out=pop.belief_false)
-        if promotion_beliefs:
-            promotion = truth.promotion[runs.run, org.post_level[pop.post]]
-            np.clip(promotion * spread[2], 0.0, 1.0, out=pop.belief_promotion)
-        np.clip(truth.vindication * spread[3], 0.0, 1.0, out=pop.belief_vindication)
-        return truth
-    pop.belief_exemption[rows] = np.clip(at_rows(truth.exemption, rows) * spread[0], 0.0, 1.0)
-    pop.belief_false[rows] = np.clip(truth.false[rows] * spread[1], 0.0, 1.0)
-    if promotion_beliefs:
-        pop.belief_promotion[rows] = np.clip(
-            truth.promotion[runs.run[rows], org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
-        )
-    pop.belief_vindication[rows] = np.clip(at_rows(truth.vindication, rows) * spread[3], 0.0, 1.0)
+    _noisy_beliefs(
+        np.asarray(rows, dtype=np.int64),
+        spread,
+        *strided(truth.exemption),
+        truth.false,
+        *strided(truth.vindication),
+        truth.promotion,
+        runs.run,
+        pop.post,
+        org.post_level,
+        promotion_beliefs,
+        pop.belief_exemption,
+        pop.belief_false,
+        pop.belief_promotion,
+        pop.belief_vindication,
+    )
     return truth
+
+
+@kernel
+def _unit_clip(x):  # pragma: no cover - compiled
+    """``np.clip(x, 0.0, 1.0)`` of one number, as numpy clips (NaN and -0.0 stay)."""
+    if x < 0.0:
+        return 0.0
+    return 1.0 if x > 1.0 else x
+
+
+@kernel
+def _noisy_beliefs(
+    rows,
+    spread,
+    exemption,
+    e_stride,
+    false,
+    vindication,
+    v_stride,
+    promotion,
+    run,
+    post,
+    post_level,
+    promotion_beliefs,
+    belief_exemption,
+    belief_false,
+    belief_promotion,
+    belief_vindication,
+):  # pragma: no cover - compiled
+    """The beliefs of :func:`initial_beliefs` for ``rows``: each truth times its noise, clipped.
+
+    Row ``rows[j]`` (``i``) takes ``spread[:, j]``: exemption
+    ``exemption[i * e_stride]``, false reports ``false[i]``, promotion
+    ``promotion[run[i], level of its post]`` (only if ``promotion_beliefs``),
+    vindication ``vindication[i * v_stride]``, each clipped to [0, 1].
+    """
+    for j in range(rows.size):
+        i = rows[j]
+        belief_exemption[i] = _unit_clip(exemption[i * e_stride] * spread[0, j])
+        belief_false[i] = _unit_clip(false[i] * spread[1, j])
+        if promotion_beliefs:
+            chance = promotion[run[i], post_level[post[i]]]
+            belief_promotion[i] = _unit_clip(chance * spread[2, j])
+        belief_vindication[i] = _unit_clip(vindication[i * v_stride] * spread[3, j])
