@@ -515,3 +515,37 @@ def test_initial_beliefs_are_their_numpy_reading(settings, which: str, keep: boo
         assert getattr(pop, f.name).tobytes() == getattr(expected, f.name).tobytes(), f.name
     for a, b in zip(ours, theirs, strict=True):
         assert a.bit_generator.state == b.bit_generator.state
+
+
+# --- the replayed year's record -----------------------------------------------------------
+@pytest.mark.parametrize("per_row", [False, True])
+def test_the_replayed_year_is_its_numpy_reading(per_row: bool) -> None:
+    from sim.model.processes.initial import _year_record
+    from sim.model.stacking import strided
+
+    pop, _, runs, *_ = _stack([_SETTINGS[0]] * 2, seed=8)
+    rng = np.random.default_rng(3)
+    n = runs.rows
+    effort, share = rng.random(n), rng.random(n)
+    innovation = rng.random(n) if per_row else 0.35
+    active, flat = rng.integers(0, 13, n), rng.integers(0, 13, n)
+    decay = 0.98
+    expected = _copy(pop)
+    alive = pop.alive.copy()
+    _year_record(
+        alive, pop.ability, effort, *strided(innovation), share, active, flat, decay,
+        pop.performance, pop.active_months, pop.flat_months, pop.tenure, pop.age,
+        pop.idealism_base, pop.idealism,
+    )  # fmt: skip
+    e = expected
+    output = e.ability * (effort + innovation * share)
+    e.performance[:] = np.where(alive, 12.0 * output, 0.0)
+    e.active_months[:] = np.where(alive, active, 0)
+    e.flat_months[:] = np.where(alive, flat, 0)
+    e.tenure += 12 * alive
+    e.age += alive
+    np.multiply(e.idealism_base, decay, out=e.idealism_base, where=alive)
+    np.multiply(e.idealism, decay, out=e.idealism, where=alive)
+    for name in ("performance", "active_months", "flat_months", "tenure", "age", "idealism"):
+        assert getattr(pop, name).tobytes() == getattr(e, name).tobytes(), name
+    assert pop.idealism_base.tobytes() == e.idealism_base.tobytes()

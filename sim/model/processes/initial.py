@@ -68,6 +68,7 @@ from sim.model.stacking import (
     per_row_rates,
     per_run_value,
     state_mix,
+    strided,
     workloads,
 )
 from sim.model.state import FloatArray, IntArray, Organisation, Population
@@ -216,51 +217,22 @@ def replay_discipline(
     draws = draw_uniform_blocks(runs, rngs, 9)
     investigated = np.empty(alive.size, dtype=np.int64)
     count = _discipline_record(
-        runs.size,
-        alive,
-        level,
-        mistakes,
-        false,
+        runs.size, alive, level, mistakes, false,
         1.0 - (1.0 - false) ** 12,  # numpy's power (not the C library's)
         1.0 - (1.0 - mistakes) ** 12,
-        draws,
-        rates.table,
-        rates.barred,
-        month,
-        pop.reputation,
-        pop.idealism,
-        pop.idealism_base,
-        pop.punished_until,
-        pop.removal_pending,
-        pop.case_kind,
-        int(CaseKind.FALSE_REPORT),
+        draws, rates.table, rates.barred, month, pop.reputation, pop.idealism, pop.idealism_base,
+        pop.punished_until, pop.removal_pending, pop.case_kind, int(CaseKind.FALSE_REPORT),
         investigated,
-    )
+    )  # fmt: skip
     return investigated[:count]
 
 
 @kernel
 def _discipline_record(
-    size,
-    alive,
-    level,
-    mistakes,
-    false,
-    false_year,
-    mistake_year,
-    draws,
-    table,
-    barred,
-    month,
-    reputation,
-    idealism,
-    idealism_base,
-    punished_until,
-    removal_pending,
-    case_kind,
-    under_investigation,
-    investigated,
-):  # pragma: no cover - compiled
+    size, alive, level, mistakes, false, false_year, mistake_year, draws, table, barred, month,
+    reputation, idealism, idealism_base, punished_until, removal_pending, case_kind,
+    under_investigation, investigated,
+):  # fmt: skip  # pragma: no cover - compiled
     """The year's cases and sanctions of each row, from its run's ``draws[run, 0:9, row]``.
 
     A serving row is falsely reported (``draws 0 < false_year``), reported
@@ -417,14 +389,13 @@ def replay_careers(
         by_state = softmax_probabilities(u, noise)
         pop.state[:] = choose_by_probabilities(by_state, draw_uniform(runs, rngs))
         p = state_mix(by_state, runs)
-        output = pop.ability * (mixed(p, [EFFORT] * count) + innovation * by_state[ACTIVE])
-        pop.performance[:] = np.where(alive, 12.0 * output, 0.0)
-        pop.active_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[ACTIVE]), 0)
-        pop.flat_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[FLAT]), 0)
-        pop.tenure += 12 * alive
-        pop.age += alive
-        np.multiply(pop.idealism_base, decay, out=pop.idealism_base, where=alive)
-        np.multiply(pop.idealism, decay, out=pop.idealism, where=alive)
+        active = draw_binomial(runs, rngs, 12, by_state[ACTIVE])
+        flat = draw_binomial(runs, rngs, 12, by_state[FLAT])
+        _year_record(
+            alive, pop.ability, mixed(p, [EFFORT] * count), *strided(innovation), by_state[ACTIVE],
+            active, flat, decay, pop.performance, pop.active_months, pop.flat_months, pop.tenure,
+            pop.age, pop.idealism_base, pop.idealism,
+        )  # fmt: skip
         investigated = replay_discipline(
             pop, org, runs, params, p, month, deterrence, rngs, discipline
         )
@@ -438,6 +409,36 @@ def replay_careers(
     if truths is not None:
         truths.extend(recruits_truth)
     return unfit_rate, promotion_rate
+
+
+@kernel
+def _year_record(
+    alive, ability, effort, innovation, stride, active_share, active, flat, decay,
+    performance, active_months, flat_months, tenure, age, idealism_base, idealism,
+):  # fmt: skip  # pragma: no cover - compiled
+    """A serving row's year: output, months active and flat, ageing, tenure, idealism decay.
+
+    Serving: ``performance = 12 * ability * (effort + innovation[i * stride]
+    * active_share)`` (``effort``: the mixed effort), ``active_months`` and
+    ``flat_months`` the drawn ``active`` and ``flat``, 12 more months of
+    tenure, a year of age, both idealisms times ``decay``. Not serving: no
+    performance, no months; the rest unchanged.
+    """
+    for i in range(alive.size):
+        if alive[i]:
+            output = ability[i] * (effort[i] + innovation[i * stride] * active_share[i])
+            performance[i] = 12.0 * output
+            active_months[i] = active[i]
+            flat_months[i] = flat[i]
+            tenure[i] += 12
+            age[i] += 1.0
+            idealism_base[i] *= decay
+            idealism[i] *= decay
+        else:
+            performance[i] = 0.0
+            active_months[i] = 0
+            flat_months[i] = 0
+            age[i] += 0.0  # as numpy adds False
 
 
 def burn_in(
