@@ -214,6 +214,48 @@ def test_a_run_that_restarts_at_its_last_number_goes_on_drawing() -> None:
     )
 
 
+class _Replaced(np.random.Generator):
+    """A PCG64 generator whose ``n``-th number drawn by ``random`` is ``numbers[n]``, if given."""
+
+    def __init__(self, seed: int, numbers: dict[int, float]) -> None:
+        super().__init__(np.random.PCG64(seed))
+        self.numbers, self.drawn = numbers, 0
+
+    def random(self, size=None, dtype=np.float64, out=None):  # type: ignore[override]
+        values = super().random(size, dtype, out)
+        flat = values.reshape(-1)
+        for n in range(self.drawn, self.drawn + flat.size):
+            if n in self.numbers:
+                flat[n - self.drawn] = self.numbers[n]
+        self.drawn += flat.size
+        return values
+
+
+@pytest.mark.parametrize("runs_count", [1, 3])
+def test_restarts_across_blocks_are_numpys(runs_count: int) -> None:
+    top = float(np.nextafter(1.0, 0.0))
+    p0 = _restarting_chance(12, top)
+    size = 2000
+    rng = np.random.default_rng(5)
+    p = np.where(rng.random(size * runs_count) < 0.5, p0, 1.0 - p0)
+    p[rng.random(p.size) < 0.05] = 0.0
+    at = [0, 5, 511, 512, 513, 1030, 1500, 1501, 1502, 1503]  # restarts, some in a row
+    tops = {n: top for n in at}
+    runs = Runs.stacked(runs_count, size, 1)
+    gens = [_Replaced(10 + r, dict(tops)) for r in range(runs_count)]
+    got = draw_binomial(runs, gens, 12, p)
+    for r in range(runs_count):
+        rows = p[runs.bounds(r)]
+        drawing = np.count_nonzero(rows)
+        stream = np.random.Generator(np.random.PCG64(10 + r)).random(drawing + len(at))
+        stream[at] = top
+        numbers = list(stream)
+        want = [_inversion(12, float(c), numbers) for c in rows]
+        assert not numbers  # every number read, no more
+        np.testing.assert_array_equal(got[runs.bounds(r)], want)
+        assert gens[r].drawn == drawing + len(at)
+
+
 # --- a stack of initialised runs to test on ---------------------------------------------
 _SETTINGS = [
     {},

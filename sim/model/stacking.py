@@ -337,11 +337,7 @@ def draw_uniform(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) ->
 
 
 def draw_uniform_blocks(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) -> FloatArray:
-    """Each run's ``rng.random((*lead, size))`` from its own generator, one block per run.
-
-    Shape ``(count, *lead, size)``: run ``r``'s draws are block ``r``, drawn
-    in place (the numbers of :func:`draw_uniform`, without putting them side by side).
-    """
+    """Each run's ``rng.random((*lead, size))`` as its block of ``(count, *lead, size)``."""
     out = np.empty((runs.count, *lead, runs.size))
     for rng, block in zip(rngs, out, strict=True):
         rng.random(block.shape, out=block)
@@ -353,8 +349,7 @@ def draw_binomial(
 ) -> IntArray:
     """Each run's ``rng.binomial(trials, p)`` over its rows (``p`` one per row), side by side.
 
-    Each run's draws are :func:`binomial_draws` of its rows (numpy's values,
-    and the generator's state after them), all runs inverted in one pass.
+    Each run's draws are :func:`binomial_draws` of its rows, inverted in one pass.
     """
     if runs.count == 1:
         return binomial_draws(rngs[0], trials, p)
@@ -370,16 +365,14 @@ def draw_binomial(
 def binomial_draws(rng: np.random.Generator, trials: int, p: FloatArray) -> IntArray:
     """``rng.binomial(trials, p)`` for an array ``p``: the same values, leaving ``rng`` the same.
 
-    numpy draws a row with ``p == 0`` (or no trials) as 0 without a number
-    from the generator, and every other row by inversion
-    (``random_binomial_inversion`` of numpy's ``distributions.c``, on
-    ``1 - p`` when ``p > 0.5``) while ``trials * min(p, 1 - p) <= 30``. Here
-    the rows' uniform numbers are drawn at once (``rng.random(k)``, the same
-    numbers numpy reads one by one) and inverted by :func:`_inversions`;
-    an inversion that restarts (past its bound, very rare) takes the next
-    numbers, drawn when needed. Anything else (a row for numpy's BTPE
-    algorithm, ``p`` outside [0, 1] or NaN, ``trials`` not an integer from
-    0 to 64, a single number ``p``) is left to ``rng.binomial`` itself.
+    numpy draws a row with ``p == 0`` (or no trials) as 0 without a number,
+    every other by inversion (``random_binomial_inversion`` of its
+    ``distributions.c``, of ``1 - p`` when ``p > 0.5``) while ``trials *
+    min(p, 1 - p) <= 30``. Here the rows' numbers are drawn at once
+    (``rng.random(k)``: the numbers numpy reads one by one) and inverted by
+    :func:`_inversions`; the very rare restart takes more, drawn as needed.
+    The rest (BTPE rows, ``p`` outside [0, 1] or NaN, ``trials`` not an
+    integer from 0 to 64, one number ``p``) is left to ``rng.binomial``.
     """
     if np.ndim(p) == 0:  # one number: numpy's own
         return rng.binomial(trials, p)
@@ -404,23 +397,17 @@ def _inverted_draws(
     out = np.empty(p.size, dtype=np.int64)
     stops = np.empty(len(rngs), dtype=np.int64)
     _runs_inversions(trials, p, size, uniforms, ends, out, stops)
-    for r in np.flatnonzero(stops < size).tolist():  # a run that restarted at its last number
-        rows = slice(r * size, (r + 1) * size)
-        _resume(rngs[r], trials, p[rows], int(stops[r]), out[rows])
+    for r in np.flatnonzero(stops < size).tolist():  # a run that ran out of numbers: draw more
+        rows, start = slice(r * size, (r + 1) * size), int(stops[r])
+        while start < size:  # the row `start` takes the first new number
+            more = 1 + _binomial_uniforms(trials, p[rows][start + 1 :])
+            start = _inversions(
+                trials, p[rows], start, size, rngs[r].random(more), 0, more, out[rows]
+            )
     return out
 
 
-def _resume(
-    rng: np.random.Generator, trials: int, p: FloatArray, start: int, out: IntArray
-) -> None:
-    """Go on with the inversions from row ``start``, which restarted after the last number."""
-    while start < p.size:
-        more = 1 + _binomial_uniforms(trials, p[start + 1 :])
-        start = _inversions(trials, p, start, p.size, rng.random(more), 0, more, out)
-
-
-#: The most trials :func:`_inversions` screens (the bound of its screen's error holds up to it).
-_MOST_SCREENED = 64
+_MOST_SCREENED = 64  #: the most trials :func:`_inversions` screens (its error bound holds)
 
 
 @kernel
@@ -458,10 +445,7 @@ def _runs_uniforms(trials, p, size, needed):  # pragma: no cover - compiled
 
 @kernel
 def _runs_inversions(trials, p, size, uniforms, ends, out, stops):  # pragma: no cover - compiled
-    """:func:`_inversions` of each run's ``size`` rows, from its numbers up to ``ends[run]``.
-
-    ``stops[run]`` receives the run's returned row, counted within the run.
-    """
+    """:func:`_inversions` of each run (numbers to ``ends[run]``); ``stops``: its rows returned."""
     begin = 0
     for r in range(ends.size):
         first = r * size
@@ -474,78 +458,106 @@ def _runs_inversions(trials, p, size, uniforms, ends, out, stops):  # pragma: no
 def _inversions(trials, p, first, last, uniforms, j, end, out):  # pragma: no cover - compiled
     """The binomial draws of rows ``first`` to ``last``, numpy's inversions of ``uniforms[j:end]``.
 
-    Row ``i`` (``p[i] > 0``, ``trials > 0``; on ``q = 1 - p`` flipped to
-    ``trials - X`` when ``p > 0.5``) takes ``U``, the next number, and
-    counts ``X`` up while ``U > px``, with ``px`` the binomial probability
-    of ``X`` (numpy's: ``exp(trials * log(q))``, then ``px * (trials - X +
-    1) * p / (X q)``) taken off ``U``; past ``bound = min(trials, int(np +
-    10 sqrt(np q + 1)))`` (``np = trials * p``) it restarts from the next
-    number. Rows with ``p == 0`` or no trials are 0 and take none.
-
-    A screen first follows the same steps with cheaper roundings
-    (``q**trials`` by squaring, each ``px`` by one product); up to
-    ``_MOST_SCREENED`` trials and 10 steps, each of its ``U - px`` is
-    within 1e-12 of numpy's (a few hundred roundings of relative size
-    2**-53 at most; exp's error grows with ``|trials log q| <= 45``), so
-    every comparison it makes by more than 1e-9 numpy makes the same way
-    and the screen's ``X`` is numpy's. A row whose screen comes closer, or
-    goes past 10 steps (where the bound may restart it), is counted by
-    numpy's arithmetic. Writes ``out[i]``; returns ``last``, or the row that
-    restarted after the last number (to resume there with new numbers).
+    Each row with ``p > 0`` (and trials) takes the next number ``U`` and is
+    counted as numpy counts it (:func:`_inversion`), rows with ``p == 0``
+    are 0. A screen first counts, for blocks of rows at once, the steps
+    ``k <= 10`` at which ``U - S_k`` (``S_k``: the running sum of ``px``
+    with cheaper roundings, ``q**trials`` by squaring and each ``px`` by one
+    product) exceeds 1e-9. Up to ``_MOST_SCREENED`` trials, ``U - S_k`` is
+    within 1e-12 of numpy's ``U - px`` at step ``k`` (a few hundred roundings
+    of relative size 2**-53 at most; exp's error grows with ``|trials log
+    q| <= 45``), so when no step is within 1e-9 of 0, numpy makes every
+    comparison the same way and the count is numpy's. A row that comes
+    closer, or goes past 10 steps (where the bound may restart it), is
+    counted by :func:`_inversion`; after a restart the next rows take their
+    numbers anew. Writes ``out[i]``; returns ``last``, or the row that found
+    no number left (to resume there, taking the first new number).
     """
     lim = min(trials, 10)  # the bound is at least this: no restart up to it
     ratio = np.zeros(lim + 1)
     for x in range(1, lim + 1):
         ratio[x] = (trials - x + 1) / x
-    for i in range(first, last):
-        chance = p[i]
-        if trials == 0 or chance == 0.0:
-            out[i] = 0
+    block = 512
+    chance, u, px = np.empty(block), np.empty(block), np.empty(block)
+    total, step, base = np.empty(block), np.empty(block), np.empty(block)
+    ints = np.empty((3, block), dtype=np.int64)
+    count, close, taken = ints[0], ints[1], ints[2]
+    start = first
+    while start < last:
+        size = min(block, last - start)
+        short = size  # the first row of the block that found no number left
+        for t in range(size):  # each row's number (-1: none), in order
+            c = p[start + t]
+            if trials == 0 or c == 0.0:
+                chance[t], u[t] = 0.0, -1.0
+            elif j == end:
+                short = t
+                break
+            else:
+                chance[t] = 1.0 - c if c > 0.5 else c
+                u[t] = uniforms[j]
+                j += 1
+            taken[t] = j
+        for t in range(short):
+            step[t] = chance[t] / (1.0 - chance[t])
+            base[t] = 1.0 - chance[t]
+            px[t] = 1.0
+        power = trials
+        while power:  # q ** trials by squaring
+            if power & 1:
+                for t in range(short):
+                    px[t] *= base[t]
+            for t in range(short):
+                base[t] *= base[t]
+            power >>= 1
+        for t in range(short):
+            total[t] = px[t]
+            gap = u[t] - total[t]
+            count[t] = 1 if gap > 1e-9 else 0
+            close[t] = 1 if abs(gap) <= 1e-9 else 0
+        for x in range(1, lim + 1):
+            factor = ratio[x]
+            for t in range(short):
+                px[t] = px[t] * (step[t] * factor)
+                total[t] = total[t] + px[t]
+                gap = u[t] - total[t]
+                count[t] += 1 if gap > 1e-9 else 0
+                close[t] += 1 if abs(gap) <= 1e-9 else 0
+        restarted = False
+        for t in range(short):
+            i = start + t
+            if u[t] < 0.0:
+                out[i] = 0
+                continue
+            x = count[t]
+            if close[t] or x > lim:  # too close to call: numpy's own arithmetic
+                q = 1.0 - chance[t]
+                x, after = _inversion(trials, chance[t], q, u[t], uniforms, taken[t], end)
+                if x < 0:
+                    return i
+                restarted = after != taken[t]
+                j = after if restarted else j
+            out[i] = trials - x if p[i] > 0.5 else x
+            if restarted:  # it took more numbers: the next rows take theirs anew
+                start = i + 1
+                break
+        if restarted:
             continue
-        flip = chance > 0.5
-        if flip:
-            chance = 1.0 - chance
-        q = 1.0 - chance
-        u = uniforms[j]
-        j += 1
-        x = _screened(trials, chance, q, u, lim, ratio)
-        if x < 0:  # too close to call: numpy's own arithmetic
-            x, j = _inversion(trials, chance, q, u, uniforms, j, end)
-            if x < 0:
-                return i
-        out[i] = trials - x if flip else x
+        if short < size:
+            return start + short
+        start += size
     return last
-
-
-@kernel
-def _screened(trials, chance, q, u, lim, ratio):  # pragma: no cover - compiled
-    """The screen of :func:`_inversions` from ``U = u``: ``X``, or -1 if it cannot tell."""
-    step = chance / q
-    px = 1.0
-    power, base = trials, q
-    while power:  # q ** trials by squaring
-        if power & 1:
-            px *= base
-        base *= base
-        power >>= 1
-    x = 0
-    while True:
-        gap = u - px
-        if gap <= 1e-9:
-            return x if gap <= -1e-9 else -1
-        if x == lim:
-            return -1
-        x += 1
-        u = gap
-        px = px * (step * ratio[x])
 
 
 @kernel
 def _inversion(trials, chance, q, u, uniforms, j, end):  # pragma: no cover - compiled
     """One row's count by numpy's inversion from ``U = u``, restarting from ``uniforms[j:end]``.
 
-    Returns ``(X, j)``: the count and the next number's index, or ``(-1, j)``
-    when it restarted after the last number.
+    ``X`` counts up while ``U > px``, ``px`` (numpy's: ``exp(trials * log(q))``,
+    then ``px * (trials - X + 1) * p / (X q)``) taken off ``U``; past ``bound =
+    min(trials, int(np + 10 sqrt(np q + 1)))`` (``np = trials * p``) it restarts
+    from the next number. Returns ``(X, j)`` (``j``: the next number's index), or
+    ``(-1, j)`` when it restarted after the last number.
     """
     qn = math.exp(trials * math.log(q))
     mean = trials * chance
