@@ -591,3 +591,34 @@ def test_the_replayed_year_is_its_numpy_reading(per_row: bool) -> None:
     for name in ("performance", "active_months", "flat_months", "tenure", "age", "idealism"):
         assert getattr(pop, name).tobytes() == getattr(e, name).tobytes(), name
     assert pop.idealism_base.tobytes() == e.idealism_base.tobytes()
+
+
+def test_the_years_chances_decide_as_numpys_power() -> None:
+    from sim.model.processes.initial import _yearly
+
+    rng = np.random.default_rng(11)
+    size, count = 3000, 2
+    n = size * count
+    false = rng.random(n) * rng.choice([1e-3, 0.1, 1.0], n)
+    mistakes = rng.random(n) * rng.choice([1e-3, 0.1, 1.0], n)
+    mistakes[:5] = [1.5, -0.1, 0.0, 1.0, 2.0]  # outside [0, 1] or at its ends
+    exact_f, exact_m = 1.0 - (1.0 - false) ** 12, 1.0 - (1.0 - mistakes) ** 12
+    draws = rng.random((count, 9, size))
+    for j, exact in ((0, exact_f), (1, exact_m)):  # draws at and next to the chances
+        near = rng.random(n) < 0.3
+        ulps = rng.integers(-4, 5, n)
+        values = exact + ulps * np.spacing(exact)
+        draws[:, j, :] = np.where(near, values, draws[:, j, :].reshape(-1)).reshape(count, size)
+    alive = rng.random(n) < 0.9
+    fy, my, close = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+    listed = close[: _yearly(size, alive, false, mistakes, draws, fy, my, close)]
+    assert listed.size and np.all(alive[listed]) and np.all(np.diff(listed) > 0)
+    fy[listed], my[listed] = exact_f[listed], exact_m[listed]
+    flat = draws.transpose(1, 0, 2).reshape(9, n)
+    serving = np.flatnonzero(alive)
+    np.testing.assert_array_equal((flat[0] < fy)[serving], (flat[0] < exact_f)[serving])
+    np.testing.assert_array_equal((flat[1] < my)[serving], (flat[1] < exact_m)[serving])
+    tight = alive & ((np.abs(flat[0] - exact_f) < 1e-13) | (np.abs(flat[1] - exact_m) < 1e-13))
+    assert set(np.flatnonzero(tight)) <= set(listed.tolist())
+    for i in (0, 1, 4):  # a hazard outside [0, 1]: numpy's chance, if serving
+        assert (i in listed.tolist()) == bool(alive[i])

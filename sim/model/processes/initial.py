@@ -55,7 +55,13 @@ from sim.model.processes.decision import (
 )
 from sim.model.processes.evaluation import expected_unfit_rates
 from sim.model.processes.reports import report_exposure, report_hazard, visibility
-from sim.model.processes.setup import BeliefTruths, draw_traits, initial_beliefs
+from sim.model.processes.setup import (
+    BeliefTruths,
+    draw_traits,
+    initial_beliefs,
+    keep_learned,
+    replayed_beliefs,
+)
 from sim.model.processes.stakes import rank_factor, removal_probability
 from sim.model.stacking import (
     RunParams,
@@ -102,25 +108,6 @@ def stationary_ages(
     career = np.sqrt(longest - uniforms[0] * (longest - shortest))
     service = uniforms[1] * career
     return retirement_age - career + service, service
-
-
-# --------------------------------------------------------------------------
-# per-run draws and per-run numbers over a stack
-# --------------------------------------------------------------------------
-def _keep_learned(
-    pop: Population,
-    runs: Runs,
-    rows: IntArray,
-    learned: FloatArray,
-    promotion_rate: Sequence[FloatArray | None],
-) -> None:
-    """Put back the promotion beliefs ``learned`` (at ``rows``) of runs an evaluation taught."""
-    taught = np.array([rate is not None for rate in promotion_rate])
-    if taught.all():
-        pop.belief_promotion[rows] = learned
-    elif taught.any():
-        mine = taught[runs.run[rows]]
-        pop.belief_promotion[rows[mine]] = learned[mine]
 
 
 # --------------------------------------------------------------------------
@@ -215,16 +202,49 @@ def replay_discipline(
         runs=runs,
     )
     draws = draw_uniform_blocks(runs, rngs, 9)
-    investigated = np.empty(alive.size, dtype=np.int64)
+    n = alive.size
+    false_year, mistake_year, close = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+    rows = close[
+        : _yearly(runs.size, alive, false, mistakes, draws, false_year, mistake_year, close)
+    ]
+    false_year[rows] = 1.0 - (1.0 - false[rows]) ** 12  # numpy's power (not the C library's)
+    mistake_year[rows] = 1.0 - (1.0 - mistakes[rows]) ** 12
+    investigated = np.empty(n, dtype=np.int64)
     count = _discipline_record(
-        runs.size, alive, level, mistakes, false,
-        1.0 - (1.0 - false) ** 12,  # numpy's power (not the C library's)
-        1.0 - (1.0 - mistakes) ** 12,
-        draws, rates.table, rates.barred, month, pop.reputation, pop.idealism, pop.idealism_base,
-        pop.punished_until, pop.removal_pending, pop.case_kind, int(CaseKind.FALSE_REPORT),
-        investigated,
+        runs.size, alive, level, mistakes, false, false_year, mistake_year, draws, rates.table,
+        rates.barred, month, pop.reputation, pop.idealism, pop.idealism_base, pop.punished_until,
+        pop.removal_pending, pop.case_kind, int(CaseKind.FALSE_REPORT), investigated,
     )  # fmt: skip
     return investigated[:count]
+
+
+@kernel
+def _yearly(
+    size, alive, false, mistakes, draws, false_year, mistake_year, close
+):  # pragma: no cover - compiled
+    """The year's chances ``1 - (1 - h)**12`` of a false report and of a mistake, where they tell.
+
+    Taken by squaring, each is within 1e-14 of numpy's ``1.0 - (1.0 - h) ** 12``
+    (fewer than 20 roundings of relative size 2**-53 apart), so a draw
+    (``draws[run, 0]``, ``[run, 1]``) more than 1e-12 from it is below it
+    exactly when it is below numpy's. ``close`` lists the serving rows where
+    one is not (or ``h`` is outside [0, 1]; returns how many): theirs must be numpy's.
+    """
+    count = 0
+    for r in range(alive.size // size):
+        for k in range(size):
+            i = r * size + k
+            fx, mx = 1.0 - false[i], 1.0 - mistakes[i]
+            fx, mx = fx * fx, mx * mx
+            fx, mx = fx * fx, mx * mx
+            false_year[i], mistake_year[i] = 1.0 - fx * fx * fx, 1.0 - mx * mx * mx
+            sure = abs(draws[r, 0, k] - false_year[i]) > 1e-12 and 0.0 <= false[i] <= 1.0
+            if alive[i] and not (
+                sure and abs(draws[r, 1, k] - mistake_year[i]) > 1e-12 and 0.0 <= mistakes[i] <= 1.0
+            ):
+                close[count] = i
+                count += 1
+    return count  # fmt: skip
 
 
 @kernel
@@ -301,31 +321,6 @@ def _discipline_record(
     return count
 
 
-def _replayed_beliefs(
-    pop: Population,
-    org: Organisation,
-    runs: Runs,
-    rows: IntArray,
-    params: Params | RunParams,
-    deterrence: Sequence[float],
-    rngs: Sequence[np.random.Generator],
-    promotion_rate: Sequence[FloatArray | None],
-    truth: BeliefTruths | None = None,
-) -> None:
-    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them.
-
-    ``truth``, if given, is that truth already computed (as for the last recruits).
-    """
-    if all(rate is not None for rate in promotion_rate):  # every run taught: keep them all
-        initial_beliefs(
-            pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth, False
-        )
-        return
-    learned = pop.belief_promotion[rows].copy()
-    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
-    _keep_learned(pop, runs, rows, learned, promotion_rate)
-
-
 def replay_careers(
     pop: Population,
     org: Organisation,
@@ -376,7 +371,7 @@ def replay_careers(
         alive = pop.alive.copy()
         rows = np.flatnonzero(alive)
         truth = recruits_truth[0] if recruits_truth else None
-        _replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate, truth)
+        replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate, truth)
         u = population_utilities(
             pop,
             org,
@@ -483,7 +478,7 @@ def burn_in(
         initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, None, False)
         return rates
     initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
-    _keep_learned(pop, runs, np.arange(pop.alive.size), learned, promotion_rate)
+    keep_learned(pop, runs, np.arange(pop.alive.size), learned, promotion_rate)
     return rates
 
 

@@ -48,7 +48,9 @@ __all__ = [
     "draw_traits",
     "expected_promotion_rates",
     "initial_beliefs",
+    "keep_learned",
     "learned_false_report_rate",
+    "replayed_beliefs",
 ]
 
 
@@ -402,3 +404,44 @@ def _noisy_beliefs(
             chance = promotion[run[i], post_level[post[i]]]
             belief_promotion[i] = _unit_clip(chance * spread[2, j])
         belief_vindication[i] = _unit_clip(vindication[i * v_stride] * spread[3, j])
+
+
+def keep_learned(
+    pop: Population,
+    runs: Runs,
+    rows: IntArray,
+    learned: FloatArray,
+    promotion_rate: Sequence[FloatArray | None],
+) -> None:
+    """Put back the promotion beliefs ``learned`` (at ``rows``) of runs an evaluation taught."""
+    taught = np.array([rate is not None for rate in promotion_rate])
+    if taught.all():
+        pop.belief_promotion[rows] = learned
+    elif taught.any():
+        mine = taught[runs.run[rows]]
+        pop.belief_promotion[rows[mine]] = learned[mine]
+
+
+def replayed_beliefs(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    rows: IntArray,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+    promotion_rate: Sequence[FloatArray | None],
+    truth: BeliefTruths | None = None,
+) -> None:
+    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them.
+
+    ``truth``, if given, is that truth already computed (as for the last recruits).
+    """
+    if all(rate is not None for rate in promotion_rate):  # every run taught: keep them all
+        initial_beliefs(
+            pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth, False
+        )
+        return
+    learned = pop.belief_promotion[rows].copy()
+    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
+    keep_learned(pop, runs, rows, learned, promotion_rate)
