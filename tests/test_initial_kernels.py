@@ -80,6 +80,8 @@ def test_a_million_binomial_draws_of_twelve_are_numpys() -> None:
         (12, 0.3),
         (12, np.array([], dtype=np.float64)),
         (12, [0.2, 0.9]),
+        (True, np.array([0.2, 0.9])),
+        (12.0, np.array([0.2, 0.9])),
     ],
 )
 def test_binomial_draws_leave_the_rest_to_numpy(trials: int, p: np.ndarray) -> None:

@@ -385,7 +385,9 @@ def _inverted_draws(
     rngs: Sequence[np.random.Generator], trials: int, p: FloatArray, size: int
 ) -> IntArray | None:
     """:func:`binomial_draws` of each generator's ``size`` rows of ``p``; None if not inverted."""
-    if not (isinstance(trials, int | np.integer) and 0 <= trials <= _MOST_SCREENED):
+    if isinstance(trials, bool) or not (
+        isinstance(trials, int | np.integer) and 0 <= trials <= _MOST_SCREENED
+    ):
         return None
     needed = np.empty(len(rngs), dtype=np.int64)
     if _runs_uniforms(trials, p, size, needed) < 0:
