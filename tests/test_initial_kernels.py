@@ -533,7 +533,7 @@ def _beliefs_reference(pop, org, rows, params, deterrence, rngs, promotion_rate,
 
 
 @pytest.mark.parametrize("settings", [_SETTINGS, [_SETTINGS[1]], [_SETTINGS[0]] * 2])
-@pytest.mark.parametrize("which", ["all", "some", "none"])
+@pytest.mark.parametrize("which", ["all", "some", "none", "not run 1"])
 @pytest.mark.parametrize("keep", [True, False])
 def test_initial_beliefs_are_their_numpy_reading(settings, which: str, keep: bool) -> None:
     from dataclasses import fields
@@ -542,7 +542,12 @@ def test_initial_beliefs_are_their_numpy_reading(settings, which: str, keep: boo
 
     pop, org, runs, prm, deterrence = _stack(settings, seed=5)
     every = np.arange(runs.rows)
-    rows = {"all": every, "some": every[every % 3 == 1], "none": every[:0]}[which]
+    rows = {
+        "all": every,
+        "some": every[every % 3 == 1],
+        "none": every[:0],
+        "not run 1": every[runs.run != 1],
+    }[which]
     rate = [None, *[np.linspace(0.3, 0.0, org.n_levels)] * (runs.count - 1)][: runs.count]
     expected = _copy(pop)
     ours = [np.random.default_rng(60 + r) for r in range(runs.count)]
@@ -624,3 +629,32 @@ def test_the_years_chances_decide_as_numpys_power() -> None:
     assert set(np.flatnonzero(tight)) <= set(listed.tolist())
     for i in (0, 1, 4):  # a hazard outside [0, 1]: numpy's chance, if serving
         assert (i in listed.tolist()) == bool(alive[i])
+
+
+def test_the_belief_noise_is_numpys_lognormal() -> None:
+    from sim.model.constants import BELIEF_NOISE
+    from sim.model.processes.setup import _noisy_beliefs
+
+    n, scale = 200_000, 2.0**-10  # beliefs of truth `scale`: the noise, exactly, times it
+    counts = np.array([n // 2, 0, n - n // 2], dtype=np.int64)
+    rows = np.arange(n, dtype=np.int64)
+    rngs = [np.random.default_rng(s) for s in range(3)]
+    noise = np.concatenate(
+        [g.standard_normal(4 * int(k)) for g, k in zip(rngs, counts, strict=True)]
+    )
+    out = [np.zeros(n) for _ in range(4)]
+    mean = -(BELIEF_NOISE**2) / 2.0
+    _noisy_beliefs(
+        rows, counts, noise, mean, BELIEF_NOISE, np.array([scale]), 0, np.full(n, scale),
+        np.array([scale]), 0, np.full((1, 1), scale), np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64), True, *out,
+    )  # fmt: skip
+    spread = np.concatenate(
+        [
+            np.random.default_rng(s).lognormal(mean, BELIEF_NOISE, (4, int(k)))
+            for s, k in enumerate(counts)
+        ],
+        axis=1,
+    )
+    for c in range(4):
+        assert (out[c] / scale).tobytes() == spread[c].tobytes()

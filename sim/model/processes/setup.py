@@ -7,6 +7,7 @@ recruit later (:func:`sim.model.processes.demography.recruit`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -320,8 +321,9 @@ def initial_beliefs(
     """Beliefs of new cadres: the regime in force, with mean-preserving individual noise.
 
     Each belief is the regime's truth (:func:`belief_truths`) times a
-    ``LogNormal(-BELIEF_NOISE**2 / 2, BELIEF_NOISE)`` draw (drawn as one
-    ``(4, k)`` block: exemption, false reports, promotion, vindication),
+    ``LogNormal(-BELIEF_NOISE**2 / 2, BELIEF_NOISE)`` draw (one ``(4, k)``
+    block: exemption, false reports, promotion, vindication; drawn as its
+    standard normal numbers, exponentiated as ``rng.lognormal`` does),
     clipped to [0, 1]. In a stack (``runs``), ``rows`` are ascending stack
     rows, ``rng`` holds one generator per run (each run draws the block for
     its own ``k`` rows; a run with no rows draws nothing) and ``deterrence``
@@ -333,32 +335,22 @@ def initial_beliefs(
     used (None when there are no ``rows``).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    parts = [
-        generator.lognormal(-(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE, (4, part.size))
-        for generator, part in zip(generators(rng), runs.split(rows), strict=True)
-        if part.size or runs.count == 1
-    ]
+    counts = np.array([part.size for part in runs.split(rows)], dtype=np.int64)
+    ends = np.cumsum(counts)
+    noise = np.empty(4 * rows.size)  # each run's (4, k) block of standard normal numbers
+    for generator, k, end in zip(generators(rng), counts.tolist(), ends.tolist(), strict=True):
+        if k or runs.count == 1:
+            generator.standard_normal(out=noise[4 * (end - k) : 4 * end])
     if not rows.size:
         return None
-    spread = side_by_side(parts)
     if truth is None:
         truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
     _noisy_beliefs(
-        np.asarray(rows, dtype=np.int64),
-        spread,
-        *strided(truth.exemption),
-        truth.false,
-        *strided(truth.vindication),
-        truth.promotion,
-        runs.run,
-        pop.post,
-        org.post_level,
-        promotion_beliefs,
-        pop.belief_exemption,
-        pop.belief_false,
-        pop.belief_promotion,
-        pop.belief_vindication,
-    )
+        np.asarray(rows, dtype=np.int64), counts, noise, -(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE,
+        *strided(truth.exemption), truth.false, *strided(truth.vindication), truth.promotion,
+        runs.run, pop.post, org.post_level, promotion_beliefs, pop.belief_exemption,
+        pop.belief_false, pop.belief_promotion, pop.belief_vindication,
+    )  # fmt: skip
     return truth
 
 
@@ -372,38 +364,38 @@ def _unit_clip(x):  # pragma: no cover - compiled
 
 @kernel
 def _noisy_beliefs(
-    rows,
-    spread,
-    exemption,
-    e_stride,
-    false,
-    vindication,
-    v_stride,
-    promotion,
-    run,
-    post,
-    post_level,
-    promotion_beliefs,
-    belief_exemption,
-    belief_false,
-    belief_promotion,
+    rows, counts, noise, mean, sd, exemption, e_stride, false, vindication, v_stride, promotion,
+    run, post, post_level, promotion_beliefs, belief_exemption, belief_false, belief_promotion,
     belief_vindication,
-):  # pragma: no cover - compiled
+):  # fmt: skip  # pragma: no cover - compiled
     """The beliefs of :func:`initial_beliefs` for ``rows``: each truth times its noise, clipped.
 
-    Row ``rows[j]`` (``i``) takes ``spread[:, j]``: exemption
-    ``exemption[i * e_stride]``, false reports ``false[i]``, promotion
-    ``promotion[run[i], level of its post]`` (only if ``promotion_beliefs``),
-    vindication ``vindication[i * v_stride]``, each clipped to [0, 1].
+    Run ``r`` has ``counts[r]`` of the rows (``k``, in order) and its block
+    of ``noise`` (``4 k`` standard normal numbers ``z``, as ``(4, k)``):
+    row ``t`` of the run's takes ``exp(mean + sd * z[:, t])``, numpy's
+    ``lognormal(mean, sd)`` of the same numbers (the promotion one only
+    when ``promotion_beliefs``). Row ``i`` believes, clipped to [0, 1], its
+    noise times: exemption ``exemption[i * e_stride]``, false reports
+    ``false[i]``, promotion ``promotion[run[i], level of its post]``,
+    vindication ``vindication[i * v_stride]``.
     """
-    for j in range(rows.size):
-        i = rows[j]
-        belief_exemption[i] = _unit_clip(exemption[i * e_stride] * spread[0, j])
-        belief_false[i] = _unit_clip(false[i] * spread[1, j])
-        if promotion_beliefs:
-            chance = promotion[run[i], post_level[post[i]]]
-            belief_promotion[i] = _unit_clip(chance * spread[2, j])
-        belief_vindication[i] = _unit_clip(vindication[i * v_stride] * spread[3, j])
+    j = 0
+    for r in range(counts.size):
+        k = counts[r]
+        block = 4 * j
+        for t in range(k):
+            i = rows[j + t]
+            z = block + t
+            spread = math.exp(mean + sd * noise[z])
+            belief_exemption[i] = _unit_clip(exemption[i * e_stride] * spread)
+            belief_false[i] = _unit_clip(false[i] * math.exp(mean + sd * noise[z + k]))
+            if promotion_beliefs:
+                chance = promotion[run[i], post_level[post[i]]]
+                spread = math.exp(mean + sd * noise[z + 2 * k])
+                belief_promotion[i] = _unit_clip(chance * spread)
+            spread = math.exp(mean + sd * noise[z + 3 * k])
+            belief_vindication[i] = _unit_clip(vindication[i * v_stride] * spread)
+        j += k
 
 
 def keep_learned(
