@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -164,6 +165,7 @@ def replay_discipline(
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
     rates: _DisciplineRates | None = None,
+    load: Any = None,
 ) -> IntArray:
     """The year's discipline record in the career replay, from the monthly hazards.
 
@@ -178,7 +180,8 @@ def replay_discipline(
     Returns the rows with a case open at the evaluation (stack rows, marked
     as under investigation: not promoted or demoted this year).
     ``deterrence`` and ``rngs`` hold one entry per run; each run draws
-    ``rng.random((9, size))``. ``rates``: :func:`_discipline_rates`, if computed.
+    ``rng.random((9, size))``. ``rates``: :func:`_discipline_rates`, and ``load``:
+    :func:`~sim.model.stacking.workloads` of the serving rows, if computed.
     """
     rates = rates or _discipline_rates(runs, params)
     accusation, behaviour = params.accusation, params.behaviour
@@ -186,7 +189,7 @@ def replay_discipline(
     level = org.post_level[pop.post]
     mistakes = (
         behaviour.mistake_rate
-        * workloads(pop, runs)
+        * (workloads(pop, runs) if load is None else load)
         * mixed(p, [MISTAKE_EXPOSURE] * runs.count)
         * rank_factor(level, params.discipline.accountability)
         * accusation.mistake_report_prob
@@ -369,14 +372,14 @@ def replay_careers(
     for year in range(years):
         month = last_evaluation - 12 * (years - 1 - year)
         alive = pop.alive.copy()
-        rows = np.flatnonzero(alive)
+        rows, load = np.flatnonzero(alive), workloads(pop, runs)
         truth = recruits_truth[0] if recruits_truth else None
         replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate, truth)
         u = population_utilities(
             pop,
             org,
             params,
-            workloads(pop, runs),
+            load,
             per_row_rates(runs, unfit_rate),
             month - 11,
             runs,
@@ -392,7 +395,7 @@ def replay_careers(
             pop.age, pop.idealism_base, pop.idealism,
         )  # fmt: skip
         investigated = replay_discipline(
-            pop, org, runs, params, p, month, deterrence, rngs, discipline
+            pop, org, runs, params, p, month, deterrence, rngs, discipline, load
         )
         recruits_truth = []
         year_end = annual_evaluation(
