@@ -23,12 +23,14 @@ rates and the annual evaluation it calls are stacked the same way
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import (
     ACTIVE,
     BURN_IN_ROUNDS,
@@ -54,19 +56,26 @@ from sim.model.processes.decision import (
 )
 from sim.model.processes.evaluation import expected_unfit_rates
 from sim.model.processes.reports import report_exposure, report_hazard, visibility
-from sim.model.processes.setup import BeliefTruths, draw_traits, initial_beliefs
+from sim.model.processes.setup import (
+    BeliefTruths,
+    draw_traits,
+    initial_beliefs,
+    keep_learned,
+    replayed_beliefs,
+)
 from sim.model.processes.stakes import rank_factor, removal_probability
 from sim.model.stacking import (
     RunParams,
     Runs,
-    at_rows,
     draw_binomial,
     draw_uniform,
+    draw_uniform_blocks,
     mixed,
     params_of,
     per_row_rates,
     per_run_value,
     state_mix,
+    strided,
     workloads,
 )
 from sim.model.state import FloatArray, IntArray, Organisation, Population
@@ -103,76 +112,47 @@ def stationary_ages(
 
 
 # --------------------------------------------------------------------------
-# per-run draws and per-run numbers over a stack
-# --------------------------------------------------------------------------
-def _keep_learned(
-    pop: Population,
-    runs: Runs,
-    rows: IntArray,
-    learned: FloatArray,
-    promotion_rate: Sequence[FloatArray | None],
-) -> None:
-    """Put back the promotion beliefs ``learned`` (at ``rows``) of runs an evaluation taught."""
-    taught = np.array([rate is not None for rate in promotion_rate])
-    if taught.all():
-        pop.belief_promotion[rows] = learned
-    elif taught.any():
-        mine = taught[runs.run[rows]]
-        pop.belief_promotion[rows[mine]] = learned[mine]
-
-
-# --------------------------------------------------------------------------
 # the processes of initialisation, over a stack of runs
 # --------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class _DisciplineRates:
-    """The numbers of :func:`replay_discipline` that are fixed over a replay (one per row or one).
+    """The numbers of :func:`replay_discipline` fixed over a replay, per run (as it computes them).
 
-    Each is computed from each run's :class:`Params` as the run alone
-    computes it (:func:`~sim.model.stacking.per_run_value`).
+    ``visibilities``: each run's visibility of (active, routine, flat) cadres;
+    ``table[run]``: its :data:`_DISCIPLINE_COLUMNS`; ``barred``: its
+    ``round(discipline.severity)``, the months barred after a sanction.
     """
 
     visibilities: list[FloatArray]
-    yearly_misconduct: Any
-    exempt: Any
-    kept: Any
-    harm: Any
-    mild: Any
-    eroded: Any
-    rep_half: Any
-    ideal_half: Any
-    barred: Any
-    removal: Any
+    table: FloatArray
+    barred: IntArray
+
+
+#: The columns of :attr:`_DisciplineRates.table`, as one run's parameters give them.
+_DISCIPLINE_COLUMNS: tuple[Callable[[Params], float], ...] = (
+    lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12,  # yearly misconduct
+    lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility,  # exempt
+    lambda q: 1.0 - q.accusation.reputation_damage,  # kept
+    lambda q: q.accusation.investigation_harm * q.accusation.investigation_months,  # harm
+    lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion,  # mild
+    lambda q: 1.0 - q.behaviour.idealism_erosion,  # eroded
+    lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6,  # reputation, half a year
+    lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6,  # idealism, half a year
+    lambda q: float(removal_probability(q.discipline.severity)),  # removal
+    lambda q: q.accusation.investigation_accuracy,  # accuracy
+    lambda q: q.discipline.misconduct_rate,  # monthly misconduct
+    lambda q: q.accusation.investigation_months,  # months of a case
+)
 
 
 def _discipline_rates(runs: Runs, params: Params | RunParams) -> _DisciplineRates:
     """The fixed numbers of :func:`replay_discipline` for the stack ``runs``."""
-
-    def value(of: Callable[[Params], Any]) -> Any:
-        return per_run_value(runs, params, of)
-
+    each = [params_of(params, r) for r in range(runs.count)]
     return _DisciplineRates(
-        visibilities=[
-            visibility(params_of(params, r).accusation.visibility_active) for r in range(runs.count)
-        ],
-        yearly_misconduct=value(lambda q: 1.0 - (1.0 - q.discipline.misconduct_rate) ** 12),
-        exempt=value(lambda q: q.fault_tolerance.coverage * q.fault_tolerance.credibility),
-        kept=value(lambda q: 1.0 - q.accusation.reputation_damage),
-        harm=value(lambda q: q.accusation.investigation_harm * q.accusation.investigation_months),
-        mild=value(lambda q: 1.0 - MILD_EROSION * q.behaviour.idealism_erosion),
-        eroded=value(lambda q: 1.0 - q.behaviour.idealism_erosion),
-        rep_half=value(lambda q: (1.0 - q.behaviour.reputation_recovery) ** 6),
-        ideal_half=value(lambda q: (1.0 - q.behaviour.idealism_recovery) ** 6),
-        barred=value(lambda q: int(round(q.discipline.severity))),
-        removal=value(lambda q: float(removal_probability(q.discipline.severity))),
+        visibilities=[visibility(q.accusation.visibility_active) for q in each],
+        table=np.array([[column(q) for column in _DISCIPLINE_COLUMNS] for q in each]),
+        barred=np.array([int(round(q.discipline.severity)) for q in each], dtype=np.int64),
     )
-
-
-def _relax(values: FloatArray, target: Any, kept: Any) -> None:
-    """``values[:] = target + (values - target) * kept``, in place (the same roundings)."""
-    np.subtract(values, target, out=values)
-    np.multiply(values, kept, out=values)
-    np.add(values, target, out=values)  # x + target: IEEE addition is commutative
 
 
 def replay_discipline(
@@ -185,6 +165,7 @@ def replay_discipline(
     deterrence: Sequence[float],
     rngs: Sequence[np.random.Generator],
     rates: _DisciplineRates | None = None,
+    load: Any = None,
 ) -> IntArray:
     """The year's discipline record in the career replay, from the monthly hazards.
 
@@ -195,22 +176,12 @@ def replay_discipline(
     (:func:`~sim.model.processes.reports.report_hazard` at the mixed
     visibility ``sum_s P(s) v(s)`` times the post's exposure); misconduct
     ``h_c = discipline.misconduct_rate``. Each happens in the year with
-    probability ``1 - (1 - h)^12``; a false report ends in a wrongful
-    sanction with ``1 - accuracy``, a mistake in a sanction unless exempted
-    (``coverage * credibility``), misconduct with ``accuracy``. A sanction
-    falls in a uniformly drawn month of the year: the cadre is barred for
-    ``round(discipline.severity)`` months from then and a leading cadre is
-    removed (at this evaluation) with ``removal_probability``. Reputation and
-    idealism relax for half a year towards their long-run levels, take the
-    year's losses (a case: ``reputation_damage`` and ``investigation_harm``
-    for its mean length; a sanction: ``reputation_damage`` again; idealism
-    the erosion of ODD 7.11), and relax for the other half. A case is open
-    at the evaluation with probability ``min(1, (h_m + h_f + h_c) *
-    investigation_months``): these rows (returned, as stack rows; marked as
-    under investigation) cannot be promoted or demoted this year.
+    probability ``1 - (1 - h)^12``; each row's record is :func:`_discipline_record`.
+    Returns the rows with a case open at the evaluation (stack rows, marked
+    as under investigation: not promoted or demoted this year).
     ``deterrence`` and ``rngs`` hold one entry per run; each run draws
-    ``rng.random((9, size))``. ``rates`` are the numbers fixed over the
-    replay, if already computed (:func:`_discipline_rates` of ``runs`` and ``params``).
+    ``rng.random((9, size))``. ``rates``: :func:`_discipline_rates`, and ``load``:
+    :func:`~sim.model.stacking.workloads` of the serving rows, if computed.
     """
     rates = rates or _discipline_rates(runs, params)
     accusation, behaviour = params.accusation, params.behaviour
@@ -218,7 +189,7 @@ def replay_discipline(
     level = org.post_level[pop.post]
     mistakes = (
         behaviour.mistake_rate
-        * workloads(pop, runs)
+        * (workloads(pop, runs) if load is None else load)
         * mixed(p, [MISTAKE_EXPOSURE] * runs.count)
         * rank_factor(level, params.discipline.accountability)
         * accusation.mistake_report_prob
@@ -233,70 +204,124 @@ def replay_discipline(
         rival_share=accusation.rival_share,
         runs=runs,
     )
-    misconduct = params.discipline.misconduct_rate
-    accuracy = accusation.investigation_accuracy
-    draws = draw_uniform(runs, rngs, 9)
-    falsely_accused = alive & (draws[0] < 1.0 - (1.0 - false) ** 12)
-    mistaken = alive & (draws[1] < 1.0 - (1.0 - mistakes) ** 12)
-    misbehaved = alive & (draws[2] < rates.yearly_misconduct)
-    wrongful = falsely_accused & (draws[3] >= accuracy)
-    mistake_sanctioned = mistaken & (draws[4] >= rates.exempt)
-    sanctioned = wrongful | mistake_sanctioned | (misbehaved & (draws[5] < accuracy))
-    had_case = falsely_accused | mistaken | misbehaved
-
-    kept, harm, mild, eroded = rates.kept, rates.harm, rates.mild, rates.eroded
-    rep_half, ideal_half = rates.rep_half, rates.ideal_half
-    baseline, base = REPUTATION_BASELINE, pop.idealism_base
-    _relax(pop.reputation, baseline, rep_half)
-    pop.reputation[had_case] = np.maximum(
-        pop.reputation[had_case] * at_rows(kept, had_case) - at_rows(harm, had_case), 0.0
-    )
-    pop.reputation[sanctioned] *= at_rows(kept, sanctioned)
-    _relax(pop.reputation, baseline, rep_half)
-    _relax(pop.idealism, base, ideal_half)
-    accused = falsely_accused | mistake_sanctioned
-    pop.idealism[accused] *= at_rows(mild, accused)
-    pop.idealism[wrongful] *= at_rows(eroded, wrongful)
-    _relax(pop.idealism, base, ideal_half)
-
-    barred, removal = rates.barred, rates.removal
-    verdict = month - np.floor(12.0 * draws[6]).astype(np.int64)
-    pop.punished_until[sanctioned] = np.maximum(
-        pop.punished_until[sanctioned], verdict[sanctioned] + at_rows(barred, sanctioned)
-    )
-    removed = sanctioned & (level >= 1) & (draws[7] < removal)
-    pop.removal_pending[removed] = True
-    cases = mistakes + false + misconduct
-    investigated = np.flatnonzero(
-        alive & (draws[8] < np.minimum(cases * accusation.investigation_months, 1.0))
-    )
-    pop.case_kind[investigated] = int(CaseKind.FALSE_REPORT)
-    return investigated
+    draws = draw_uniform_blocks(runs, rngs, 9)
+    n = alive.size
+    false_year, mistake_year, close = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+    rows = close[
+        : _yearly(runs.size, alive, false, mistakes, draws, false_year, mistake_year, close)
+    ]
+    false_year[rows] = 1.0 - (1.0 - false[rows]) ** 12  # numpy's power (not the C library's)
+    mistake_year[rows] = 1.0 - (1.0 - mistakes[rows]) ** 12
+    investigated = np.empty(n, dtype=np.int64)
+    count = _discipline_record(
+        runs.size, alive, level, mistakes, false, false_year, mistake_year, draws, rates.table,
+        rates.barred, month, pop.reputation, pop.idealism, pop.idealism_base, pop.punished_until,
+        pop.removal_pending, pop.case_kind, int(CaseKind.FALSE_REPORT), investigated,
+    )  # fmt: skip
+    return investigated[:count]
 
 
-def _replayed_beliefs(
-    pop: Population,
-    org: Organisation,
-    runs: Runs,
-    rows: IntArray,
-    params: Params | RunParams,
-    deterrence: Sequence[float],
-    rngs: Sequence[np.random.Generator],
-    promotion_rate: Sequence[FloatArray | None],
-    truth: BeliefTruths | None = None,
-) -> None:
-    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them.
+@kernel
+def _yearly(
+    size, alive, false, mistakes, draws, false_year, mistake_year, close
+):  # pragma: no cover - compiled
+    """The year's chances ``1 - (1 - h)**12`` of a false report and of a mistake, where they tell.
 
-    ``truth``, if given, is that truth already computed (as for the last recruits).
+    Taken by squaring, each is within 1e-14 of numpy's ``1.0 - (1.0 - h) ** 12``
+    (fewer than 20 roundings of relative size 2**-53 apart), so a draw
+    (``draws[run, 0]``, ``[run, 1]``) more than 1e-12 from it is below it
+    exactly when it is below numpy's. ``close`` lists the serving rows where
+    one is not (or ``h`` is outside [0, 1]; returns how many): theirs must be numpy's.
     """
-    if all(rate is not None for rate in promotion_rate):  # every run taught: keep them all
-        initial_beliefs(
-            pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth, False
-        )
-        return
-    learned = pop.belief_promotion[rows].copy()
-    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
-    _keep_learned(pop, runs, rows, learned, promotion_rate)
+    count = 0
+    for r in range(alive.size // size):
+        for k in range(size):
+            i = r * size + k
+            fx, mx = 1.0 - false[i], 1.0 - mistakes[i]
+            fx, mx = fx * fx, mx * mx
+            fx, mx = fx * fx, mx * mx
+            false_year[i], mistake_year[i] = 1.0 - fx * fx * fx, 1.0 - mx * mx * mx
+            sure = abs(draws[r, 0, k] - false_year[i]) > 1e-12 and 0.0 <= false[i] <= 1.0
+            if alive[i] and not (
+                sure and abs(draws[r, 1, k] - mistake_year[i]) > 1e-12 and 0.0 <= mistakes[i] <= 1.0
+            ):
+                close[count] = i
+                count += 1
+    return count  # fmt: skip
+
+
+@kernel
+def _discipline_record(
+    size, alive, level, mistakes, false, false_year, mistake_year, draws, table, barred, month,
+    reputation, idealism, idealism_base, punished_until, removal_pending, case_kind,
+    under_investigation, investigated,
+):  # fmt: skip  # pragma: no cover - compiled
+    """The year's cases and sanctions of each row, from its run's ``draws[run, 0:9, row]``.
+
+    A serving row is falsely reported (``draws 0 < false_year``), reported
+    for a mistake (``1 < mistake_year``) and for misconduct (``2 <`` the
+    yearly misconduct rate); a false report ends in a wrongful sanction
+    unless the investigation is accurate (``3 >= accuracy``), a mistake in
+    a sanction unless exempted (``4 >= exempt``), misconduct in one when
+    accurate (``5 < accuracy``). Reputation and idealism relax for half a
+    year towards ``REPUTATION_BASELINE`` and ``idealism_base`` (``x = target
+    + (x - target) * half``), take the year's losses (a case:
+    ``max(reputation * kept - harm, 0)``; a sanction: ``* kept`` again;
+    idealism ``* mild`` if falsely reported or sanctioned for a mistake and
+    ``* eroded`` if wrongfully sanctioned) and relax for the other half.
+    A sanction falls in month ``month - floor(12 draws 6)``: the row is
+    barred ``barred[run]`` months from then (``punished_until``, the later)
+    and a leading row is removed with ``7 < removal``. A serving row's case
+    is open at the evaluation with ``8 < min((mistakes + false +
+    misconduct) * investigation_months, 1)``: its ``case_kind`` becomes
+    ``under_investigation`` and its row is listed in ``investigated``
+    (returns how many). ``table[run]``: the run's :data:`_DISCIPLINE_COLUMNS`.
+    """
+    count = 0
+    for r in range(alive.size // size):
+        t = table[r]
+        for k in range(size):
+            i = r * size + k
+            serving = alive[i]
+            accuracy = t[9]
+            falsely = serving and draws[r, 0, k] < false_year[i]
+            mistaken = serving and draws[r, 1, k] < mistake_year[i]
+            misbehaved = serving and draws[r, 2, k] < t[0]
+            wrongful = falsely and draws[r, 3, k] >= accuracy
+            mistake_sanctioned = mistaken and draws[r, 4, k] >= t[1]
+            sanctioned = (
+                wrongful or mistake_sanctioned or (misbehaved and draws[r, 5, k] < accuracy)
+            )
+            kept, half = t[2], t[6]
+            rep = (reputation[i] - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
+            if falsely or mistaken or misbehaved:
+                rep = rep * kept - t[3]
+                if not (rep >= 0.0 or rep != rep):  # numpy's maximum(rep, 0)
+                    rep = 0.0
+            if sanctioned:
+                rep = rep * kept
+            reputation[i] = (rep - REPUTATION_BASELINE) * half + REPUTATION_BASELINE
+            base, half = idealism_base[i], t[7]
+            ideal = (idealism[i] - base) * half + base
+            if falsely or mistake_sanctioned:
+                ideal = ideal * t[4]
+            if wrongful:
+                ideal = ideal * t[5]
+            idealism[i] = (ideal - base) * half + base
+            if sanctioned:
+                until = month - np.int64(math.floor(12.0 * draws[r, 6, k])) + barred[r]
+                if until > punished_until[i]:
+                    punished_until[i] = until
+                if level[i] >= 1 and draws[r, 7, k] < t[8]:
+                    removal_pending[i] = True
+            chance = (mistakes[i] + false[i] + t[10]) * t[11]
+            if not (chance <= 1.0 or chance != chance):  # numpy's minimum(chance, 1)
+                chance = 1.0
+            if serving and draws[r, 8, k] < chance:
+                case_kind[i] = under_investigation
+                investigated[count] = i
+                count += 1
+    return count
 
 
 def replay_careers(
@@ -347,14 +372,14 @@ def replay_careers(
     for year in range(years):
         month = last_evaluation - 12 * (years - 1 - year)
         alive = pop.alive.copy()
-        rows = np.flatnonzero(alive)
+        rows, load = np.flatnonzero(alive), workloads(pop, runs)
         truth = recruits_truth[0] if recruits_truth else None
-        _replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate, truth)
+        replayed_beliefs(pop, org, runs, rows, params, deterrence, rngs, promotion_rate, truth)
         u = population_utilities(
             pop,
             org,
             params,
-            workloads(pop, runs),
+            load,
             per_row_rates(runs, unfit_rate),
             month - 11,
             runs,
@@ -362,16 +387,15 @@ def replay_careers(
         by_state = softmax_probabilities(u, noise)
         pop.state[:] = choose_by_probabilities(by_state, draw_uniform(runs, rngs))
         p = state_mix(by_state, runs)
-        output = pop.ability * (mixed(p, [EFFORT] * count) + innovation * by_state[ACTIVE])
-        pop.performance[:] = np.where(alive, 12.0 * output, 0.0)
-        pop.active_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[ACTIVE]), 0)
-        pop.flat_months[:] = np.where(alive, draw_binomial(runs, rngs, 12, by_state[FLAT]), 0)
-        pop.tenure += 12 * alive
-        pop.age += alive
-        np.multiply(pop.idealism_base, decay, out=pop.idealism_base, where=alive)
-        np.multiply(pop.idealism, decay, out=pop.idealism, where=alive)
+        active = draw_binomial(runs, rngs, 12, by_state[ACTIVE])
+        flat = draw_binomial(runs, rngs, 12, by_state[FLAT])
+        _year_record(
+            alive, pop.ability, mixed(p, [EFFORT] * count), *strided(innovation), by_state[ACTIVE],
+            active, flat, decay, pop.performance, pop.active_months, pop.flat_months, pop.tenure,
+            pop.age, pop.idealism_base, pop.idealism,
+        )  # fmt: skip
         investigated = replay_discipline(
-            pop, org, runs, params, p, month, deterrence, rngs, discipline
+            pop, org, runs, params, p, month, deterrence, rngs, discipline, load
         )
         recruits_truth = []
         year_end = annual_evaluation(
@@ -383,6 +407,36 @@ def replay_careers(
     if truths is not None:
         truths.extend(recruits_truth)
     return unfit_rate, promotion_rate
+
+
+@kernel
+def _year_record(
+    alive, ability, effort, innovation, stride, active_share, active, flat, decay,
+    performance, active_months, flat_months, tenure, age, idealism_base, idealism,
+):  # fmt: skip  # pragma: no cover - compiled
+    """A serving row's year: output, months active and flat, ageing, tenure, idealism decay.
+
+    Serving: ``performance = 12 * ability * (effort + innovation[i * stride]
+    * active_share)`` (``effort``: the mixed effort), ``active_months`` and
+    ``flat_months`` the drawn ``active`` and ``flat``, 12 more months of
+    tenure, a year of age, both idealisms times ``decay``. Not serving: no
+    performance, no months; the rest unchanged.
+    """
+    for i in range(alive.size):
+        if alive[i]:
+            output = ability[i] * (effort[i] + innovation[i * stride] * active_share[i])
+            performance[i] = 12.0 * output
+            active_months[i] = active[i]
+            flat_months[i] = flat[i]
+            tenure[i] += 12
+            age[i] += 1.0
+            idealism_base[i] *= decay
+            idealism[i] *= decay
+        else:
+            performance[i] = 0.0
+            active_months[i] = 0
+            flat_months[i] = 0
+            age[i] += 0.0  # as numpy adds False
 
 
 def burn_in(
@@ -427,7 +481,7 @@ def burn_in(
         initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, None, False)
         return rates
     initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs)
-    _keep_learned(pop, runs, np.arange(pop.alive.size), learned, promotion_rate)
+    keep_learned(pop, runs, np.arange(pop.alive.size), learned, promotion_rate)
     return rates
 
 

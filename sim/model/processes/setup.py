@@ -7,12 +7,14 @@ recruit later (:func:`sim.model.processes.demography.recruit`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sim.model.compiled import kernel
 from sim.model.constants import (
     ABILITY_BOUNDS,
     ABILITY_MEAN,
@@ -29,7 +31,15 @@ from sim.model.constants import (
 )
 from sim.model.kinds import CaseKind, Orientation
 from sim.model.processes.reports import false_report_intensity, report_exposure
-from sim.model.stacking import RunParams, Runs, at_rows, generators, params_of, side_by_side
+from sim.model.stacking import (
+    RunParams,
+    Runs,
+    at_rows,
+    generators,
+    params_of,
+    side_by_side,
+    strided,
+)
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -39,7 +49,9 @@ __all__ = [
     "draw_traits",
     "expected_promotion_rates",
     "initial_beliefs",
+    "keep_learned",
     "learned_false_report_rate",
+    "replayed_beliefs",
 ]
 
 
@@ -178,7 +190,7 @@ def learned_false_report_rate(
     or one value per run of ``runs`` (default: one run).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    accusation, behaviour = params.accusation, params.behaviour
+    accusation = params.accusation
     alive = pop.alive
     # vis: visibility x exposure, 0 where not serving (the hazard's first weight); lam is 0
     # there too (no weight), so lam is also lam * alive, bit for bit
@@ -196,28 +208,69 @@ def learned_false_report_rate(
         runs=runs,
         weights=(vis, np.empty(alive.size)),
     )
-    own = np.divide(lam, vis, out=np.zeros_like(vis), where=vis > 0)
-    unit = org.post_unit[pop.post] + runs.unit_offset
-    n_units = runs.count * runs.units
-    unit_lam = np.bincount(unit, weights=lam, minlength=n_units)
-    unit_vis = np.bincount(unit, weights=vis, minlength=n_units)
-    unit_rate = np.divide(unit_lam, unit_vis, out=np.zeros(n_units), where=unit_vis > 0)
-    public = runs.per_row(
+    public = np.array(
         [float(t / max(v, 1e-9)) for t, v in zip(runs.sums(lam), runs.sums(vis), strict=True)]
     )
-    w_own, w_peer, w_pub = (
-        behaviour.learning_own,
-        behaviour.learning_peer,
-        behaviour.learning_public,
+    weights = np.array(
+        [_learning_weights(params_of(params, r)) for r in range(runs.count)], dtype=np.float64
     )
-    total = w_own + w_peer + w_pub
-    if np.ndim(total) == 0:
-        if total <= 0:
-            return np.full(alive.size, public, dtype=np.float64)
-        return (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mixed = (w_own * own + w_peer * unit_rate[unit] + w_pub * public) / total
-    return np.where(total > 0, mixed, public)
+    out = np.empty(alive.size)
+    _learned_rates(
+        lam,
+        vis,
+        pop.post,
+        org.post_unit,
+        runs.size,
+        runs.units,
+        public,
+        weights,
+        np.zeros(runs.count * runs.units),
+        np.zeros(runs.count * runs.units),
+        out,
+    )
+    return out
+
+
+def _learning_weights(params: Params) -> tuple[float, float, float, float]:
+    """One run's weights of its own, its unit's and the public signal, and their total."""
+    behaviour = params.behaviour
+    own, peer, public = behaviour.learning_own, behaviour.learning_peer, behaviour.learning_public
+    return own, peer, public, own + peer + public
+
+
+@kernel
+def _learned_rates(
+    lam, vis, post, post_unit, size, units, public, weights, unit_lam, unit_vis, out
+):  # pragma: no cover - compiled
+    """:func:`learned_false_report_rate` of each row from its hazard ``lam`` and weight ``vis``.
+
+    ``unit_lam`` and ``unit_vis`` (zeros, one per unit of the stack) receive
+    each unit's sums, summed in row order (as ``np.bincount`` sums them),
+    then ``unit_lam`` the unit's rate;
+    run ``r``'s rows hold ``size`` rows and its units ``units`` units
+    (row ``i``'s unit: ``post_unit[post[i]] + r * units``). Row ``i``'s
+    belief is ``(w_own * own + w_peer * unit + w_pub * public[r]) / total``
+    with ``own = lam / vis`` and ``unit`` its unit's ``sum lam / sum vis``
+    (0 where the weight is 0) and ``weights[r] = (w_own, w_peer, w_pub,
+    total)``; ``public[r]`` when the total is not positive.
+    """
+    count = lam.size // size
+    for r in range(count):
+        for i in range(r * size, (r + 1) * size):
+            u = post_unit[post[i]] + r * units
+            unit_lam[u] += lam[i]
+            unit_vis[u] += vis[i]
+    for u in range(unit_lam.size):  # each unit's rate, into unit_lam
+        unit_lam[u] = unit_lam[u] / unit_vis[u] if unit_vis[u] > 0.0 else 0.0
+    for r in range(count):
+        w = weights[r]
+        for i in range(r * size, (r + 1) * size):
+            if not w[3] > 0.0:
+                out[i] = public[r]
+                continue
+            u = post_unit[post[i]] + r * units
+            own = lam[i] / vis[i] if vis[i] > 0.0 else 0.0
+            out[i] = (w[0] * own + w[1] * unit_lam[u] + w[2] * public[r]) / w[3]
 
 
 def belief_truths(
@@ -268,8 +321,9 @@ def initial_beliefs(
     """Beliefs of new cadres: the regime in force, with mean-preserving individual noise.
 
     Each belief is the regime's truth (:func:`belief_truths`) times a
-    ``LogNormal(-BELIEF_NOISE**2 / 2, BELIEF_NOISE)`` draw (drawn as one
-    ``(4, k)`` block: exemption, false reports, promotion, vindication),
+    ``LogNormal(-BELIEF_NOISE**2 / 2, BELIEF_NOISE)`` draw (one ``(4, k)``
+    block: exemption, false reports, promotion, vindication; drawn as its
+    standard normal numbers, exponentiated as ``rng.lognormal`` does),
     clipped to [0, 1]. In a stack (``runs``), ``rows`` are ascending stack
     rows, ``rng`` holds one generator per run (each run draws the block for
     its own ``k`` rows; a run with no rows draws nothing) and ``deterrence``
@@ -281,29 +335,105 @@ def initial_beliefs(
     used (None when there are no ``rows``).
     """
     runs = runs or Runs.single(pop.alive.size, org.n_units)
-    parts = [
-        generator.lognormal(-(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE, (4, part.size))
-        for generator, part in zip(generators(rng), runs.split(rows), strict=True)
-        if part.size or runs.count == 1
-    ]
+    counts = np.array([part.size for part in runs.split(rows)], dtype=np.int64)
+    ends = np.cumsum(counts)
+    noise = np.empty(4 * rows.size)  # each run's (4, k) block of standard normal numbers
+    for generator, k, end in zip(generators(rng), counts.tolist(), ends.tolist(), strict=True):
+        if k or runs.count == 1:
+            generator.standard_normal(out=noise[4 * (end - k) : 4 * end])
     if not rows.size:
         return None
-    spread = side_by_side(parts)
     if truth is None:
         truth = belief_truths(pop, org, params, deterrence, promotion_rate, runs)
-    if rows.size == pop.alive.size:  # every row (ascending): whole columns, the same values
-        np.clip(truth.exemption * spread[0], 0.0, 1.0, out=pop.belief_exemption)
-        np.clip(truth.false * spread[1], 0.0, 1.0, out=pop.belief_false)
-        if promotion_beliefs:
-            promotion = truth.promotion[runs.run, org.post_level[pop.post]]
-            np.clip(promotion * spread[2], 0.0, 1.0, out=pop.belief_promotion)
-        np.clip(truth.vindication * spread[3], 0.0, 1.0, out=pop.belief_vindication)
-        return truth
-    pop.belief_exemption[rows] = np.clip(at_rows(truth.exemption, rows) * spread[0], 0.0, 1.0)
-    pop.belief_false[rows] = np.clip(truth.false[rows] * spread[1], 0.0, 1.0)
-    if promotion_beliefs:
-        pop.belief_promotion[rows] = np.clip(
-            truth.promotion[runs.run[rows], org.post_level[pop.post[rows]]] * spread[2], 0.0, 1.0
-        )
-    pop.belief_vindication[rows] = np.clip(at_rows(truth.vindication, rows) * spread[3], 0.0, 1.0)
+    _noisy_beliefs(
+        np.asarray(rows, dtype=np.int64), counts, noise, -(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE,
+        *strided(truth.exemption), truth.false, *strided(truth.vindication), truth.promotion,
+        runs.run, pop.post, org.post_level, promotion_beliefs, pop.belief_exemption,
+        pop.belief_false, pop.belief_promotion, pop.belief_vindication,
+    )  # fmt: skip
     return truth
+
+
+@kernel
+def _unit_clip(x):  # pragma: no cover - compiled
+    """``np.clip(x, 0.0, 1.0)`` of one number, as numpy clips (NaN and -0.0 stay)."""
+    if x < 0.0:
+        return 0.0
+    return 1.0 if x > 1.0 else x
+
+
+@kernel
+def _noisy_beliefs(
+    rows, counts, noise, mean, sd, exemption, e_stride, false, vindication, v_stride, promotion,
+    run, post, post_level, promotion_beliefs, belief_exemption, belief_false, belief_promotion,
+    belief_vindication,
+):  # fmt: skip  # pragma: no cover - compiled
+    """The beliefs of :func:`initial_beliefs` for ``rows``: each truth times its noise, clipped.
+
+    Run ``r`` has ``counts[r]`` of the rows (``k``, in order) and its block
+    of ``noise`` (``4 k`` standard normal numbers ``z``, as ``(4, k)``):
+    row ``t`` of the run's takes ``exp(mean + sd * z[:, t])``, numpy's
+    ``lognormal(mean, sd)`` of the same numbers (the promotion one only
+    when ``promotion_beliefs``). Row ``i`` believes, clipped to [0, 1], its
+    noise times: exemption ``exemption[i * e_stride]``, false reports
+    ``false[i]``, promotion ``promotion[run[i], level of its post]``,
+    vindication ``vindication[i * v_stride]``.
+    """
+    j = 0
+    for r in range(counts.size):
+        k = counts[r]
+        block = 4 * j
+        for t in range(k):
+            i = rows[j + t]
+            z = block + t
+            spread = math.exp(mean + sd * noise[z])
+            belief_exemption[i] = _unit_clip(exemption[i * e_stride] * spread)
+            belief_false[i] = _unit_clip(false[i] * math.exp(mean + sd * noise[z + k]))
+            if promotion_beliefs:
+                chance = promotion[run[i], post_level[post[i]]]
+                spread = math.exp(mean + sd * noise[z + 2 * k])
+                belief_promotion[i] = _unit_clip(chance * spread)
+            spread = math.exp(mean + sd * noise[z + 3 * k])
+            belief_vindication[i] = _unit_clip(vindication[i * v_stride] * spread)
+        j += k
+
+
+def keep_learned(
+    pop: Population,
+    runs: Runs,
+    rows: IntArray,
+    learned: FloatArray,
+    promotion_rate: Sequence[FloatArray | None],
+) -> None:
+    """Put back the promotion beliefs ``learned`` (at ``rows``) of runs an evaluation taught."""
+    taught = np.array([rate is not None for rate in promotion_rate])
+    if taught.all():
+        pop.belief_promotion[rows] = learned
+    elif taught.any():
+        mine = taught[runs.run[rows]]
+        pop.belief_promotion[rows[mine]] = learned[mine]
+
+
+def replayed_beliefs(
+    pop: Population,
+    org: Organisation,
+    runs: Runs,
+    rows: IntArray,
+    params: Params | RunParams,
+    deterrence: Sequence[float],
+    rngs: Sequence[np.random.Generator],
+    promotion_rate: Sequence[FloatArray | None],
+    truth: BeliefTruths | None = None,
+) -> None:
+    """Beliefs at the regime's truth, except promotion beliefs once an evaluation taught them.
+
+    ``truth``, if given, is that truth already computed (as for the last recruits).
+    """
+    if all(rate is not None for rate in promotion_rate):  # every run taught: keep them all
+        initial_beliefs(
+            pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth, False
+        )
+        return
+    learned = pop.belief_promotion[rows].copy()
+    initial_beliefs(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, truth)
+    keep_learned(pop, runs, rows, learned, promotion_rate)
