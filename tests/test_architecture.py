@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 SUBLAYERS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "model": (
         ("vocabulary", ("sim.model.kinds", "sim.model.constants", "sim.model.compiled")),
-        ("state", ("sim.model.state", "sim.model.stacking")),
+        ("state", ("sim.model.state", "sim.model.stacking", "sim.model.draws")),
         ("processes", ("sim.model.processes",)),
         ("outputs", ("sim.model.outputs",)),
         ("agents", ("sim.model.agents",)),

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.model import stacking
-from sim.model.stacking import Runs, binomial_draws, draw_binomial
+from sim.model import draws as stack_draws
+from sim.model.draws import binomial_draws, draw_binomial
+from sim.model.stacking import Runs
 
 
 # --- binomial draws ------------------------------------------------------------------------
@@ -117,12 +118,12 @@ def test_a_restarted_inversion_takes_the_next_numbers() -> None:
     assert not uniforms
     out = np.empty(p.size, dtype=np.int64)
     given = np.array([0.5, top, 0.25, 0.7, top])  # one number per drawing row
-    start = stacking._inversions(12, p, 0, p.size, given, 0, given.size, out)
+    start = stack_draws._inversions(12, p, 0, p.size, given, 0, given.size, out)
     assert start == 4  # row 4 restarted after the last number
     more = np.array([top, 0.1, 0.9])
-    assert stacking._inversions(12, p, start, p.size, more, 0, 3, out) == p.size
+    assert stack_draws._inversions(12, p, start, p.size, more, 0, 3, out) == p.size
     np.testing.assert_array_equal(out, want)
-    assert stacking._binomial_uniforms(12, p) == 5
+    assert stack_draws._binomial_uniforms(12, p) == 5
 
 
 def _thresholds(trials: int, p: float) -> list[float]:
@@ -164,7 +165,7 @@ def test_numbers_at_the_steps_of_the_count_are_inverted_as_numpy_does(trials: in
         got = np.empty(p.size, dtype=np.int64)
         good = np.array(want) >= 0
         p, u = np.ascontiguousarray(p[good]), np.ascontiguousarray(u[good])
-        assert stacking._inversions(trials, p, 0, p.size, u, 0, u.size, got[: p.size]) == p.size
+        assert stack_draws._inversions(trials, p, 0, p.size, u, 0, u.size, got[: p.size]) == p.size
         np.testing.assert_array_equal(got[: p.size], np.array(want)[good])
 
 
@@ -318,12 +319,12 @@ def _relax(values: np.ndarray, target, kept) -> None:
 def _discipline_reference(pop, org, runs, params, p, month, deterrence, rngs):
     """replay_discipline in numpy, as it read before its kernel."""
     from sim.model.constants import MILD_EROSION, MISTAKE_EXPOSURE, REPUTATION_BASELINE
+    from sim.model.draws import draw_uniform
     from sim.model.kinds import CaseKind
     from sim.model.processes.reports import report_exposure, report_hazard, visibility
     from sim.model.processes.stakes import rank_factor, removal_probability
     from sim.model.stacking import (
         at_rows,
-        draw_uniform,
         mixed,
         params_of,
         per_run_value,
@@ -426,7 +427,7 @@ def test_replayed_discipline_is_its_numpy_reading(settings: list[dict]) -> None:
 
 
 def test_uniform_blocks_are_the_uniforms_of_each_run() -> None:
-    from sim.model.stacking import draw_uniform, draw_uniform_blocks
+    from sim.model.draws import draw_uniform, draw_uniform_blocks
 
     for count in (1, 3):
         runs = Runs.stacked(count, 40, 2)
@@ -513,8 +514,9 @@ def test_a_clipped_number_is_numpys_clip() -> None:
 def _beliefs_reference(pop, org, rows, params, deterrence, rngs, promotion_rate, runs, keep):
     """initial_beliefs in numpy, as it read before its kernel."""
     from sim.model.constants import BELIEF_NOISE
+    from sim.model.draws import side_by_side
     from sim.model.processes.setup import belief_truths
-    from sim.model.stacking import at_rows, side_by_side
+    from sim.model.stacking import at_rows
 
     parts = [
         generator.lognormal(-(BELIEF_NOISE**2) / 2.0, BELIEF_NOISE, (4, part.size))

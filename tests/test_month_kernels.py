@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim.model.constants import MILD_EROSION
+from sim.model.draws import side_by_side
 from sim.model.kinds import CaseKind
 from sim.model.processes import cases
 from sim.model.processes.stakes import removal_probability
@@ -14,7 +15,6 @@ from sim.model.stacking import (
     Runs,
     at_rows,
     per_run,
-    side_by_side,
     stacked_organisation,
 )
 from sim.model.state import Population, build_organisation

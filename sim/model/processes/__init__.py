@@ -38,7 +38,7 @@ Convention, applied by every process here:
   caller, or, where how many numbers are drawn depends on the process's own
   intermediate results, the generator itself (``rng``; a monthly process
   takes ``rngs``, one per run, and draws run by run through
-  :func:`~sim.model.stacking.per_run_draws`), drawn from in the order the docstring
+  :func:`~sim.model.draws.per_run_draws`), drawn from in the order the docstring
   states. So the same state, parameters and draws give the same result,
   bit for bit.
 * Every process also takes ``runs`` (:class:`sim.model.stacking.Runs`,

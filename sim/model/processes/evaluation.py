@@ -35,6 +35,7 @@ from sim.model.constants import (
     ROUTINE,
     UNFIT_MONTHS,
 )
+from sim.model.draws import per_run_draws
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.ranking import (
@@ -46,7 +47,7 @@ from sim.model.processes.ranking import (
     within_group_zscore,
 )
 from sim.model.processes.stakes import promotable
-from sim.model.stacking import RunParams, Runs, at_rows, per_run, per_run_draws, strided
+from sim.model.stacking import RunParams, Runs, at_rows, per_run, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 

@@ -46,6 +46,7 @@ from sim.model.constants import (
     RETIREMENT_AGE,
     ROUTINE,
 )
+from sim.model.draws import draw_binomial, draw_uniform, draw_uniform_blocks
 from sim.model.kinds import CaseKind
 from sim.model.processes.annual import annual_evaluation
 from sim.model.processes.decision import (
@@ -67,9 +68,6 @@ from sim.model.processes.stakes import rank_factor, removal_probability
 from sim.model.stacking import (
     RunParams,
     Runs,
-    draw_binomial,
-    draw_uniform,
-    draw_uniform_blocks,
     mixed,
     params_of,
     per_row_rates,

@@ -29,17 +29,10 @@ from sim.model.constants import (
     RISK_AVERSION_LOG_MEAN,
     RISK_AVERSION_LOG_SD,
 )
+from sim.model.draws import generators, side_by_side
 from sim.model.kinds import CaseKind, Orientation
 from sim.model.processes.reports import false_report_intensity, report_exposure
-from sim.model.stacking import (
-    RunParams,
-    Runs,
-    at_rows,
-    generators,
-    params_of,
-    side_by_side,
-    strided,
-)
+from sim.model.stacking import RunParams, Runs, at_rows, params_of, strided
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
