@@ -405,7 +405,7 @@ def _discipline_reference(pop, org, runs, params, p, month, deterrence, rngs):
 def test_replayed_discipline_is_its_numpy_reading(settings: list[dict]) -> None:
     from dataclasses import fields
 
-    from sim.model.processes.initial import replay_discipline
+    from sim.model.processes.replay import replay_discipline
     from sim.model.stacking import state_mix
 
     pop, org, runs, prm, deterrence = _stack(settings, seed=len(settings))
@@ -571,7 +571,7 @@ def test_initial_beliefs_are_their_numpy_reading(settings, which: str, keep: boo
 # --- the replayed year's record -----------------------------------------------------------
 @pytest.mark.parametrize("per_row", [False, True])
 def test_the_replayed_year_is_its_numpy_reading(per_row: bool) -> None:
-    from sim.model.processes.initial import _year_record
+    from sim.model.processes.replay import _year_record
     from sim.model.stacking import strided
 
     pop, _, runs, *_ = _stack([_SETTINGS[0]] * 2, seed=8)
@@ -603,7 +603,7 @@ def test_the_replayed_year_is_its_numpy_reading(per_row: bool) -> None:
 
 
 def test_the_years_chances_decide_as_numpys_power() -> None:
-    from sim.model.processes.initial import _yearly
+    from sim.model.processes.replay import _yearly
 
     rng = np.random.default_rng(11)
     size, count = 3000, 2

@@ -12,6 +12,8 @@
 * :mod:`~sim.model.processes.demography`: ageing, retirement, staffing cuts, recruitment;
 * :mod:`~sim.model.processes.annual`: the annual evaluation's processes in schedule order;
 * :mod:`~sim.model.processes.setup`: traits and initial beliefs of new cadres;
+* :mod:`~sim.model.processes.replay`: the career replay of the first population (a
+  decision, a discipline record and an evaluation a year);
 * :mod:`~sim.model.processes.initial`: the first population (steady-state ages, the
   career replay, the burn-in);
 * :mod:`~sim.model.processes.month`: the monthly processes in schedule order, for one
