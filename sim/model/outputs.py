@@ -38,6 +38,7 @@ __all__ = [
     "month_outputs",
     "output_names",
     "read_output",
+    "series_columns",
     "series_frame",
     "stack_output_table",
     "stack_outputs",
@@ -392,22 +393,42 @@ def _columns(levels: int) -> dict[str, Any]:
     }
 
 
+def series_columns(
+    values: Mapping[str, Sequence[float]],
+    params_by_month: Sequence[Params],
+    changed: Sequence[str],
+) -> dict[str, Sequence[Any]]:
+    """A run's monthly time series as columns: ``month``, the outputs, then each changed parameter.
+
+    ``values`` holds each output's value per month (month 0 first), in column
+    order; ``params_by_month`` the parameters in force each month; ``changed``
+    the dotted names of the parameters a timeline sets (one column each,
+    holding the value in force, as a list). ``month`` is ``int64``; the
+    outputs are ``values``' own sequences (not copied).
+    """
+    months = len(next(iter(values.values()))) if values else 0
+    columns: dict[str, Sequence[Any]] = {"month": np.arange(months, dtype=np.int64)}
+    columns.update(values)
+    for name in changed:
+        columns[name] = [params.get(name) for params in params_by_month]
+    return columns
+
+
 def series_frame(
     values: Mapping[str, Sequence[float]],
     params_by_month: Sequence[Params],
     changed: Sequence[str],
 ) -> pd.DataFrame:
-    """A run's monthly time series: ``month``, the outputs, then each changed parameter.
+    """A run's monthly time series (:func:`series_columns`) as a frame with a range index.
 
-    ``values`` holds each output's value per month (month 0 first), in column
-    order; ``params_by_month`` the parameters in force each month; ``changed``
-    the dotted names of the parameters a timeline sets (one column each,
-    holding the value in force).
+    The parameter columns are added one by one from their lists, so their
+    types are what pandas infers for a list of the values in force.
     """
-    frame = pd.DataFrame(values).reset_index(drop=True)
-    frame.insert(0, "month", np.arange(len(frame), dtype=np.int64))
+    columns = series_columns(values, params_by_month, changed)
+    parameters = set(changed)
+    frame = pd.DataFrame({name: col for name, col in columns.items() if name not in parameters})
     for name in changed:
-        frame[name] = [params.get(name) for params in params_by_month]
+        frame[name] = columns[name]
     return frame
 
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.model.outputs import output_names, series_frame, stack_output_table
+from sim.model.outputs import output_names, series_columns, series_frame, stack_output_table
 from sim.model.processes import annual, initial, reports, work
 from sim.model.processes.month import advance_month
 from sim.model.stacking import (
@@ -187,8 +188,18 @@ class RunStack:
 
     def timeseries(self, run: int) -> pd.DataFrame:
         """Run ``run``'s monthly time series, as :meth:`CadreModel.timeseries` gives it."""
-        months = np.stack([table[run] for table in self._tables])
-        values = {name: months[:, j] for j, name in enumerate(self.output_names)}
-        return series_frame(
-            values, self._params_by_month[run], self._schedules[run].changed_names()
-        )
+        return series_frame(*self._series(run))
+
+    def series_columns(self, run: int) -> dict[str, Sequence[Any]]:
+        """Run ``run``'s monthly time series as columns (:func:`~sim.model.outputs.series_columns`).
+
+        The columns of :meth:`timeseries`, without building a frame: what a
+        batch stores of the run.
+        """
+        return series_columns(*self._series(run))
+
+    def _series(self, run: int) -> tuple[dict[str, FloatArray], list[Params], list[str]]:
+        """Run ``run``'s outputs (one array each, by month), parameters in force, changed names."""
+        by_output = np.ascontiguousarray(np.stack([table[run] for table in self._tables]).T)
+        values = {name: by_output[j] for j, name in enumerate(self.output_names)}
+        return values, self._params_by_month[run], self._schedules[run].changed_names()

@@ -16,15 +16,16 @@ order runs finish in.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import pyarrow as pa
 
 from sim.errors import one_line
 from sim.runs import provenance, store
@@ -32,6 +33,9 @@ from sim.runs import provenance, store
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.model.stack import RunSpec
+    from sim.parameters.timeline import PolicyChange
+    from sim.parameters.values import Params
     from sim.scenarios import Scenario
 
 __all__ = ["RunTask", "execute_run", "execute_stack", "simulate", "stack_key"]
@@ -111,13 +115,26 @@ def _begin(task: RunTask) -> dict[str, Any]:
 
 
 def _finish(
-    task: RunTask, result: dict[str, Any], scenario: Scenario, frame: pd.DataFrame, wall_time: float
+    task: RunTask,
+    result: dict[str, Any],
+    scenario: Scenario,
+    series: pd.DataFrame | Mapping[str, Sequence[Any]],
+    wall_time: float,
 ) -> dict[str, Any]:
-    """A finished run's result: its data brought to the batch's columns, digested and encoded."""
-    frame.insert(0, "scenario", task.scenario_name)
-    frame.insert(1, "replicate", np.int64(task.replicate))
-    frame.insert(2, "seed", np.int64(task.seed))
-    table = store.as_batch_table(frame, store.batch_schema(task.columns), scenario)
+    """A finished run's result: its data brought to the batch's columns, digested and encoded.
+
+    ``series`` is the run's time series, as a frame (:func:`simulate`) or as
+    columns (:meth:`sim.model.stack.RunStack.series_columns`); it is left
+    as it is: the identifying columns are given to
+    :func:`sim.runs.store.as_batch_table` as constants, and the summary is
+    taken from the table.
+    """
+    identity = {
+        "scenario": task.scenario_name,
+        "replicate": task.replicate,
+        "seed": task.seed,
+    }
+    table = store.as_batch_table(series, _schema(task.columns), scenario, identity)
     finished = provenance.timestamp()
     record = {
         "scenario": task.scenario_name,
@@ -138,9 +155,35 @@ def _finish(
         wall_time=wall_time,
         finished=finished,
         run=store.encode_run(table, record),
-        summary=store.window_means(frame, task.metrics, task.window),
+        summary=_summary(task, series, table),
     )
     return result
+
+
+def _summary(
+    task: RunTask, series: pd.DataFrame | Mapping[str, Sequence[Any]], table: pa.Table
+) -> dict[str, float]:
+    """:func:`sim.runs.store.window_means` of the run's series, taken from its table.
+
+    A metric the series lacks is NaN (as in the series), even where the
+    table holds a column of that name (a parameter another scenario's
+    timeline changes, filled with this run's constant value).
+    """
+    own = [metric for metric in task.metrics if metric in series]
+    means = store.table_window_means(table, own, task.window)
+    return {metric: means.get(metric, math.nan) for metric in task.metrics}
+
+
+_SCHEMAS: dict[tuple[tuple[str, str], ...], pa.Schema] = {}
+
+
+def _schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
+    """:func:`sim.runs.store.batch_schema` of a batch's columns (worked out once per batch)."""
+    key = tuple((name, kind) for name, kind in columns)
+    known = _SCHEMAS.get(key)
+    if known is None:
+        known = _SCHEMAS[key] = store.batch_schema(key)
+    return known
 
 
 def _scenario(task: RunTask) -> Scenario:
@@ -213,6 +256,36 @@ def _structure(digest: str, task: RunTask) -> tuple[int, ...]:
     return known
 
 
+def _stack_specs(tasks: Sequence[RunTask]) -> tuple[list[Scenario], list[RunSpec]]:
+    """Each task's scenario and :class:`~sim.model.stack.RunSpec`, in order.
+
+    Tasks of one scenario (the same digest and data) share its scenario,
+    parameters and timeline, built once: they are immutable, and a run's
+    data depend only on their values.
+    """
+    from sim.model.stack import RunSpec
+    from sim.parameters.timeline import coerce_timeline
+    from sim.parameters.values import Params
+
+    built: dict[str, tuple[Mapping[str, Any], Scenario, Params, tuple[PolicyChange, ...]]] = {}
+    scenarios, specs = [], []
+    for task in tasks:
+        known = built.get(task.digest)
+        if known is None or known[0] != task.scenario:
+            scenario = _scenario(task)
+            params = Params.from_values(scenario.params)
+            known = built[task.digest] = (
+                task.scenario,
+                scenario,
+                params,
+                coerce_timeline(scenario.timeline),
+            )
+        _, scenario, params, timeline = known
+        scenarios.append(scenario)
+        specs.append(RunSpec(params, timeline, task.seed))
+    return scenarios, specs
+
+
 def execute_stack(tasks: tuple[RunTask, ...]) -> list[dict[str, Any]]:
     """Run several tasks of one :func:`stack_key` stepped together; one result per task, in order.
 
@@ -228,22 +301,16 @@ def execute_stack(tasks: tuple[RunTask, ...]) -> list[dict[str, Any]]:
     results = [_begin(task) for task in tasks]
     clock = time.perf_counter()
     try:
-        from sim.model.stack import RunSpec, RunStack
-        from sim.parameters.timeline import coerce_timeline
-        from sim.parameters.values import Params
+        from sim.model.stack import RunStack
 
-        scenarios = [_scenario(task) for task in tasks]
-        specs = [
-            RunSpec(Params.from_values(sc.params), coerce_timeline(sc.timeline), task.seed)
-            for sc, task in zip(scenarios, tasks, strict=True)
-        ]
+        scenarios, specs = _stack_specs(tasks)
         stack = RunStack(specs)
         stack.run(tasks[0].steps)
-        frames = [stack.timeseries(r) for r in range(len(tasks))]
+        runs = [stack.series_columns(r) for r in range(len(tasks))]
     except Exception:
         return [execute_run(task) for task in tasks]
     share = (time.perf_counter() - clock) / len(tasks)
     return [
-        _finish(task, result, scenario, frame, share)
-        for task, result, scenario, frame in zip(tasks, results, scenarios, frames, strict=True)
+        _finish(task, result, scenario, series, share)
+        for task, result, scenario, series in zip(tasks, results, scenarios, runs, strict=True)
     ]

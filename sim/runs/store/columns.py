@@ -90,33 +90,74 @@ def batch_schema(columns: ColumnSpec) -> pa.Schema:
 
 
 def as_batch_table(
-    frame: pd.DataFrame, schema: pa.Schema, scenario: Scenario | Mapping[str, Any]
+    frame: pd.DataFrame | Mapping[str, Sequence[Any]],
+    schema: pa.Schema,
+    scenario: Scenario | Mapping[str, Any],
+    constants: Mapping[str, Any] | None = None,
 ) -> pa.Table:
-    """One run's frame (identifying columns included) as a table of the batch's schema.
+    """One run's frame (identifying columns in it or as ``constants``) as a batch table.
 
+    ``frame`` may also be the run's columns by name (as
+    :func:`sim.model.outputs.series_columns` gives them): numpy arrays, or
+    lists typed as a frame's column of them would be; the table is the
+    same as from the frame of those columns.
+    ``constants`` are columns holding one value on every row (a run's
+    ``scenario``, ``replicate`` and ``seed``), given as values instead of
+    frame columns; the table is the same as with those columns in the frame.
     A timeline parameter column the frame lacks gets the scenario's value
     (constant over the run, since its timeline does not change it); any
     other missing column (a by-level share of a level the organisation does
     not have) is null. Columns the schema does not have are an error.
 
     Raises:
-        ValueError: the frame has a column outside the batch's schema.
+        ValueError: the frame (or ``constants``) has a column outside the batch's schema.
 
     """
-    extra = [c for c in frame.columns if c not in schema.names]
+    known = set(schema.names)
+    constants = constants or {}
+    columns = _frame_columns(frame) if isinstance(frame, pd.DataFrame) else _as_columns(frame)
+    extra = [str(c) for c in (*columns, *constants) if c not in known]
     if extra:
         raise ValueError(f"run has columns outside the batch's schema: {', '.join(extra)}")
     values = scenario.params if hasattr(scenario, "params") else scenario
-    rows = len(frame)
+    rows = len(frame) if isinstance(frame, pd.DataFrame) else _rows(columns)
     arrays = []
     for name, kind in zip(schema.names, schema.types, strict=True):
-        if name in frame.columns:
-            arrays.append(pa.array(frame[name].to_numpy(), type=kind, from_pandas=True))
+        if name in columns:
+            arrays.append(pa.array(columns[name], type=kind, from_pandas=True))
+        elif name in constants:
+            arrays.append(pa.array([constants[name]] * rows, type=kind))
         elif _is_parameter(name):
             arrays.append(pa.array([values.get(name)] * rows, type=kind))
         else:
             arrays.append(pa.nulls(rows, type=kind))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _frame_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each column of ``frame`` as a numpy array (``Series.to_numpy``), by name."""
+    return {name: frame[name].to_numpy() for name in frame.columns}
+
+
+def _as_columns(columns: Mapping[str, Sequence[Any]]) -> dict[str, np.ndarray]:
+    """Columns by name as numpy arrays: arrays as they are, lists as a frame's column types them."""
+    return {
+        name: column if isinstance(column, np.ndarray) else pd.Series(column).to_numpy()
+        for name, column in columns.items()
+    }
+
+
+def _rows(columns: Mapping[str, np.ndarray]) -> int:
+    """The rows of a run's columns (all of one length).
+
+    Raises:
+        ValueError: columns of different lengths.
+
+    """
+    lengths = {len(column) for column in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"run has columns of different lengths: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
 
 
 def _is_parameter(name: str) -> bool:
@@ -130,13 +171,17 @@ def _is_parameter(name: str) -> bool:
 
 def _column_parts(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A column's null mask and its values (nulls as 0 or empty text) as numpy arrays."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if isinstance(column, pa.ChunkedArray):
+        array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    else:
+        array = column
+    text = _is_text(array.type)
     if array.null_count:
         nulls = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        array = array.fill_null("" if _is_text(array.type) else 0)
+        array = array.fill_null("" if text else 0)
     else:
         nulls = np.zeros(len(array), dtype=bool)
-    if _is_text(array.type):
+    if text:
         return nulls, np.asarray(array.to_numpy(zero_copy_only=False), dtype=object)
     return nulls, np.ascontiguousarray(array.to_numpy(zero_copy_only=False))
 

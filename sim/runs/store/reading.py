@@ -245,6 +245,26 @@ def _nan_means(block: np.ndarray) -> np.ndarray:
     return means
 
 
+def _window_columns(
+    table: pa.Table, metrics: Sequence[str], window: int, runs: int
+) -> dict[str, np.ndarray]:
+    """Each metric's mean over the last ``window`` rows of each of ``runs`` equal runs.
+
+    A metric the table lacks is NaN for every run.
+    """
+    rows = table.num_rows // runs if runs else 0
+    tail = min(window, rows)
+    present = set(table.column_names)
+    out: dict[str, np.ndarray] = {}
+    for metric in metrics:
+        if metric not in present:
+            out[metric] = np.full(runs, math.nan)
+            continue
+        values = table.column(metric).to_numpy(zero_copy_only=False).astype("float64")
+        out[metric] = _nan_means(values.reshape(runs, rows)[:, rows - tail :])
+    return out
+
+
 def run_means(table: pa.Table, metrics: Sequence[str], window: int, runs: int) -> pd.DataFrame:
     """:func:`window_means` of each of ``runs`` equally long runs stored one after another.
 
@@ -253,16 +273,7 @@ def run_means(table: pa.Table, metrics: Sequence[str], window: int, runs: int) -
     one row per run and one column per metric (NaN if absent), bit for bit
     what :func:`window_means` gives for each run's frame.
     """
-    rows = table.num_rows // runs if runs else 0
-    tail = min(window, rows)
-    out: dict[str, np.ndarray] = {}
-    for metric in metrics:
-        if metric not in table.column_names:
-            out[metric] = np.full(runs, math.nan)
-            continue
-        values = table.column(metric).to_numpy(zero_copy_only=False).astype("float64")
-        out[metric] = _nan_means(values.reshape(runs, rows)[:, rows - tail :])
-    return pd.DataFrame(out, columns=list(metrics))
+    return pd.DataFrame(_window_columns(table, metrics, window, runs), columns=list(metrics))
 
 
 def window_means(frame: pd.DataFrame, metrics: Sequence[str], window: int) -> dict[str, float]:
@@ -286,9 +297,17 @@ def window_means(frame: pd.DataFrame, metrics: Sequence[str], window: int) -> di
 
 
 def table_window_means(table: pa.Table, metrics: Sequence[str], window: int) -> dict[str, float]:
-    """:func:`window_means` of one run's table, converting only the needed columns."""
-    present = [m for m in ("month", *metrics) if m in table.column_names]
-    return window_means(table.select(present).to_pandas(), metrics, window)
+    """:func:`window_means` of one run's table, bit for bit, without converting it to pandas.
+
+    The table holds one row per month, months in order (as every stored run
+    and :func:`~sim.runs.store.as_batch_table` of a run's series do).
+    """
+    means = _window_columns(table, metrics, window, 1)
+    out: dict[str, float] = {}
+    for metric in metrics:
+        value = float(means[metric][0])
+        out[metric] = math.nan if math.isnan(value) else value
+    return out
 
 
 def is_known_output(name: str) -> bool:
