@@ -59,9 +59,14 @@ def draw_uniform(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) ->
     return per_run_draws(rngs, runs, lambda rng, size: rng.random((*lead, size)))
 
 
-def draw_uniform_blocks(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) -> FloatArray:
-    """Each run's ``rng.random((*lead, size))`` as its block of ``(count, *lead, size)``."""
-    out = np.empty((runs.count, *lead, runs.size))
+def draw_uniform_blocks(
+    runs: Runs, rngs: Sequence[np.random.Generator], *lead: int, out: FloatArray | None = None
+) -> FloatArray:
+    """Each run's ``rng.random((*lead, size))`` as its block of ``(count, *lead, size)``.
+
+    ``out``, if given, is that array to draw into (C-contiguous, float64), and is returned.
+    """
+    out = np.empty((runs.count, *lead, runs.size)) if out is None else out
     for rng, block in zip(rngs, out, strict=True):
         rng.random(block.shape, out=block)
     return out
