@@ -17,3 +17,26 @@ def test_uniform_blocks_into_given_room_are_each_runs_own_draws() -> None:
     assert got is room
     for r in range(count):
         assert np.array_equal(room[r], np.random.default_rng(r).random((9, size)))
+
+
+def test_uniforms_and_normals_side_by_side_are_each_runs_own_draws() -> None:
+    """:func:`draw_uniform` and :func:`draw_normal` lay out each run's own calls' numbers."""
+    from sim.model.draws import draw_normal, draw_uniform
+
+    for count, size in ((1, 9), (3, 7), (4, 0), (2, 1)):
+        runs = Runs.stacked(count, size, 2)
+        for lead in ((), (2,), (3, 2)):
+            rngs = [np.random.default_rng(s) for s in range(count)]
+            got = draw_uniform(runs, rngs, *lead)
+            alone = [np.random.default_rng(s) for s in range(count)]
+            want = np.concatenate([g.random((*lead, size)) for g in alone], axis=-1)
+            assert got.shape == (*lead, count * size)
+            np.testing.assert_array_equal(got, want)
+            for a, b in zip(rngs, alone, strict=True):
+                assert a.bit_generator.state == b.bit_generator.state
+        rngs = [np.random.default_rng(s) for s in range(count)]
+        alone = [np.random.default_rng(s) for s in range(count)]
+        want = np.concatenate([g.standard_normal(size) for g in alone])
+        np.testing.assert_array_equal(draw_normal(runs, rngs), want)
+        for a, b in zip(rngs, alone, strict=True):
+            assert a.bit_generator.state == b.bit_generator.state

@@ -35,7 +35,7 @@ from sim.model.constants import (
     ROUTINE,
     UNFIT_MONTHS,
 )
-from sim.model.draws import per_run_draws
+from sim.model.draws import draw_normal, draw_uniform
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.ranking import (
@@ -81,16 +81,6 @@ def level_groups(level: IntArray, runs: Runs, n_levels: int) -> IntArray:
     if runs.count == 1:
         return level
     return runs.run * n_levels + level
-
-
-def _normal(rng: np.random.Generator, n: int) -> FloatArray:
-    """``rng.standard_normal(n)``: the scores' noise."""
-    return rng.standard_normal(n)
-
-
-def _two_uniforms(rng: np.random.Generator, n: int) -> FloatArray:
-    """``rng.random((2, n))``: detection and demotion draws."""
-    return rng.random((2, n))
 
 
 def move_rows(
@@ -173,7 +163,7 @@ def expected_unfit_rates(
     alive = pop.alive
     group = level_groups(org.post_level[pop.post], runs, org.n_levels)
     performance = 12.0 * pop.ability * EFFORT[pop.state]
-    noise = per_run_draws(rngs, runs, _normal)
+    noise = draw_normal(runs, rngs)
     score = evaluation_scores(pop, org, params, performance, noise, runs)
     share = params.demotion.bottom_share
     n_groups = runs.count * org.n_levels
@@ -242,12 +232,12 @@ def evaluate(
     alive = pop.alive
     level = org.post_level[pop.post]
     group = level_groups(level, runs, org.n_levels)
-    noise = per_run_draws(rngs, runs, _normal)
+    noise = draw_normal(runs, rngs)
     n_groups = runs.count * org.n_levels
     ranges = np.empty((3, n_groups))
     score = evaluation_scores(pop, org, params, pop.performance, noise, runs, group, ranges)
     demotion = params.demotion
-    draws = per_run_draws(rngs, runs, _two_uniforms)
+    draws = draw_uniform(runs, rngs, 2)  # detection, demotion
     bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, n_groups, ranges)
     # each run's count of serving cadres and of the unfit among them by dominant state
     judged = np.zeros(runs.count * N_STATES, dtype=np.int64)
