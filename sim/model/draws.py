@@ -22,6 +22,7 @@ from sim.model.state import FloatArray, IntArray
 __all__ = [
     "binomial_draws",
     "draw_binomial",
+    "draw_normal",
     "draw_uniform",
     "draw_uniform_blocks",
     "generators",
@@ -54,14 +55,43 @@ def per_run_draws(
 def draw_uniform(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) -> FloatArray:
     """Each run's ``rng.random((*lead, size))`` from its own generator, side by side.
 
-    Shape ``(*lead, rows)``: run ``r``'s draws are its rows' columns.
+    Shape ``(*lead, rows)``: run ``r``'s draws are its rows' columns. Each
+    run draws into its columns (through one reused ``(*lead, size)`` array
+    when ``lead`` is given: columns are not contiguous), not by a concatenation.
     """
-    return per_run_draws(rngs, runs, lambda rng, size: rng.random((*lead, size)))
+    size = runs.size
+    if runs.count == 1:
+        return rngs[0].random((*lead, size))
+    out = np.empty((*lead, runs.count * size))
+    room = np.empty((*lead, size)) if lead else None
+    for r, rng in enumerate(rngs):
+        if room is None:
+            rng.random(size, out=out[r * size : (r + 1) * size])
+        else:
+            rng.random(room.shape, out=room)
+            out[..., r * size : (r + 1) * size] = room
+    return out
 
 
-def draw_uniform_blocks(runs: Runs, rngs: Sequence[np.random.Generator], *lead: int) -> FloatArray:
-    """Each run's ``rng.random((*lead, size))`` as its block of ``(count, *lead, size)``."""
-    out = np.empty((runs.count, *lead, runs.size))
+def draw_normal(runs: Runs, rngs: Sequence[np.random.Generator]) -> FloatArray:
+    """Each run's ``rng.standard_normal(size)`` from its own generator, run after run."""
+    size = runs.size
+    if runs.count == 1:
+        return rngs[0].standard_normal(size)
+    out = np.empty(runs.count * size)
+    for r, rng in enumerate(rngs):
+        rng.standard_normal(size, out=out[r * size : (r + 1) * size])
+    return out
+
+
+def draw_uniform_blocks(
+    runs: Runs, rngs: Sequence[np.random.Generator], *lead: int, out: FloatArray | None = None
+) -> FloatArray:
+    """Each run's ``rng.random((*lead, size))`` as its block of ``(count, *lead, size)``.
+
+    ``out``, if given, is that array to draw into (C-contiguous, float64), and is returned.
+    """
+    out = np.empty((runs.count, *lead, runs.size)) if out is None else out
     for rng, block in zip(rngs, out, strict=True):
         rng.random(block.shape, out=block)
     return out

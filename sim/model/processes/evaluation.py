@@ -35,7 +35,7 @@ from sim.model.constants import (
     ROUTINE,
     UNFIT_MONTHS,
 )
-from sim.model.draws import per_run_draws
+from sim.model.draws import draw_normal, draw_uniform
 from sim.model.kinds import CaseKind
 from sim.model.processes.learning import learn
 from sim.model.processes.ranking import (
@@ -81,16 +81,6 @@ def level_groups(level: IntArray, runs: Runs, n_levels: int) -> IntArray:
     if runs.count == 1:
         return level
     return runs.run * n_levels + level
-
-
-def _normal(rng: np.random.Generator, n: int) -> FloatArray:
-    """``rng.standard_normal(n)``: the scores' noise."""
-    return rng.standard_normal(n)
-
-
-def _two_uniforms(rng: np.random.Generator, n: int) -> FloatArray:
-    """``rng.random((2, n))``: detection and demotion draws."""
-    return rng.random((2, n))
 
 
 def move_rows(
@@ -173,11 +163,12 @@ def expected_unfit_rates(
     alive = pop.alive
     group = level_groups(org.post_level[pop.post], runs, org.n_levels)
     performance = 12.0 * pop.ability * EFFORT[pop.state]
-    noise = per_run_draws(rngs, runs, _normal)
-    score = evaluation_scores(pop, org, params, performance, noise, runs)
-    share = params.demotion.bottom_share
+    noise = draw_normal(runs, rngs)
     n_groups = runs.count * org.n_levels
-    bottom = bottom_of_levels(score, group, alive, share, n_groups).astype(float)
+    ranges = np.empty((3, n_groups))  # each level's count and range of scores, as in evaluate
+    score = evaluation_scores(pop, org, params, performance, noise, runs, group, ranges)
+    share = params.demotion.bottom_share
+    bottom = bottom_of_levels(score, group, alive, share, n_groups, ranges).astype(float)
     detect = params.demotion.detection
     p_unfit = np.where(pop.state == FLAT, detect + (1.0 - detect) * bottom, bottom)
     # outside FLAT p_unfit is 0 or 1: ones over rows is the mean exactly; FLAT's is
@@ -242,12 +233,12 @@ def evaluate(
     alive = pop.alive
     level = org.post_level[pop.post]
     group = level_groups(level, runs, org.n_levels)
-    noise = per_run_draws(rngs, runs, _normal)
+    noise = draw_normal(runs, rngs)
     n_groups = runs.count * org.n_levels
     ranges = np.empty((3, n_groups))
     score = evaluation_scores(pop, org, params, pop.performance, noise, runs, group, ranges)
     demotion = params.demotion
-    draws = per_run_draws(rngs, runs, _two_uniforms)
+    draws = draw_uniform(runs, rngs, 2)  # detection, demotion
     bottom = bottom_of_levels(score, group, alive, demotion.bottom_share, n_groups, ranges)
     # each run's count of serving cadres and of the unfit among them by dominant state
     judged = np.zeros(runs.count * N_STATES, dtype=np.int64)
@@ -505,17 +496,16 @@ def promote(
     for lvl in range(n_levels - 2, -1, -1):
         _vacancies(org.post_open, org.post_holder, level_posts[lvl + 1], runs.size, posts, n_posts)
         filled = np.minimum(n_posts, n_cand[lvl])  # at most ``most[lvl]``
-        runs_filled = np.flatnonzero(filled)
-        if runs_filled.size == 0:
+        fill, begin = filled.tolist(), first[lvl].tolist()  # as Python numbers: cheaper to read
+        runs_filled = [r for r in range(count) if fill[r]]
+        if not runs_filled:
             continue
-        starts = np.cumsum(n_posts) - n_posts
+        ends = np.cumsum(n_posts).tolist()
         targets = [
-            rngs[r].permutation(posts[starts[r] : starts[r] + n_posts[r]])[: filled[r]]
+            rngs[r].permutation(posts[ends[r] - int(n_posts[r]) : ends[r]])[: fill[r]]
             for r in runs_filled
         ]
-        cand = np.concatenate(
-            [best[first[lvl, r] : first[lvl, r] + filled[r]] for r in runs_filled]
-        )
+        cand = np.concatenate([best[begin[r] : begin[r] + fill[r]] for r in runs_filled])
         move_rows(
             pop, org, cand, targets[0] if len(targets) == 1 else np.concatenate(targets), runs
         )

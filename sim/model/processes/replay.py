@@ -71,12 +71,15 @@ class _DisciplineRates:
 
     ``visibilities``: each run's visibility of (active, routine, flat) cadres;
     ``table[run]``: its :data:`_DISCIPLINE_COLUMNS`; ``barred``: its
-    ``round(discipline.severity)``, the months barred after a sanction.
+    ``round(discipline.severity)``, the months barred after a sanction;
+    ``draws``: room for a year's ``(count, 9, size)`` uniform numbers, drawn
+    into anew each year (fresh memory of that size costs more than its numbers).
     """
 
     visibilities: list[FloatArray]
     table: FloatArray
     barred: IntArray
+    draws: FloatArray
 
 
 #: The columns of :attr:`_DisciplineRates.table`, as one run's parameters give them.
@@ -103,6 +106,7 @@ def _discipline_rates(runs: Runs, params: Params | RunParams) -> _DisciplineRate
         visibilities=[visibility(q.accusation.visibility_active) for q in each],
         table=np.array([[column(q) for column in _DISCIPLINE_COLUMNS] for q in each]),
         barred=np.array([int(round(q.discipline.severity)) for q in each], dtype=np.int64),
+        draws=np.empty((runs.count, 9, runs.size)),
     )
 
 
@@ -155,7 +159,7 @@ def replay_discipline(
         rival_share=accusation.rival_share,
         runs=runs,
     )
-    draws = draw_uniform_blocks(runs, rngs, 9)
+    draws = draw_uniform_blocks(runs, rngs, 9, out=rates.draws)
     n = alive.size
     false_year, mistake_year, close = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
     rows = close[
