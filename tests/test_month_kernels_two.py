@@ -1,0 +1,116 @@
+"""Second round of monthly kernels (service, the units' learning rates) against numpy readings."""
+
+import numpy as np
+import pytest
+
+from sim.model.processes import demography, learning
+from sim.model.stacking import RunParams, Runs
+from sim.model.state import Population
+from sim.parameters.values import Params
+
+
+def _params(**values: float) -> Params:
+    """Params from dotted names given with ``__`` for the dot."""
+    return Params.from_values({k.replace("__", "."): v for k, v in values.items()})
+
+
+def _serving_population(n: int, seed: int) -> Population:
+    """``n`` rows with random service, tenure and age (some not serving)."""
+    rng = np.random.default_rng(seed)
+    pop = Population.empty(n)
+    pop.alive[:] = rng.random(n) < 0.8
+    pop.tenure[:] = rng.integers(0, 200, n)
+    pop.age[:] = rng.uniform(20.0, 60.0, n)
+    return pop
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_serve_month_matches_the_numpy_reading(on: bool) -> None:
+    pop = _serving_population(500, 1)
+    tenure, age = pop.tenure.copy(), pop.age.copy()
+    demography.serve_month(pop, _params(workforce__demography=on))
+    assert pop.tenure.tobytes() == (tenure + pop.alive).tobytes()
+    expected = age + pop.alive / 12.0 if on else age
+    assert pop.age.tobytes() == expected.tobytes()
+
+
+def test_serve_month_in_a_stack_ages_only_the_runs_with_demography() -> None:
+    runs = Runs.stacked(3, 100, 10)
+    prm = RunParams([_params(workforce__demography=d) for d in (True, False, True)], runs)
+    pop = _serving_population(300, 2)
+    tenure, age = pop.tenure.copy(), pop.age.copy()
+    demography.serve_month(pop, prm)
+    on = np.repeat([True, False, True], 100)
+    expected = age.copy()
+    np.add(age, pop.alive / 12.0, out=expected, where=on)
+    assert pop.tenure.tobytes() == (tenure + pop.alive).tobytes()
+    assert pop.age.tobytes() == expected.tobytes()
+
+
+def test_serve_month_with_nobody_serving_changes_nothing() -> None:
+    pop = _serving_population(50, 3)
+    pop.alive[:] = False
+    tenure, age = pop.tenure.copy(), pop.age.copy()
+    demography.serve_month(pop, _params())
+    assert pop.tenure.tobytes() == tenure.tobytes() and pop.age.tobytes() == age.tobytes()
+
+
+@pytest.mark.parametrize(("seed", "several"), [(0, False), (1, True), (2, True)])
+def test_unit_reports_give_each_units_rate(seed: int, several: bool) -> None:
+    rng = np.random.default_rng(seed)
+    count, size, units = (3, 200, 40) if several else (1, 200, 40)
+    n = count * size
+    post = np.tile(rng.permutation(size), count)
+    post_unit = rng.integers(0, units - 5, size)  # a few units with nobody
+    run = np.repeat(np.arange(count), size)
+    false_report = rng.random(n) < 0.1
+    vis = np.where(rng.random(n) < 0.2, 0.0, rng.random(n))
+    unit = np.empty(n, np.int64)
+    per_unit = np.empty((2, count * units))
+    learning._unit_reports(false_report, vis, post, post_unit, run, several, units, unit, per_unit)
+    k = post_unit[post] + run * units
+    assert (unit == k).all()
+    reports = np.zeros(count * units)
+    seen = np.zeros(count * units)
+    for i in range(n):  # in row order, as the kernel sums them
+        reports[k[i]] += 1.0 if false_report[i] else 0.0
+        seen[k[i]] += vis[i]
+    rate = np.divide(reports, seen, out=np.zeros_like(seen), where=seen > 0)
+    assert per_unit[1].tobytes() == seen.tobytes()
+    assert per_unit[0].tobytes() == rate.tobytes()
+
+
+def test_verdict_units_give_each_units_mean_verdict() -> None:
+    rng = np.random.default_rng(4)
+    n, units = 300, 30
+    unit = rng.integers(0, units, n)
+    rows = np.sort(rng.choice(n, 40, replace=False))
+    verdict = rng.random(40) < 0.4
+    case = np.empty(n, np.int8)
+    per_unit = np.full((4, units), np.nan)
+    learning._verdict_units(rows, verdict, unit, case, per_unit, 2)
+    ones = np.bincount(unit[rows], weights=verdict.astype(float), minlength=units)
+    count = np.bincount(unit[rows], minlength=units).astype(float)
+    mean = np.divide(ones, count, out=np.zeros(units), where=count > 0)
+    expected_case = np.full(n, -1, np.int8)
+    expected_case[rows] = verdict
+    assert (case == expected_case).all()
+    assert per_unit[3].tobytes() == count.tobytes()
+    assert per_unit[2].tobytes() == mean.tobytes()
+    assert np.isnan(per_unit[:2]).all()  # the other verdict's rows untouched
+
+
+@pytest.mark.parametrize("vis", [0.0, 1e-12, 0.5, 3.0, np.inf, np.nan])
+@pytest.mark.parametrize("reported", [True, False])
+def test_false_belief_own_rate_is_the_division(vis: float, reported: bool) -> None:
+    b, w_own, w_peer, w_pub, speed = 0.3, 0.5, 0.3, 0.2, 0.1
+    own = (1.0 if reported else 0.0) / max(vis, 1e-9) if vis == vis else np.nan
+    step = 0.0
+    for w, signal in ((w_own, own), (w_peer, 0.02), (w_pub, 0.01)):
+        step += w * 1.0 * (signal - b)
+    value = b + speed * step / (w_own + w_peer + w_pub)
+    expected = value if value != value else min(max(value, 0.0), 1.0)
+    got = learning._false_belief(
+        b, reported, vis, 0.02, 0.01, True, w_own, w_peer, w_pub, w_own + w_peer + w_pub, speed
+    )
+    assert np.array([got]).tobytes() == np.array([expected]).tobytes()
