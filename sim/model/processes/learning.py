@@ -230,8 +230,10 @@ def _run_shares(rows, verdict, size, sizes, shares):  # pragma: no cover - compi
 def _unit_reports(
     false_report, vis, post, post_unit, run, several, units, unit, per_unit
 ):  # pragma: no cover - compiled
-    """Each row's unit into ``unit``; each unit's false reports and visibility into ``per_unit``.
+    """Each row's unit into ``unit``; each unit's false reports per visibility into ``per_unit``.
 
+    ``per_unit[1, k]`` is unit ``k``'s visibility and ``per_unit[0, k]`` its
+    false reports divided by it (0 where it is not positive), once per unit.
     ``run`` is read only for ``several`` runs (as in the kernels below).
     """
     per_unit[:] = 0.0
@@ -240,6 +242,9 @@ def _unit_reports(
         unit[i] = k
         per_unit[0, k] += 1.0 if false_report[i] else 0.0
         per_unit[1, k] += vis[i]
+    for k in range(per_unit.shape[1]):
+        seen = per_unit[1, k]
+        per_unit[0, k] = per_unit[0, k] / seen if seen > 0 else 0.0
 
 
 @kernel
@@ -252,7 +257,10 @@ def _false_belief(
     unit's rate ``in_unit``, and the run's ``public`` rate; serving cadres
     see all three.
     """
-    own = (1.0 if false_report else 0.0) / max(vis, 1e-9)
+    if false_report or vis != vis:
+        own = (1.0 if false_report else 0.0) / max(vis, 1e-9)
+    else:  # 0 / max(vis, 1e-9), a positive number
+        own = 0.0
     step = 0.0
     step += _source_term(w_own, alive, own, b)
     step += _source_term(w_peer, alive, in_unit, b)
@@ -262,17 +270,16 @@ def _false_belief(
 
 @kernel
 def _verdict_belief(
-    b, case, ones, count, seen_public, share, w_own, w_peer, w_pub, alive, total, speed
+    b, case, in_unit, count, seen_public, share, w_own, w_peer, w_pub, alive, total, speed
 ):  # pragma: no cover - compiled
     """A row's conditional belief of :func:`learn_monthly` from verdicts.
 
     Sources: the row's own verdict (``case``: 1 or 0 where its case
-    concluded, else -1), its unit's mean verdict ``ones / count`` (serving
-    cadres of units with such a case) and its run's ``share`` (where
-    ``seen_public``).
+    concluded, else -1), its unit's mean verdict ``in_unit`` (of its
+    ``count`` verdicts; serving cadres of units with such a case) and its
+    run's ``share`` (where ``seen_public``).
     """
     own = 1.0 if case == 1 else 0.0
-    in_unit = ones / count if count > 0 else 0.0
     step = 0.0
     step += _source_term(w_own, case >= 0, own, b)
     step += _source_term(w_peer, alive and count > 0, in_unit, b)
@@ -282,9 +289,10 @@ def _verdict_belief(
 
 @kernel
 def _verdict_units(rows, verdict, unit, case, per_unit, at):  # pragma: no cover - compiled
-    """Each row's verdict into ``case`` (1 or 0; -1 for none); per unit, counts into ``per_unit``.
+    """Each row's verdict into ``case`` (1 or 0; -1 for none); per unit, its mean into ``per_unit``.
 
-    ``per_unit[at, k]`` counts unit ``k``'s verdicts of 1, ``per_unit[at + 1, k]`` all of them.
+    ``per_unit[at + 1, k]`` counts unit ``k``'s verdicts, ``per_unit[at, k]``
+    is their share of 1s (0 for a unit with none), once per unit.
     """
     per_unit[at, :] = 0.0
     per_unit[at + 1, :] = 0.0
@@ -295,6 +303,9 @@ def _verdict_units(rows, verdict, unit, case, per_unit, at):  # pragma: no cover
         k = unit[r]
         per_unit[at, k] += 1.0 if verdict[j] else 0.0
         per_unit[at + 1, k] += 1.0
+    for k in range(per_unit.shape[1]):
+        count = per_unit[at + 1, k]
+        per_unit[at, k] = per_unit[at, k] / count if count > 0 else 0.0
 
 
 @kernel
@@ -339,7 +350,7 @@ def _learn_beliefs(
     """The three beliefs of :func:`learn_monthly`, in one pass over the rows, in place.
 
     The false-accusation belief (:func:`_false_belief`, from the units'
-    reports and visibility in ``per_unit`` and each run's ``public_rate``)
+    rates in ``per_unit[0]`` and each run's ``public_rate``)
     for every row; the exemption belief from the verdicts on
     ``mistake_rows`` and the vindication belief from those on ``false_rows``
     (:func:`_verdict_belief`; the public only where ``reach_draw < reach``),
@@ -359,13 +370,11 @@ def _learn_beliefs(
         wp = w_peer[i * p_stride]
         wu = w_pub[i * u_stride]
         t = total[i * t_stride]
-        seen = per_unit[1, k]
-        in_unit = per_unit[0, k] / seen if seen > 0 else 0.0
         belief_false[i] = _false_belief(
             belief_false[i],
             false_report[i],
             vis[i],
-            in_unit,
+            per_unit[0, k],
             public_rate[r],
             a,
             wo,
