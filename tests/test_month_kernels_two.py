@@ -1,11 +1,13 @@
 """Second round of monthly kernels (service, the units' learning rates) against numpy readings."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from sim.model.processes import demography, learning
 from sim.model.stacking import RunParams, Runs
-from sim.model.state import Population
+from sim.model.state import Population, build_organisation, units_in_use
 from sim.parameters.values import Params
 
 
@@ -66,9 +68,16 @@ def test_unit_reports_give_each_units_rate(seed: int, several: bool) -> None:
     false_report = rng.random(n) < 0.1
     vis = np.where(rng.random(n) < 0.2, 0.0, rng.random(n))
     unit = np.empty(n, np.int64)
-    per_unit = np.empty((2, count * units))
-    learning._unit_reports(false_report, vis, post, post_unit, run, several, units, unit, per_unit)
+    per_unit = np.full((2, count * units), np.nan)
+    first, stop = int(post_unit.min()), int(post_unit.max()) + 1
+    learning._unit_reports(
+        false_report, vis, post, post_unit, run, several, count, units, first, stop, unit, per_unit
+    )
     k = post_unit[post] + run * units
+    used = np.zeros(count * units, np.bool_)
+    for r in range(count):
+        used[r * units + first : r * units + stop] = True
+    assert np.isnan(per_unit[:, ~used]).all()  # units no row is in: not touched
     assert (unit == k).all()
     reports = np.zeros(count * units)
     seen = np.zeros(count * units)
@@ -76,8 +85,8 @@ def test_unit_reports_give_each_units_rate(seed: int, several: bool) -> None:
         reports[k[i]] += 1.0 if false_report[i] else 0.0
         seen[k[i]] += vis[i]
     rate = np.divide(reports, seen, out=np.zeros_like(seen), where=seen > 0)
-    assert per_unit[1].tobytes() == seen.tobytes()
-    assert per_unit[0].tobytes() == rate.tobytes()
+    assert per_unit[1, used].tobytes() == seen[used].tobytes()
+    assert per_unit[0, used].tobytes() == rate[used].tobytes()
 
 
 def test_verdict_units_give_each_units_mean_verdict() -> None:
@@ -88,7 +97,7 @@ def test_verdict_units_give_each_units_mean_verdict() -> None:
     verdict = rng.random(40) < 0.4
     case = np.empty(n, np.int8)
     per_unit = np.full((4, units), np.nan)
-    learning._verdict_units(rows, verdict, unit, case, per_unit, 2)
+    learning._verdict_units(rows, verdict, unit, case, per_unit, 2, 1, units, 0, units)
     ones = np.bincount(unit[rows], weights=verdict.astype(float), minlength=units)
     count = np.bincount(unit[rows], minlength=units).astype(float)
     mean = np.divide(ones, count, out=np.zeros(units), where=count > 0)
@@ -114,3 +123,29 @@ def test_false_belief_own_rate_is_the_division(vis: float, reported: bool) -> No
         b, reported, vis, 0.02, 0.01, True, w_own, w_peer, w_pub, w_own + w_peer + w_pub, speed
     )
     assert np.array([got]).tobytes() == np.array([expected]).tobytes()
+
+
+def test_verdict_units_of_two_runs_cover_only_the_units_in_use() -> None:
+    rows = np.array([0, 3, 12, 14])
+    unit = np.array([2, 2, 3, 2, 3, 2, 2, 2, 2, 2, 7, 8, 7, 8, 8, 7])  # runs of 8 rows, 5 units
+    verdict = np.array([True, False, True, True])
+    case = np.empty(16, np.int8)
+    per_unit = np.full((4, 10), np.nan)
+    learning._verdict_units(rows, verdict, unit, case, per_unit, 0, 2, 5, 2, 4)
+    assert per_unit[0, [2, 3, 7, 8]].tolist() == [0.5, 0.0, 1.0, 1.0]
+    assert per_unit[1, [2, 3, 7, 8]].tolist() == [2.0, 0.0, 1.0, 1.0]
+    assert np.isnan(per_unit[:2, [0, 1, 4, 5, 6, 9]]).all() and np.isnan(per_unit[2:]).all()
+
+
+@pytest.mark.parametrize(("population", "levels", "span"), [(40, 3, 2), (2000, 5, 4), (7, 2, 3)])
+def test_every_posts_unit_is_in_use_range(population: int, levels: int, span: int) -> None:
+    org = build_organisation(population, levels, span)
+    first, stop = units_in_use(org)
+    assert first == org.post_unit.min() and stop == org.post_unit.max() + 1
+    assert 0 <= first < stop <= org.n_units
+
+
+def test_no_post_has_no_unit_in_use() -> None:
+    org = build_organisation(10, 2, 3)
+    empty = dataclasses.replace(org, post_unit=np.empty(0, np.int64))
+    assert units_in_use(empty) == (0, 0)

@@ -19,7 +19,14 @@ from sim.model.kinds import CaseKind
 from sim.model.processes.cases import Verdicts
 from sim.model.processes.reports import report_exposure, visibility_of
 from sim.model.stacking import RunParams, Runs, strided
-from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
+from sim.model.state import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Organisation,
+    Population,
+    units_in_use,
+)
 from sim.parameters.values import Params
 
 __all__ = ["group_mean", "learn", "learn_monthly", "recover"]
@@ -166,8 +173,11 @@ def learn_monthly(
     else:
         vis = visibility
     several = runs.count > 1
+    # each run's units in use lie in first:stop (the other units' numbers are never read)
+    first, stop = units_in_use(org)
+    in_use = (runs.count, runs.units, first, stop)
     _unit_reports(
-        false_report, vis, pop.post, org.post_unit, runs.run, several, runs.units, unit, per_unit
+        false_report, vis, pop.post, org.post_unit, runs.run, several, *in_use, unit, per_unit
     )
     reported, seen = (
         (runs.counts(false_report), runs.sums(vis))
@@ -197,6 +207,7 @@ def learn_monthly(
         pop.belief_vindication,
         *cases,
         verdict_units,
+        *in_use,
         alive,
         unit,
         runs.run,
@@ -228,23 +239,27 @@ def _run_shares(rows, verdict, size, sizes, shares):  # pragma: no cover - compi
 
 @kernel
 def _unit_reports(
-    false_report, vis, post, post_unit, run, several, units, unit, per_unit
+    false_report, vis, post, post_unit, run, several, count, units, first, stop, unit, per_unit
 ):  # pragma: no cover - compiled
     """Each row's unit into ``unit``; each unit's false reports per visibility into ``per_unit``.
 
     ``per_unit[1, k]`` is unit ``k``'s visibility and ``per_unit[0, k]`` its
-    false reports divided by it (0 where it is not positive), once per unit.
-    ``run`` is read only for ``several`` runs (as in the kernels below).
+    false reports divided by it (0 where it is not positive), once per unit,
+    for the units ``first:stop`` of each of the ``count`` runs (of ``units``
+    units), where every row's unit lies (the rest of ``per_unit`` is left as
+    it was). ``run`` is read only for ``several`` runs (as in the kernels below).
     """
-    per_unit[:] = 0.0
+    for r in range(count):
+        per_unit[:, r * units + first : r * units + stop] = 0.0
     for i in range(vis.size):
         k = post_unit[post[i]] + (run[i] * units if several else 0)
         unit[i] = k
         per_unit[0, k] += 1.0 if false_report[i] else 0.0
         per_unit[1, k] += vis[i]
-    for k in range(per_unit.shape[1]):
-        seen = per_unit[1, k]
-        per_unit[0, k] = per_unit[0, k] / seen if seen > 0 else 0.0
+    for r in range(count):
+        for k in range(r * units + first, r * units + stop):
+            seen = per_unit[1, k]
+            per_unit[0, k] = per_unit[0, k] / seen if seen > 0 else 0.0
 
 
 @kernel
@@ -288,14 +303,18 @@ def _verdict_belief(
 
 
 @kernel
-def _verdict_units(rows, verdict, unit, case, per_unit, at):  # pragma: no cover - compiled
+def _verdict_units(
+    rows, verdict, unit, case, per_unit, at, count, units, first, stop
+):  # pragma: no cover - compiled
     """Each row's verdict into ``case`` (1 or 0; -1 for none); per unit, its mean into ``per_unit``.
 
     ``per_unit[at + 1, k]`` counts unit ``k``'s verdicts, ``per_unit[at, k]``
-    is their share of 1s (0 for a unit with none), once per unit.
+    is their share of 1s (0 for a unit with none), once per unit, for the
+    units ``first:stop`` of each of the ``count`` runs (of ``units`` units),
+    where every row's unit lies (the rest of ``per_unit`` is left as it was).
     """
-    per_unit[at, :] = 0.0
-    per_unit[at + 1, :] = 0.0
+    for r in range(count):
+        per_unit[at : at + 2, r * units + first : r * units + stop] = 0.0
     case[:] = -1
     for j in range(rows.size):
         r = rows[j]
@@ -303,9 +322,10 @@ def _verdict_units(rows, verdict, unit, case, per_unit, at):  # pragma: no cover
         k = unit[r]
         per_unit[at, k] += 1.0 if verdict[j] else 0.0
         per_unit[at + 1, k] += 1.0
-    for k in range(per_unit.shape[1]):
-        count = per_unit[at + 1, k]
-        per_unit[at, k] = per_unit[at, k] / count if count > 0 else 0.0
+    for r in range(count):
+        for k in range(r * units + first, r * units + stop):
+            verdicts = per_unit[at + 1, k]
+            per_unit[at, k] = per_unit[at, k] / verdicts if verdicts > 0 else 0.0
 
 
 @kernel
@@ -330,6 +350,10 @@ def _learn_beliefs(
     vindicated_share,
     false_case,
     verdict_units,
+    count,
+    units,
+    first,
+    stop,
     alive,
     unit,
     run,
@@ -356,12 +380,17 @@ def _learn_beliefs(
     (:func:`_verdict_belief`; the public only where ``reach_draw < reach``),
     each only if there is any such verdict (``any_mistake``, ``any_false``).
     ``verdict_units``, ``mistake_case`` and ``false_case`` are scratch
-    arrays, overwritten here.
+    arrays, overwritten here (``verdict_units`` for the units ``first:stop``
+    of each of the ``count`` runs of ``units`` units, where every row's unit lies).
     """
     if any_mistake:
-        _verdict_units(mistake_rows, exempted, unit, mistake_case, verdict_units, 0)
+        _verdict_units(
+            mistake_rows, exempted, unit, mistake_case, verdict_units, 0, count, units, first, stop
+        )
     if any_false:
-        _verdict_units(false_rows, vindicated, unit, false_case, verdict_units, 2)
+        _verdict_units(
+            false_rows, vindicated, unit, false_case, verdict_units, 2, count, units, first, stop
+        )
     for i in range(belief_false.size):
         k = unit[i]
         r = run[i] if several else 0
