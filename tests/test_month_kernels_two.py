@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim.model.processes import demography, learning
+from sim.model.processes import decision, demography, learning, stakes
 from sim.model.stacking import RunParams, Runs
 from sim.model.state import Population, build_organisation, units_in_use
 from sim.parameters.values import Params
@@ -149,3 +149,57 @@ def test_no_post_has_no_unit_in_use() -> None:
     org = build_organisation(10, 2, 3)
     empty = dataclasses.replace(org, post_unit=np.empty(0, np.int64))
     assert units_in_use(empty) == (0, 0)
+
+
+def _utility_inputs(n: int, seed: int) -> dict:
+    """Random traits, beliefs, norm and post factors of ``n`` cadres for ``state_utilities``."""
+    rng = np.random.default_rng(seed)
+    return dict(
+        ability=rng.uniform(0.5, 1.5, n),
+        idealism=rng.random(n),
+        risk_aversion=rng.uniform(0.5, 2.0, n),
+        belief_exemption=rng.random(n),
+        belief_false=rng.random(n) * 0.01,
+        belief_promotion=rng.random(n) * 0.1,
+        belief_vindication=rng.random(n),
+        previous_state=rng.integers(0, 3, n),
+        eligible=rng.random(n) < 0.7,
+        paid=rng.random(n) < 0.9,
+        report_exposure=rng.uniform(1.0, 2.0, n),
+        accountability=rng.uniform(1.0, 2.0, n),
+    )
+
+
+@pytest.mark.parametrize("several", [False, True])
+def test_utilities_scaled_and_shifted_in_one_pass_match_the_numpy_reading(several: bool) -> None:
+
+    n = 300
+    inputs = _utility_inputs(n, 5)
+    rng = np.random.default_rng(6)
+    if several:
+        runs = Runs.stacked(3, 100, 10)
+        prm = RunParams([_params(behaviour__choice_noise=v) for v in (0.05, 0.2, 0.2)], runs)
+        unfit = np.array([[0.0, 0.03, 0.4], [0.01, 0.05, 0.3], [0.0, 0.0, 0.5]])
+    else:
+        prm = _params(behaviour__choice_noise=0.1)
+        unfit = np.array([0.0, 0.03, 0.4])
+    stake = stakes.stakes(
+        ability=inputs["ability"],
+        idealism=inputs["idealism"],
+        reputation=rng.random(n),
+        belief_promotion=inputs["belief_promotion"],
+        below_ceiling=rng.random(n) < 0.8,
+        leader=rng.random(n) < 0.3,
+        params=prm,
+    )
+    norm = rng.dirichlet(np.ones(3), n).T.copy()
+    common = dict(**inputs, stake=stake, params=prm, workload=1.1, unfit_rate=unfit)
+    plain = decision.state_utilities(norm_shares=norm.copy(), **common)
+    noise = prm.behaviour.choice_noise
+    z = plain / noise
+    expected = z - np.maximum(np.maximum(z[0], z[1]), z[2])
+    shifted = decision.state_utilities(norm_shares=norm.copy(), choice_noise=noise, **common)
+    assert shifted.tobytes() == expected.tobytes()
+    again = plain.copy()
+    decision._exponentiate(again, noise)
+    assert np.exp(shifted).tobytes() == again.tobytes()
