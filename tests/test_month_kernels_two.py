@@ -203,3 +203,29 @@ def test_utilities_scaled_and_shifted_in_one_pass_match_the_numpy_reading(severa
     again = plain.copy()
     decision._exponentiate(again, noise)
     assert np.exp(shifted).tobytes() == again.tobytes()
+
+
+@pytest.mark.parametrize(("month", "ahead"), [(5, 0), (12, 1), (7, 6)])
+@pytest.mark.parametrize("several", [False, True])
+def test_eligibility_and_age_ceiling_match_the_numpy_reading(
+    month: int, ahead: int, several: bool
+) -> None:
+    rng = np.random.default_rng(month + ahead)
+    pop = _serving_population(300, 7)
+    pop.case_kind[:] = rng.choice([0, 0, 0, 1, 2, 3], 300)
+    pop.punished_until[:] = rng.integers(0, 15, 300)
+    pop.age[:50] = 58.0 - ahead / 12.0  # on the ceiling
+    if several:
+        runs = Runs.stacked(3, 100, 10)
+        prm = RunParams([_params(career__age_ceiling=c) for c in (58, 55, 60)], runs)
+    else:
+        prm = _params(career__age_ceiling=58)
+    ceiling = prm.career.age_ceiling
+    below = pop.age + ahead / 12.0 < ceiling
+    expected = pop.alive & (pop.case_kind == 0) & (pop.punished_until <= month) & below
+    assert (stakes._eligible_but_tenure(pop, prm, month, ahead) == expected).all()
+    years = (-month) % 12 + 1
+    assert (stakes.below_age_ceiling(pop, prm, month) == (pop.age + years / 12.0 < ceiling)).all()
+    nxt = month + (-month) % 12
+    eligible = stakes.eligible_at_next_evaluation(pop, prm, month)
+    assert (eligible == stakes._eligible_but_tenure(pop, prm, nxt, nxt - month + 1)).all()
