@@ -33,6 +33,7 @@ __all__ = [
     "superior_of",
     "superior_row",
     "superior_rows",
+    "units_in_use",
     "vacate",
     "workload",
 ]
@@ -267,6 +268,17 @@ def _superior_rows(alive, post, post_parent, post_holder, offset, stride, rows):
     """:func:`superior_of` of every row into ``rows``."""
     for i in range(rows.size):
         rows[i] = superior_of(post_parent[post[i]], alive[i], post_holder, offset[i * stride])
+
+
+def units_in_use(org: Organisation) -> tuple[int, int]:
+    """``first, stop``: every post's work unit lies in ``first:stop`` (``0, 0`` with no post).
+
+    Units are numbered by their superior post, so the bottom posts' numbers
+    are never a unit's; a per-unit pass need only cover these.
+    """
+    if org.post_unit.size == 0:
+        return 0, 0
+    return int(org.post_unit.min()), int(org.post_unit.max()) + 1
 
 
 def status_codes(pop: Population, month: int) -> IntArray:

@@ -59,6 +59,7 @@ def state_utilities(
     params: Params | RunParams,
     workload: Any,
     unfit_rate: Sequence[Any],
+    choice_noise: Any = None,
 ) -> FloatArray:
     """Monthly utility of each work state for each cadre, shape ``(3, n)`` (one row per state).
 
@@ -91,7 +92,10 @@ def state_utilities(
     three given as one float64 array of each run's rates, shape ``(runs, 3)``);
     every other number is a parameter in ``params``. ``norm_shares`` (shape
     ``(3, n)``) is overwritten by the utilities, which are returned;
-    nothing else changes.
+    nothing else changes. With ``choice_noise`` (a number or one per row)
+    each column is returned scaled and shifted for the exponential
+    (``U / choice_noise`` less its largest entry, as :func:`softmax_probabilities`
+    takes it) in the same pass.
     """
     u = norm_shares
     n = u.shape[1]
@@ -126,6 +130,8 @@ def state_utilities(
         table,
         run,
         _STATE_CONSTANTS,
+        choice_noise is not None,
+        *strided(1.0 if choice_noise is None else choice_noise),
         u,
     )
     return u
@@ -194,11 +200,15 @@ def _utilities_kernel(
     table,
     run,
     per_state,
+    shift,
+    noise,
+    n_stride,
     u,
 ):  # pragma: no cover - compiled
     """The equations of :func:`state_utilities` by row; ``u`` holds the norm, then utilities.
 
-    With one run (``table`` of one row) ``run`` is not read.
+    With one run (``table`` of one row) ``run`` is not read. With ``shift``
+    each column is then :func:`_scaled_and_shifted` by its ``noise``.
     """
     several = table.shape[0] > 1
     for i in range(u.shape[1]):
@@ -233,6 +243,8 @@ def _utilities_kernel(
             if previous_state[i] == s:
                 value += habit
             u[s, i] = value
+        if shift:
+            _scaled_and_shifted(u, i, noise[i * n_stride])
 
 
 def softmax_probabilities(utilities: FloatArray, noise: Any) -> FloatArray:
@@ -258,13 +270,18 @@ def _larger(a: float, b: float) -> float:  # pragma: no cover - compiled
 
 
 @kernel
+def _scaled_and_shifted(z, i, d):  # pragma: no cover - compiled
+    """Column ``i`` of ``z`` divided by ``d`` less its largest entry, in place."""
+    a, b, c = z[0, i] / d, z[1, i] / d, z[2, i] / d
+    top = _larger(_larger(a, b), c)
+    z[0, i], z[1, i], z[2, i] = a - top, b - top, c - top
+
+
+@kernel
 def _scale_and_shift(z, noise, stride):  # pragma: no cover - compiled
     """``z / noise`` less its largest entry per column, in place (before the exponential)."""
     for i in range(z.shape[1]):
-        d = noise[i * stride]
-        a, b, c = z[0, i] / d, z[1, i] / d, z[2, i] / d
-        top = _larger(_larger(a, b), c)
-        z[0, i], z[1, i], z[2, i] = a - top, b - top, c - top
+        _scaled_and_shifted(z, i, noise[i * stride])
 
 
 @kernel
@@ -409,6 +426,7 @@ def population_utilities(
     runs: Runs | None = None,
     out: FloatArray | None = None,
     ranks: RankFactors | None = None,
+    choice_noise: Any = None,
 ) -> FloatArray:
     """:func:`state_utilities` of every row in ``month``: traits, beliefs, post and norm.
 
@@ -418,7 +436,7 @@ def population_utilities(
     The utilities are written into ``out`` (float64, ``(3, n)``) when given;
     the stakes go into a scratch array of ``pop.workspace``. ``ranks`` are
     the rows' :func:`~sim.model.processes.stakes.rank_factors` when the
-    caller has them.
+    caller has them. ``choice_noise`` as for :func:`state_utilities`.
     """
     ranks = ranks or rank_factors(pop, org, params)
     return state_utilities(
@@ -446,6 +464,7 @@ def population_utilities(
         params=params,
         workload=workload,
         unfit_rate=unfit_rate,
+        choice_noise=choice_noise,
     )
 
 
@@ -467,9 +486,11 @@ def decide(
     ``pop.workspace``. ``ranks`` as for :func:`population_utilities`.
     """
     scratch = pop.workspace.array("utilities", (N_STATES, pop.alive.size))
+    noise = params.behaviour.choice_noise
     utilities = population_utilities(
-        pop, org, params, workload, unfit_rate, month, runs, scratch, ranks
+        pop, org, params, workload, unfit_rate, month, runs, scratch, ranks, noise
     )
-    # softmax_probabilities, normalised as each choice is made
-    _exponentiate(utilities, params.behaviour.choice_noise)
+    # softmax_probabilities (scaled and shifted with the utilities), normalised as each
+    # choice is made
+    np.exp(utilities, out=utilities)
     _normalise_and_choose(utilities, np.asarray(uniforms, dtype=np.float64), pop.state)

@@ -16,7 +16,7 @@ from sim.model.compiled import kernel
 from sim.model.constants import RECRUIT_AGE, RETIREMENT_AGE, ROUTINE
 from sim.model.kinds import CaseKind
 from sim.model.processes.setup import BeliefTruths, draw_traits, initial_beliefs
-from sim.model.stacking import RunParams, Runs, at_rows, per_run
+from sim.model.stacking import RunParams, Runs, at_rows, per_run, strided
 from sim.model.state import FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
@@ -24,14 +24,22 @@ __all__ = ["cut_posts", "recruit", "retire", "serve_month", "vacate_rows"]
 
 
 def serve_month(pop: Population, params: Params | RunParams) -> None:
-    """A month of service: tenure, and age if demography is on, advance for serving cadres."""
-    alive = pop.alive
-    pop.tenure += alive
-    demography = params.workforce.demography
-    if np.ndim(demography):
-        np.add(pop.age, alive / 12.0, out=pop.age, where=demography)
-    elif demography:
-        pop.age += alive / 12.0
+    """A month of service: tenure, and age if demography is on, advance for serving cadres.
+
+    Tenure gains ``alive`` (1 or 0) and age ``alive / 12`` (rows whose run
+    has demography on), every row in one compiled pass.
+    """
+    _serve(pop.alive, pop.tenure, pop.age, *strided(params.workforce.demography, np.bool_))
+
+
+@kernel
+def _serve(alive, tenure, age, demography, d_stride):  # pragma: no cover - compiled
+    """The equations of :func:`serve_month`, row by row in place."""
+    for i in range(alive.size):
+        a = alive[i]
+        tenure[i] += 1 if a else 0
+        if demography[i * d_stride]:
+            age[i] = age[i] + (1.0 if a else 0.0) / 12.0
 
 
 def _layout(size: int, org: Organisation, runs: Runs | None) -> Runs:

@@ -19,7 +19,14 @@ from sim.model.kinds import CaseKind
 from sim.model.processes.cases import Verdicts
 from sim.model.processes.reports import report_exposure, visibility_of
 from sim.model.stacking import RunParams, Runs, strided
-from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
+from sim.model.state import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Organisation,
+    Population,
+    units_in_use,
+)
 from sim.parameters.values import Params
 
 __all__ = ["group_mean", "learn", "learn_monthly", "recover"]
@@ -166,8 +173,11 @@ def learn_monthly(
     else:
         vis = visibility
     several = runs.count > 1
+    # each run's units in use lie in first:stop (the other units' numbers are never read)
+    first, stop = units_in_use(org)
+    in_use = (runs.count, runs.units, first, stop)
     _unit_reports(
-        false_report, vis, pop.post, org.post_unit, runs.run, several, runs.units, unit, per_unit
+        false_report, vis, pop.post, org.post_unit, runs.run, several, *in_use, unit, per_unit
     )
     reported, seen = (
         (runs.counts(false_report), runs.sums(vis))
@@ -197,6 +207,7 @@ def learn_monthly(
         pop.belief_vindication,
         *cases,
         verdict_units,
+        *in_use,
         alive,
         unit,
         runs.run,
@@ -228,18 +239,27 @@ def _run_shares(rows, verdict, size, sizes, shares):  # pragma: no cover - compi
 
 @kernel
 def _unit_reports(
-    false_report, vis, post, post_unit, run, several, units, unit, per_unit
+    false_report, vis, post, post_unit, run, several, count, units, first, stop, unit, per_unit
 ):  # pragma: no cover - compiled
-    """Each row's unit into ``unit``; each unit's false reports and visibility into ``per_unit``.
+    """Each row's unit into ``unit``; each unit's false reports per visibility into ``per_unit``.
 
-    ``run`` is read only for ``several`` runs (as in the kernels below).
+    ``per_unit[1, k]`` is unit ``k``'s visibility and ``per_unit[0, k]`` its
+    false reports divided by it (0 where it is not positive), once per unit,
+    for the units ``first:stop`` of each of the ``count`` runs (of ``units``
+    units), where every row's unit lies (the rest of ``per_unit`` is left as
+    it was). ``run`` is read only for ``several`` runs (as in the kernels below).
     """
-    per_unit[:] = 0.0
+    for r in range(count):
+        per_unit[:, r * units + first : r * units + stop] = 0.0
     for i in range(vis.size):
         k = post_unit[post[i]] + (run[i] * units if several else 0)
         unit[i] = k
         per_unit[0, k] += 1.0 if false_report[i] else 0.0
         per_unit[1, k] += vis[i]
+    for r in range(count):
+        for k in range(r * units + first, r * units + stop):
+            seen = per_unit[1, k]
+            per_unit[0, k] = per_unit[0, k] / seen if seen > 0 else 0.0
 
 
 @kernel
@@ -252,7 +272,10 @@ def _false_belief(
     unit's rate ``in_unit``, and the run's ``public`` rate; serving cadres
     see all three.
     """
-    own = (1.0 if false_report else 0.0) / max(vis, 1e-9)
+    if false_report or vis != vis:
+        own = (1.0 if false_report else 0.0) / max(vis, 1e-9)
+    else:  # 0 / max(vis, 1e-9), a positive number
+        own = 0.0
     step = 0.0
     step += _source_term(w_own, alive, own, b)
     step += _source_term(w_peer, alive, in_unit, b)
@@ -262,17 +285,16 @@ def _false_belief(
 
 @kernel
 def _verdict_belief(
-    b, case, ones, count, seen_public, share, w_own, w_peer, w_pub, alive, total, speed
+    b, case, in_unit, count, seen_public, share, w_own, w_peer, w_pub, alive, total, speed
 ):  # pragma: no cover - compiled
     """A row's conditional belief of :func:`learn_monthly` from verdicts.
 
     Sources: the row's own verdict (``case``: 1 or 0 where its case
-    concluded, else -1), its unit's mean verdict ``ones / count`` (serving
-    cadres of units with such a case) and its run's ``share`` (where
-    ``seen_public``).
+    concluded, else -1), its unit's mean verdict ``in_unit`` (of its
+    ``count`` verdicts; serving cadres of units with such a case) and its
+    run's ``share`` (where ``seen_public``).
     """
     own = 1.0 if case == 1 else 0.0
-    in_unit = ones / count if count > 0 else 0.0
     step = 0.0
     step += _source_term(w_own, case >= 0, own, b)
     step += _source_term(w_peer, alive and count > 0, in_unit, b)
@@ -281,13 +303,18 @@ def _verdict_belief(
 
 
 @kernel
-def _verdict_units(rows, verdict, unit, case, per_unit, at):  # pragma: no cover - compiled
-    """Each row's verdict into ``case`` (1 or 0; -1 for none); per unit, counts into ``per_unit``.
+def _verdict_units(
+    rows, verdict, unit, case, per_unit, at, count, units, first, stop
+):  # pragma: no cover - compiled
+    """Each row's verdict into ``case`` (1 or 0; -1 for none); per unit, its mean into ``per_unit``.
 
-    ``per_unit[at, k]`` counts unit ``k``'s verdicts of 1, ``per_unit[at + 1, k]`` all of them.
+    ``per_unit[at + 1, k]`` counts unit ``k``'s verdicts, ``per_unit[at, k]``
+    is their share of 1s (0 for a unit with none), once per unit, for the
+    units ``first:stop`` of each of the ``count`` runs (of ``units`` units),
+    where every row's unit lies (the rest of ``per_unit`` is left as it was).
     """
-    per_unit[at, :] = 0.0
-    per_unit[at + 1, :] = 0.0
+    for r in range(count):
+        per_unit[at : at + 2, r * units + first : r * units + stop] = 0.0
     case[:] = -1
     for j in range(rows.size):
         r = rows[j]
@@ -295,6 +322,10 @@ def _verdict_units(rows, verdict, unit, case, per_unit, at):  # pragma: no cover
         k = unit[r]
         per_unit[at, k] += 1.0 if verdict[j] else 0.0
         per_unit[at + 1, k] += 1.0
+    for r in range(count):
+        for k in range(r * units + first, r * units + stop):
+            verdicts = per_unit[at + 1, k]
+            per_unit[at, k] = per_unit[at, k] / verdicts if verdicts > 0 else 0.0
 
 
 @kernel
@@ -319,6 +350,10 @@ def _learn_beliefs(
     vindicated_share,
     false_case,
     verdict_units,
+    count,
+    units,
+    first,
+    stop,
     alive,
     unit,
     run,
@@ -339,18 +374,23 @@ def _learn_beliefs(
     """The three beliefs of :func:`learn_monthly`, in one pass over the rows, in place.
 
     The false-accusation belief (:func:`_false_belief`, from the units'
-    reports and visibility in ``per_unit`` and each run's ``public_rate``)
+    rates in ``per_unit[0]`` and each run's ``public_rate``)
     for every row; the exemption belief from the verdicts on
     ``mistake_rows`` and the vindication belief from those on ``false_rows``
     (:func:`_verdict_belief`; the public only where ``reach_draw < reach``),
     each only if there is any such verdict (``any_mistake``, ``any_false``).
     ``verdict_units``, ``mistake_case`` and ``false_case`` are scratch
-    arrays, overwritten here.
+    arrays, overwritten here (``verdict_units`` for the units ``first:stop``
+    of each of the ``count`` runs of ``units`` units, where every row's unit lies).
     """
     if any_mistake:
-        _verdict_units(mistake_rows, exempted, unit, mistake_case, verdict_units, 0)
+        _verdict_units(
+            mistake_rows, exempted, unit, mistake_case, verdict_units, 0, count, units, first, stop
+        )
     if any_false:
-        _verdict_units(false_rows, vindicated, unit, false_case, verdict_units, 2)
+        _verdict_units(
+            false_rows, vindicated, unit, false_case, verdict_units, 2, count, units, first, stop
+        )
     for i in range(belief_false.size):
         k = unit[i]
         r = run[i] if several else 0
@@ -359,13 +399,11 @@ def _learn_beliefs(
         wp = w_peer[i * p_stride]
         wu = w_pub[i * u_stride]
         t = total[i * t_stride]
-        seen = per_unit[1, k]
-        in_unit = per_unit[0, k] / seen if seen > 0 else 0.0
         belief_false[i] = _false_belief(
             belief_false[i],
             false_report[i],
             vis[i],
-            in_unit,
+            per_unit[0, k],
             public_rate[r],
             a,
             wo,

@@ -25,6 +25,8 @@ from sim.model.stacking import RunParams, run_table, strided
 from sim.model.state import BoolArray, FloatArray, IntArray, Organisation, Population
 from sim.parameters.values import Params
 
+_NO_CASE = int(CaseKind.NONE)
+
 __all__ = [
     "RankFactors",
     "Stakes",
@@ -128,14 +130,51 @@ def removal_probability(months: FloatArray | float) -> FloatArray:
     return np.clip((np.asarray(months, dtype=np.float64) - WARNING_MONTHS) / span, 0.0, 1.0)
 
 
+@kernel
+def _young_enough(age, years_ahead, ceiling):  # pragma: no cover - compiled
+    """``age + years_ahead < ceiling``: young enough in ``years_ahead`` years."""
+    return age + years_ahead < ceiling
+
+
+@kernel
+def _below_ceiling_rows(age, years_ahead, ceiling, c_stride, out):  # pragma: no cover - compiled
+    """:func:`_young_enough` of every row into ``out``."""
+    for i in range(out.size):
+        out[i] = _young_enough(age[i], years_ahead, ceiling[i * c_stride])
+
+
+@kernel
+def _eligible_rows(
+    alive, case_kind, punished_until, age, month, years_ahead, ceiling, c_stride, out
+):  # pragma: no cover - compiled
+    """:func:`_eligible_but_tenure` row by row into ``out``."""
+    for i in range(out.size):
+        out[i] = (
+            alive[i]
+            and case_kind[i] == _NO_CASE
+            and punished_until[i] <= month
+            and _young_enough(age[i], years_ahead, ceiling[i * c_stride])
+        )
+
+
 def _eligible_but_tenure(pop: Population, params: Params, month: int, ahead: int) -> BoolArray:
-    """:func:`promotable` without the minimum tenure in post."""
-    return (
-        pop.alive
-        & (pop.case_kind == int(CaseKind.NONE))
-        & (pop.punished_until <= month)
-        & (pop.age + ahead / 12.0 < params.career.age_ceiling)
+    """:func:`promotable` without the minimum tenure in post, in one compiled pass.
+
+    Serving, no case open, ``punished_until <= month`` and ``age + ahead /
+    12`` below ``career.age_ceiling``.
+    """
+    out = np.empty(pop.alive.size, dtype=np.bool_)
+    _eligible_rows(
+        pop.alive,
+        pop.case_kind,
+        pop.punished_until,
+        pop.age,
+        month,
+        ahead / 12.0,
+        *strided(params.career.age_ceiling),
+        out,
     )
+    return out
 
 
 def promotable(pop: Population, params: Params, month: int, ahead: int = 0) -> BoolArray:
@@ -167,7 +206,9 @@ def eligible_at_next_evaluation(pop: Population, params: Params, month: int) -> 
 def below_age_ceiling(pop: Population, params: Params, month: int) -> BoolArray:
     """Who will still be younger than ``career.age_ceiling`` at the evaluation after ``month``."""
     ahead = (-month) % 12 + 1
-    return pop.age + ahead / 12.0 < params.career.age_ceiling
+    out = np.empty(pop.age.size, dtype=np.bool_)
+    _below_ceiling_rows(pop.age, ahead / 12.0, *strided(params.career.age_ceiling), out)
+    return out
 
 
 def paid(pop: Population, month: int) -> BoolArray:
