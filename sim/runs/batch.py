@@ -119,11 +119,13 @@ __all__ = [
 MAX_ATTEMPTS = 3
 
 
-#: Rows (cadres) a stack of runs holds at most: larger runs gain nothing from
-#: stacking and would only hold more memory.
-STACK_ROWS = 131_072
+#: Rows (cadres) a stack of runs holds at most: beyond about 64,000 rows the
+#: stack's arrays outgrow the caches and a run costs more, not less
+#: (``benchmarks/bench_batch.py --only stacking``: 32 x 2,000 rows per run
+#: cheaper than 16 x 2,000 or 64 x 2,000).
+STACK_ROWS = 65_536
 #: Runs stepped together at most, by default.
-STACK_SIZE = 16
+STACK_SIZE = 32
 
 Stack = tuple[RunTask, ...]
 
