@@ -158,7 +158,7 @@ def test_demotion_pairs_are_those_of_the_numpy_reading() -> None:
 
 
 def test_promotion_counts_and_public_rates_are_those_of_the_numpy_reading() -> None:
-    from sim.model.processes.evaluation import _count_promotions, _rate_at_level
+    from sim.model.processes.promotion import _count_promotions, _rate_at_level
 
     rng = np.random.default_rng(11)
     for _ in range(60):
@@ -188,7 +188,7 @@ def test_promotion_counts_and_public_rates_are_those_of_the_numpy_reading() -> N
 
 def test_vacancies_and_recruit_slots_are_those_of_the_numpy_reading() -> None:
     from sim.model.processes.demography import _recruit_slots
-    from sim.model.processes.evaluation import _vacancies
+    from sim.model.processes.promotion import _vacancies
 
     rng = np.random.default_rng(12)
     for _ in range(60):

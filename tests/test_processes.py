@@ -21,6 +21,7 @@ from sim.model.processes import (
     evaluation,
     initial,
     learning,
+    promotion,
     reports,
     setup,
     stakes,
@@ -733,7 +734,7 @@ def test_promotion_fills_a_vacancy_with_the_best_eligible_cadre_below():
     )
     below = np.flatnonzero(pop.alive & (verdict.level_at_start == org.n_levels - 2))
     best = int(below[np.argmax(verdict.score[below])])
-    promoted = evaluation.promote(pop, org, chosen, np.zeros_like(eligible), [rng])
+    promoted = promotion.promote(pop, org, chosen, np.zeros_like(eligible), [rng])
     assert promoted[best] and pop.post[best] == top and org.post_holder[top] == best
 
 
@@ -746,7 +747,7 @@ def test_promoted_cadres_learn_a_higher_promotion_belief():
     verdict = evaluation.Evaluation(
         np.zeros(level.size), level, pop.alive.copy(), np.zeros(level.size, bool), np.zeros(3)
     )
-    evaluation.learn_promotion(pop, org, prm, verdict, promoted)
+    promotion.learn_promotion(pop, org, prm, verdict, promoted)
     assert pop.belief_promotion[0] > pop.belief_promotion[1:].max()
 
 

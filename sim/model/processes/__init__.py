@@ -7,7 +7,9 @@
 * :mod:`~sim.model.processes.reports`: visibility, true and false reports, deterrence;
 * :mod:`~sim.model.processes.cases`: verdicts on concluded cases, opening new ones;
 * :mod:`~sim.model.processes.learning`: monthly belief learning, idealism and reputation;
-* :mod:`~sim.model.processes.evaluation`: the annual evaluation, demotion, promotion;
+* :mod:`~sim.model.processes.evaluation`: the annual evaluation's scores, who is unfit,
+  demotion;
+* :mod:`~sim.model.processes.promotion`: promotion to vacancies and promotion beliefs;
 * :mod:`~sim.model.processes.ranking`: its kernels ranking and standardising within levels;
 * :mod:`~sim.model.processes.demography`: ageing, retirement, staffing cuts, recruitment;
 * :mod:`~sim.model.processes.annual`: the annual evaluation's processes in schedule order;

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.processes import demography, evaluation
+from sim.model.processes import demography, evaluation, promotion
 from sim.model.processes.setup import BeliefTruths
 from sim.model.stacking import RunParams, Runs
 from sim.model.state import FloatArray, IntArray, Organisation, Population
@@ -67,8 +67,8 @@ def annual_evaluation(
     :func:`~sim.model.processes.evaluation.demote`,
     :func:`~sim.model.processes.demography.retire`,
     :func:`~sim.model.processes.demography.cut_posts` (if ``cut_posts``),
-    :func:`~sim.model.processes.evaluation.promote`,
-    :func:`~sim.model.processes.evaluation.learn_promotion`,
+    :func:`~sim.model.processes.promotion.promote`,
+    :func:`~sim.model.processes.promotion.learn_promotion`,
     :func:`~sim.model.processes.demography.recruit` (recruits' promotion
     beliefs from this year's rates) and
     :func:`~sim.model.processes.evaluation.close_year`, each run drawing
@@ -87,8 +87,8 @@ def annual_evaluation(
     retired = demography.retire(pop, org, params, runs)
     if cut_posts:
         demography.cut_posts(org, params, runs)
-    promoted = evaluation.promote(pop, org, verdict, demotion.promoted, rngs, runs)
-    rates = evaluation.learn_promotion(pop, org, params, verdict, promoted, runs)
+    promoted = promotion.promote(pop, org, verdict, demotion.promoted, rngs, runs)
+    rates = promotion.learn_promotion(pop, org, params, verdict, promoted, runs)
     recruited = demography.recruit(pop, org, params, deterrence, rngs, rates, runs, truths)
     evaluation.close_year(pop)
     promotions = runs.counts(promoted)
