@@ -371,6 +371,7 @@ def _columns(levels: int) -> dict[str, Any]:
     index = {name: j for j, name in enumerate(output_names(levels))}
 
     def where(*names: str) -> list[int]:
+        """The column indices of ``names``."""
         return [index[name] for name in names]
 
     labels = ("flat", "active", "routine")

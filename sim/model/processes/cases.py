@@ -141,10 +141,12 @@ def resolve_misconduct(accuracy_draw: FloatArray, accuracy: float) -> BoolArray:
 
 
 def _no_rows() -> IntArray:
+    """No rows: an empty row index."""
     return np.empty(0, np.int64)
 
 
 def _no_flags() -> BoolArray:
+    """No verdicts: an empty flag array."""
     return np.empty(0, bool)
 
 
