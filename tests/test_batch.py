@@ -33,8 +33,10 @@ REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["baseline", "fault_tolerance"]
 #: A small batch: a few seconds on any executor.
 SMALL = {"replicates": 3, "steps": 24, "population": 150, "root_seed": 11}
-#: Runs long enough (about 0.1 s each) for a kill to land part way through a batch.
-LONG = {"replicates": 12, "steps": 60, "population": 1000, "root_seed": 5}
+#: Runs long enough for a kill to land part way through a batch. Stacked, each scenario's
+#: 12 runs are two stacks of 6, one per worker, so a batch is two rounds of stacks; the
+#: second (about a second here) must outlast the time the test takes to react.
+LONG = {"replicates": 12, "steps": 240, "population": 1000, "root_seed": 5}
 
 
 def _cli_args(settings: dict[str, int]) -> list[str]:
