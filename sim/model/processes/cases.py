@@ -191,13 +191,6 @@ def _draws(
     return np.concatenate(parts, axis=1)
 
 
-def _count_rows(runs: Runs, rows: IntArray) -> IntArray:
-    """How many of the stack ``rows`` fall in each run."""
-    if runs.count == 1:
-        return np.array([rows.size], dtype=np.int64)
-    return np.bincount(runs.run[rows], minlength=runs.count)
-
-
 def conclude_cases(
     pop: Population,
     org: Organisation,
